@@ -1,0 +1,88 @@
+// The Kafka port: everything kbk needs from a cluster, in kbk's own terms. Only the adapter
+// (kafkajs-adapter.ts) knows kafkajs and its quirks (no manual assignment, string offsets, ...).
+// Offsets are JS numbers: Kafka offsets stay far below 2^53; the adapter checks that.
+
+export interface PartitionWatermarks {
+  partition: number
+  /** Earliest offset still on the broker (log start). */
+  low: number
+  /** High watermark: the next offset to be written. */
+  high: number
+}
+
+export interface TopicInfo {
+  name: string
+  partitions: number
+  /** Non-default topic configs (e.g. cleanup.policy, retention.ms). */
+  configs: Record<string, string>
+}
+
+export interface RecordHeader {
+  key: string
+  /** null is kept distinct from an empty value. */
+  value: Buffer | null
+}
+
+export type TimestampType = 'create' | 'log-append'
+
+export interface KafkaRecord {
+  offset: number
+  timestamp: number
+  timestampType: TimestampType
+  /** null key is distinct from an empty key. */
+  key: Buffer | null
+  /** null is a tombstone, distinct from an empty value. */
+  value: Buffer | null
+  /** Order and duplicates kept. */
+  headers: RecordHeader[]
+}
+
+export interface ReadRange {
+  topic: string
+  partition: number
+  /** First offset to read, inclusive. */
+  from: number
+  /** Stop before this offset (the high watermark pinned by the plan). */
+  to: number
+}
+
+export interface RecordBatchHandler {
+  /**
+   * Called with consecutive records of one partition, in offset order. `nextOffset` is the offset
+   * after the last record consumed so far (control records and aborted data make gaps), so the
+   * caller knows how far the partition has been read even when a batch holds no data records.
+   */
+  (records: KafkaRecord[], nextOffset: number): Promise<void>
+}
+
+export interface GroupOffsets {
+  groupId: string
+  state: string
+  /** topic -> partition -> committed offset (the next record the group will read). */
+  offsets: Record<string, Record<number, number>>
+}
+
+export interface ProduceRecord {
+  partition: number
+  timestamp: number
+  key: Buffer | null
+  value: Buffer | null
+  headers: RecordHeader[]
+}
+
+export interface KafkaPort {
+  listTopics(): Promise<string[]>
+  describeTopics(topics: string[]): Promise<TopicInfo[]>
+  watermarks(topic: string): Promise<PartitionWatermarks[]>
+  /** Committed offsets of groups (read-only: never joins the group). */
+  groupOffsets(groupIds: string[]): Promise<GroupOffsets[]>
+  listGroups(): Promise<string[]>
+  /** Read exactly [from, to) of one partition. Commits nothing to any group. */
+  readRange(range: ReadRange, onBatch: RecordBatchHandler, options?: {signal?: AbortSignal}): Promise<void>
+  createTopic(topic: TopicInfo): Promise<void>
+  /** Produce records to one topic, preserving order per partition; returns the offsets assigned. */
+  produce(topic: string, records: ProduceRecord[]): Promise<number[]>
+  /** Commit offsets for a group that has no active members. */
+  commitGroupOffsets(groupId: string, topic: string, offsets: {partition: number; offset: number}[]): Promise<void>
+  close(): Promise<void>
+}
