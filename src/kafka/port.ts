@@ -38,7 +38,6 @@ export interface KafkaRecord {
 }
 
 export interface ReadRange {
-  topic: string
   partition: number
   /** First offset to read, inclusive. */
   from: number
@@ -48,11 +47,14 @@ export interface ReadRange {
 
 export interface RecordBatchHandler {
   /**
+   * Partition-by-partition: calls for one partition come in offset order; calls for different
+   * partitions may interleave but never run concurrently (the handler may apply backpressure by
+   * awaiting).
    * Called with consecutive records of one partition, in offset order. `nextOffset` is the offset
    * after the last record consumed so far (control records and aborted data make gaps), so the
    * caller knows how far the partition has been read even when a batch holds no data records.
    */
-  (records: KafkaRecord[], nextOffset: number): Promise<void>
+  (partition: number, records: KafkaRecord[], nextOffset: number): Promise<void>
 }
 
 export interface GroupOffsets {
@@ -77,8 +79,11 @@ export interface KafkaPort {
   /** Committed offsets of groups (read-only: never joins the group). */
   groupOffsets(groupIds: string[]): Promise<GroupOffsets[]>
   listGroups(): Promise<string[]>
-  /** Read exactly [from, to) of one partition. Commits nothing to any group. */
-  readRange(range: ReadRange, onBatch: RecordBatchHandler, options?: {signal?: AbortSignal}): Promise<void>
+  /**
+   * Read exactly [from, to) of each listed partition of one topic, then resolve. Commits nothing
+   * to any group; any temporary group the client needs is deleted before this resolves.
+   */
+  readRanges(topic: string, ranges: ReadRange[], onBatch: RecordBatchHandler, options?: {signal?: AbortSignal}): Promise<void>
   createTopic(topic: TopicInfo): Promise<void>
   /** Produce records to one topic, preserving order per partition; returns the offsets assigned. */
   produce(topic: string, records: ProduceRecord[]): Promise<number[]>

@@ -1,0 +1,132 @@
+// The recorded state: what kbk knows it has written. A data type only; persistence is in
+// state-store.ts. Layout for scale (10,000 partitions, 1,000,000 segments):
+//   _kbk/state/head.json                         small: lineage, serial, policies, restores, topic refs
+//   _kbk/state/topics/<policy>/<topic>/<serial>.json   per-topic index: partition summaries + chunk refs
+//   _kbk/state/chunks/<policy>/<topic>/<id>.json  immutable lists of segments (appended, never rewritten)
+// A run rewrites the head and the index of each topic it touched, and adds one chunk per touched
+// topic: the write cost of a run is proportional to what it did, not to the history.
+
+export const STATE_FORMAT_VERSION = 1
+
+/** Everything a plan needs, without loading segment lists. */
+export interface StateSnapshot {
+  format_version: number
+  lineage: string
+  serial: number
+  kbk_version: string
+  updated_at: string
+  /** Settings recorded when each policy was last applied (no secrets: only a digest of keys). */
+  policies: Record<string, PolicyRecord>
+  restores: Record<string, RestoreRecord>
+  /** Keyed by topicKey(policy, topic). */
+  topics: Record<string, TopicIndex>
+}
+
+export interface PolicyRecord {
+  name: string
+  /** Canonical, secret-free settings as applied; the plan diffs the config against these. */
+  settings: Record<string, unknown>
+  created_at: string
+  updated_at: string
+}
+
+export interface TopicIndex {
+  policy: string
+  topic: string
+  partition_count: number
+  configs: Record<string, string>
+  /** Set when the topic was last seen deleted from the cluster. */
+  deleted_at?: string
+  partitions: PartitionSummary[]
+  /** Immutable chunk objects holding this topic's segments, oldest first. */
+  chunks: ChunkRef[]
+  /** Consumer group offsets captured with the last backup of this topic. */
+  group_offsets?: Record<string, Record<number, number>>
+  last_backup_at?: string
+}
+
+export interface PartitionSummary {
+  partition: number
+  /** Checkpoint: every offset below this is in a durable segment or a recorded gap. */
+  next_offset: number
+  /** Earliest offset still held in the store (after expiry), or next_offset when none. */
+  first_offset: number
+  segment_count: number
+  records: number
+  /** Bytes stored (compressed, encrypted). */
+  bytes: number
+  uncompressed_bytes: number
+  min_timestamp?: number
+  max_timestamp?: number
+  /** Oldest written_at among held segments: lets a plan see due expiry without loading chunks. */
+  oldest_written_at?: string
+  newest_written_at?: string
+  /** Offset ranges that can never be restored (Kafka deleted them before kbk copied them). */
+  gaps: Gap[]
+}
+
+export interface Gap {
+  from: number
+  /** Exclusive. */
+  to: number
+  reason: 'retention-loss' | 'topic-recreated'
+  detected_at: string
+}
+
+export interface ChunkRef {
+  key: string
+  sha256: string
+  segments: number
+  /** Offset range covered, for pruning loads by partition and offset. */
+  partitions: number[]
+}
+
+export interface SegmentRef {
+  key: string
+  policy: string
+  topic: string
+  partition: number
+  first_offset: number
+  last_offset: number
+  records: number
+  bytes: number
+  uncompressed_bytes: number
+  min_timestamp: number
+  max_timestamp: number
+  /** sha256 of the whole object, hex. */
+  sha256: string
+  /** The backup run that wrote it (a run is one apply). */
+  run_id: string
+  written_at: string
+  /** Write-once until (immutable tiers). */
+  retain_until?: string
+  /** Encryption key id, when encrypted. */
+  key_id?: string
+}
+
+export interface ChunkFile {
+  format_version: number
+  policy: string
+  topic: string
+  segments: SegmentRef[]
+  /** Keys of segments that later runs expired (tombstones, so chunks stay immutable). */
+  removed?: string[]
+}
+
+export interface RestoreRecord {
+  name: string
+  /** Canonical settings as applied, including the pinned point in time. */
+  settings: Record<string, unknown>
+  applied_at: string
+  point_in_time: string
+  records: number
+  /** topic -> partition -> source offset of the last restored record + 1. */
+  progress: Record<string, Record<number, number>>
+  status: 'complete' | 'in-progress'
+  /** Store key of the offset mapping written for this restore. */
+  offset_map_key?: string
+}
+
+export function topicKey(policy: string, topic: string): string {
+  return `${policy}/${topic}`
+}
