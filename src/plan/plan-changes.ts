@@ -1,0 +1,622 @@
+// The planner: a pure function from what the config asks for and what the refresh observed to
+// a Plan. It imports no SDK, reads no clock (`now` is an input), never mutates its inputs,
+// and sorts its output so the same inputs always give the same plan.
+import type {PartitionSummary, SegmentRef, StateSnapshot, TopicIndex} from '../state/types.js'
+import {topicKey} from '../state/types.js'
+import {backupAddress, expireAddress, matchesTarget, policyAddress, restoreAddress} from './addresses.js'
+import {diffAttributes} from './attribute-diff.js'
+import type {
+  BackupRun,
+  ClusterView,
+  Desired,
+  DesiredPolicy,
+  DesiredRestore,
+  Drift,
+  ExpirySet,
+  Observed,
+  PartitionRange,
+  Plan,
+  PlanDiagnostic,
+  PlanOptions,
+  ResourceChange,
+  RestoreRun,
+  RestoreTopicPlan,
+  TopicView,
+} from './types.js'
+import {PLAN_FORMAT_VERSION, summarize} from './types.js'
+
+export function planChanges(desired: Desired, observed: Observed, options: PlanOptions): Plan {
+  const changes: ResourceChange[] = []
+  const drift: Drift[] = []
+  const diagnostics: PlanDiagnostic[] = [...desired.diagnostics]
+
+  for (const policy of sortedValues(desired.policies)) {
+    const state = observed.states[policy.store]
+    const cluster = observed.clusters[policy.cluster]
+    planPolicy(policy, state, changes)
+    if (!state) continue
+    if (!cluster || cluster.error) {
+      drift.push({
+        address: policyAddress(policy.name),
+        kind: 'cluster-unreachable',
+        severity: 'critical',
+        message: `Cluster "${policy.cluster}" could not be read: ${cluster?.error?.message ?? 'not refreshed'}`,
+        fix: `Check the brokers of cluster "${policy.cluster}" and that they are reachable from here.`,
+      })
+      continue
+    }
+    planBackups(policy, state, cluster, options, changes, drift)
+    planExpiry(policy, state, observed, desired, options, changes)
+    checkRpo(policy, state, options, drift)
+    checkDrill(policy, state, desired, options, drift)
+  }
+  for (const [storeName, state] of sortedEntries(observed.states)) {
+    planRemovedPolicies(desired, storeName, state, changes)
+    storeDrift(storeName, state, observed, drift)
+  }
+  for (const restore of sortedValues(desired.restores)) {
+    planRestore(restore, desired, observed, changes, diagnostics)
+  }
+
+  let selected = options.refreshOnly ? [] : changes
+  if (options.targets && options.targets.length > 0) {
+    const targets = options.targets
+    selected = selected.filter((c) => targets.some((t) => matchesTarget(c.address, t)))
+  }
+  selected = [...selected].sort(compareChanges)
+  const sortedDrift = [...drift].sort(
+    (a, b) => severityRank(a.severity) - severityRank(b.severity) || a.address.localeCompare(b.address) || a.kind.localeCompare(b.kind),
+  )
+
+  const states: Plan['states'] = {}
+  for (const [name, s] of sortedEntries(observed.states)) states[name] = {lineage: s.lineage, serial: s.serial}
+
+  const hasErrors = diagnostics.some((d) => d.severity === 'error')
+  return {
+    format_version: PLAN_FORMAT_VERSION,
+    kbk_version: options.kbkVersion,
+    created_at: options.now.toISOString(),
+    refresh_only: Boolean(options.refreshOnly),
+    config_digest: desired.configDigest,
+    states,
+    ...(options.targets && options.targets.length > 0 ? {targets: [...options.targets]} : {}),
+    resource_changes: selected,
+    drift: sortedDrift,
+    diagnostics,
+    summary: summarize(selected, sortedDrift),
+    applyable: !options.refreshOnly && !hasErrors,
+  }
+}
+
+// ---- policies ----
+
+function planPolicy(policy: DesiredPolicy, state: StateSnapshot | undefined, changes: ResourceChange[]): void {
+  const recorded = state?.policies[policy.name]
+  const address = policyAddress(policy.name)
+  if (!recorded) {
+    changes.push({address, type: 'policy', name: policy.name, actions: ['create'], before: null, after: policy.settings})
+    return
+  }
+  const diff = diffAttributes(recorded.settings, policy.settings)
+  if (diff.length > 0) {
+    changes.push({address, type: 'policy', name: policy.name, actions: ['update'], before: recorded.settings, after: policy.settings, diff})
+  }
+}
+
+function planRemovedPolicies(desired: Desired, storeName: string, state: StateSnapshot, changes: ResourceChange[]): void {
+  for (const [name, recorded] of sortedEntries(state.policies)) {
+    const wanted = desired.policies[name]
+    if (wanted && wanted.store === storeName) continue
+    const topics = Object.values(state.topics).filter((t) => t.policy === name)
+    const segments = topics.reduce((n, t) => n + t.partitions.reduce((m, p) => m + p.segment_count, 0), 0)
+    changes.push({
+      address: policyAddress(name),
+      type: 'policy',
+      name,
+      actions: ['delete'],
+      before: recorded.settings,
+      after: null,
+      notes: [
+        `The policy is no longer in the config${wanted ? ` for store "${storeName}"` : ''}: kbk stops managing it.`,
+        `Its ${segments} segment(s) in store "${storeName}" are kept and stay restorable; no backup data is deleted.`,
+      ],
+    })
+  }
+}
+
+// ---- backups ----
+
+export function topicMatches(policy: DesiredPolicy, topic: string): boolean {
+  if (!policy.internalTopics && topic.startsWith('__')) return false
+  if (!policy.include.some((r) => fullMatch(r, topic))) return false
+  return !policy.exclude.some((r) => fullMatch(r, topic))
+}
+
+function fullMatch(re: RegExp, s: string): boolean {
+  const m = re.exec(s)
+  return m !== null && m.index === 0 && m[0].length === s.length
+}
+
+function planBackups(
+  policy: DesiredPolicy,
+  state: StateSnapshot,
+  cluster: ClusterView,
+  options: PlanOptions,
+  changes: ResourceChange[],
+  drift: Drift[],
+): void {
+  const live = Object.keys(cluster.topics).filter((t) => topicMatches(policy, t)).sort()
+  for (const topic of live) {
+    const view = cluster.topics[topic]!
+    const index = state.topics[topicKey(policy.name, topic)]
+    const run = planTopicBackup(policy, topic, view, index, drift, options)
+    if (run) {
+      changes.push({
+        address: backupAddress(policy.name, topic),
+        type: 'backup',
+        name: policy.name,
+        topic,
+        actions: ['run'],
+        before: index ? {next_offsets: nextOffsets(index)} : null,
+        after: {next_offsets: Object.fromEntries(run.ranges.map((r) => [r.partition, r.to]))},
+        backup: run,
+      })
+    }
+  }
+  const liveSet = new Set(live)
+  for (const index of sortedValues(state.topics)) {
+    if (index.policy !== policy.name || liveSet.has(index.topic)) continue
+    if (cluster.topics[index.topic]) continue // still there, but no longer selected: kept, not drift
+    drift.push({
+      address: backupAddress(policy.name, index.topic),
+      kind: 'topic-deleted',
+      severity: 'warning',
+      message: `Topic "${index.topic}" was backed up but no longer exists on cluster "${policy.cluster}".`,
+      expected: {topic: index.topic, partitions: index.partition_count},
+      found: null,
+      fix: `Its backups are kept and restorable. If the deletion was intended, nothing to do; otherwise restore it with a restore intent from policy "${policy.name}".`,
+    })
+  }
+}
+
+function nextOffsets(index: TopicIndex): Record<number, number> {
+  return Object.fromEntries(index.partitions.map((p) => [p.partition, p.next_offset]))
+}
+
+function planTopicBackup(
+  policy: DesiredPolicy,
+  topic: string,
+  view: TopicView,
+  index: TopicIndex | undefined,
+  drift: Drift[],
+  _options: PlanOptions,
+): BackupRun | undefined {
+  const address = backupAddress(policy.name, topic)
+  const recorded = new Map<number, PartitionSummary>((index?.partitions ?? []).map((p) => [p.partition, p]))
+  if (!index) {
+    const records = view.watermarks.reduce((n, w) => n + (w.high - w.low), 0)
+    drift.push({
+      address,
+      kind: 'new-topic',
+      severity: 'info',
+      message: `Topic "${topic}" matches policy "${policy.name}" and has never been backed up (${records} record(s) on the broker).`,
+      fix: 'kbk apply backs it up.',
+    })
+  } else if (view.partitions > index.partition_count) {
+    drift.push({
+      address,
+      kind: 'partitions-added',
+      severity: 'info',
+      message: `Topic "${topic}" grew from ${index.partition_count} to ${view.partitions} partitions.`,
+      expected: index.partition_count,
+      found: view.partitions,
+      fix: 'kbk apply backs up the new partitions from their earliest offset.',
+    })
+  }
+
+  const ranges: PartitionRange[] = []
+  for (const w of [...view.watermarks].sort((a, b) => a.partition - b.partition)) {
+    const p = recorded.get(w.partition)
+    let from = p ? p.next_offset : w.low
+    let lost: PartitionRange['lost']
+    if (p && from > w.high) {
+      drift.push({
+        address,
+        kind: 'topic-recreated',
+        severity: 'critical',
+        message: `Partition ${w.partition} of "${topic}" is at offset ${w.high} but kbk has backed it up to ${from}: the topic was deleted and recreated, or truncated.`,
+        expected: {next_offset: from},
+        found: {low: w.low, high: w.high},
+        fix: 'The old backups stay restorable. kbk backs up the new records from the earliest offset; check whether the recreation was intended.',
+      })
+      from = w.low
+    } else if (from < w.low) {
+      lost = {from, to: w.low}
+      drift.push({
+        address,
+        kind: 'data-loss',
+        severity: 'critical',
+        message: `DATA LOSS: partition ${w.partition} of "${topic}": offsets ${from}..${w.low - 1} (${w.low - from} record(s)) were deleted by Kafka's retention before kbk backed them up.`,
+        expected: {next_offset: from},
+        found: {earliest_offset: w.low},
+        fix: `Run kbk apply more often than the topic's retention.ms (lower the policy's rpo and schedule), or raise the topic's retention. The lost range is recorded as a gap.`,
+      })
+      from = w.low
+    }
+    if (from < w.high || lost) ranges.push({partition: w.partition, from, to: Math.max(from, w.high), ...(lost ? {lost} : {})})
+  }
+  if (ranges.length === 0) return undefined
+  const estimatedRecords = ranges.reduce((n, r) => n + (r.to - r.from), 0)
+  const perRecord = bytesPerRecord(index)
+  return {
+    policy: policy.name,
+    topic,
+    cluster: policy.cluster,
+    store: policy.store,
+    partition_count: view.partitions,
+    configs: {...view.configs},
+    ranges,
+    estimated_records: estimatedRecords,
+    ...(perRecord === undefined ? {} : {estimated_bytes: Math.round(estimatedRecords * perRecord)}),
+    first_backup: !index,
+  }
+}
+
+function bytesPerRecord(index: TopicIndex | undefined): number | undefined {
+  if (!index) return undefined
+  let records = 0
+  let bytes = 0
+  for (const p of index.partitions) {
+    records += p.records
+    bytes += p.uncompressed_bytes
+  }
+  return records > 0 ? bytes / records : undefined
+}
+
+// ---- expiry ----
+
+const DAY = 86_400_000
+
+function planExpiry(policy: DesiredPolicy, state: StateSnapshot, observed: Observed, desired: Desired, options: PlanOptions, changes: ResourceChange[]): void {
+  const {maxAgeMs} = policy.retention
+  if (maxAgeMs === null) return
+  const cutoff = options.now.getTime() - maxAgeMs
+  for (const index of sortedValues(state.topics)) {
+    if (index.policy !== policy.name) continue
+    // Cheap check first: the plan must stay interactive over a million segments.
+    const oldest = index.partitions.map((p) => p.oldest_written_at).filter((x): x is string => x !== undefined).sort()[0]
+    if (!oldest || Date.parse(oldest) >= cutoff) continue
+    const segments = observed.segments[topicKey(policy.name, index.topic)]
+    if (!segments) continue
+    const set = selectExpiry(policy, index, segments, cutoff, desired, options)
+    if (!set || set.segments.length === 0) continue
+    const blockedReason = !policy.retention.allowDestroy
+      ? `allowDestroy is not set on retention tier "${policy.retention.tier}" or policy "${policy.name}": expiry is shown but not performed. Set allowDestroy: true to let kbk delete expired backups.`
+      : undefined
+    changes.push({
+      address: expireAddress(policy.name, index.topic),
+      type: 'expire',
+      name: policy.name,
+      topic: index.topic,
+      actions: ['delete'],
+      before: {segments: set.segments.length, bytes: set.bytes},
+      after: null,
+      expire: set,
+      ...(blockedReason ? {blocked: blockedReason} : {}),
+    })
+  }
+}
+
+function selectExpiry(
+  policy: DesiredPolicy,
+  index: TopicIndex,
+  segments: SegmentRef[],
+  cutoff: number,
+  desired: Desired,
+  options: PlanOptions,
+): ExpirySet | undefined {
+  const kept = new Map<string, number>()
+  const keep = (reason: string): void => {
+    kept.set(reason, (kept.get(reason) ?? 0) + 1)
+  }
+  // The newest minKeep backup runs are restorable points that must survive age-based expiry.
+  const runs = [...new Map(segments.map((s) => [s.run_id, s.written_at])).entries()].sort((a, b) => b[1].localeCompare(a[1]) || b[0].localeCompare(a[0]))
+  const protectedRuns = new Set(runs.slice(0, Math.max(0, policy.retention.minKeep)).map(([id]) => id))
+  const compacted = (index.configs['cleanup.policy'] ?? '').includes('compact')
+  const restorePoints = pendingRestorePoints(policy.name, desired)
+
+  const byPartition = new Map<number, SegmentRef[]>()
+  for (const s of segments) {
+    const list = byPartition.get(s.partition) ?? []
+    list.push(s)
+    byPartition.set(s.partition, list)
+  }
+  const chosen: SegmentRef[] = []
+  for (const [, list] of [...byPartition.entries()].sort((a, b) => a[0] - b[0])) {
+    // Expiry trims a partition's oldest segments only: stop at the first one that must stay.
+    for (const s of [...list].sort((a, b) => a.first_offset - b.first_offset)) {
+      if (Date.parse(s.written_at) >= cutoff) break
+      if (compacted) {
+        keep(`topic is compacted (cleanup.policy=${index.configs['cleanup.policy']}): old segments hold the only copy of keys not updated since, so kbk does not expire them`)
+        break
+      }
+      if (protectedRuns.has(s.run_id)) {
+        keep(`written by one of the newest ${policy.retention.minKeep} backup run(s) (minKeep)`)
+        break
+      }
+      if (s.retain_until && Date.parse(s.retain_until) > options.now.getTime()) {
+        keep(`immutable until ${s.retain_until}`)
+        break
+      }
+      if (restorePoints.some((t) => s.min_timestamp <= t)) {
+        keep('needed by a restore intent that has not been applied yet')
+        break
+      }
+      chosen.push(s)
+    }
+  }
+  if (chosen.length === 0 && kept.size === 0) return undefined
+  if (chosen.length === 0) return undefined
+  const written = chosen.map((s) => s.written_at).sort()
+  return {
+    policy: policy.name,
+    topic: index.topic,
+    store: policy.store,
+    tier: policy.retention.tier,
+    segments: chosen.map((s) => ({
+      key: s.key,
+      partition: s.partition,
+      first_offset: s.first_offset,
+      last_offset: s.last_offset,
+      records: s.records,
+      bytes: s.bytes,
+      written_at: s.written_at,
+      sha256: s.sha256,
+    })),
+    bytes: chosen.reduce((n, s) => n + s.bytes, 0),
+    records: chosen.reduce((n, s) => n + s.records, 0),
+    written_from: written[0]!,
+    written_to: written[written.length - 1]!,
+    kept: [...kept.entries()].map(([reason, n]) => ({reason, segments: n})).sort((a, b) => a.reason.localeCompare(b.reason)),
+  }
+}
+
+/** Points in time of restore intents from this policy that still have to run. */
+function pendingRestorePoints(policy: string, desired: Desired): number[] {
+  return Object.values(desired.restores)
+    .filter((r) => r.policy === policy)
+    .map((r) => (r.pointInTime === 'latest' ? Number.POSITIVE_INFINITY : Date.parse(r.pointInTime)))
+}
+
+// ---- drift that needs no cluster ----
+
+function checkRpo(policy: DesiredPolicy, state: StateSnapshot, options: PlanOptions, drift: Drift[]): void {
+  if (policy.rpoMs === undefined) return
+  const times = Object.values(state.topics)
+    .filter((t) => t.policy === policy.name && !t.deleted_at)
+    .map((t) => t.last_backup_at)
+  if (times.length === 0) return
+  const newest = times.filter((x): x is string => x !== undefined).sort().pop()
+  const age = newest ? options.now.getTime() - Date.parse(newest) : Number.POSITIVE_INFINITY
+  if (age > policy.rpoMs) {
+    drift.push({
+      address: policyAddress(policy.name),
+      kind: 'rpo-exceeded',
+      severity: 'critical',
+      message: `The newest backup of policy "${policy.name}" is ${newest ? formatAge(age) + ' old' : 'missing'}, over its rpo of ${formatAge(policy.rpoMs)}.`,
+      expected: {max_age_ms: policy.rpoMs},
+      found: {last_backup_at: newest ?? null},
+      fix: 'Run kbk apply now, and schedule it more often than the rpo.',
+    })
+  }
+}
+
+function checkDrill(policy: DesiredPolicy, state: StateSnapshot, desired: Desired, options: PlanOptions, drift: Drift[]): void {
+  const within = desired.drillWithinMs[policy.name]
+  if (within === undefined) return
+  const drills = Object.values(state.restores)
+    .filter((r) => r.status === 'complete' && (r.settings as {policy?: string}).policy === policy.name)
+    .map((r) => r.applied_at)
+    .sort()
+  const last = drills.pop()
+  if (last && options.now.getTime() - Date.parse(last) <= within) return
+  drift.push({
+    address: policyAddress(policy.name),
+    kind: 'drill-overdue',
+    severity: 'warning',
+    message: `No restore drill of policy "${policy.name}" within ${formatAge(within)}${last ? ` (last: ${last})` : ' (never drilled)'}, as its compliance tags require.`,
+    expected: {within_ms: within},
+    found: {last_drill: last ?? null},
+    fix: `Declare a restore intent from policy "${policy.name}" into a non-production cluster (or change its point in time) and kbk apply it.`,
+  })
+}
+
+function storeDrift(storeName: string, state: StateSnapshot, observed: Observed, drift: Drift[]): void {
+  const objects = observed.objects?.[storeName]
+  if (!objects) return
+  for (const key of objects.unknown) {
+    drift.push({
+      address: `store.${storeName}`,
+      kind: 'unknown-object',
+      severity: 'warning',
+      message: `Object "${key}" is in store "${storeName}" but no state knows it (left by an interrupted run, or written by someone else).`,
+      found: key,
+      fix: 'kbk apply removes leftovers of interrupted runs for the partitions it backs up; otherwise inspect and delete it by hand.',
+    })
+  }
+  for (const index of sortedValues(state.topics)) {
+    const segments = observed.segments[topicKey(index.policy, index.topic)]
+    if (!segments) continue
+    for (const s of segments) {
+      if (!(s.key in objects.sizes)) {
+        if (!objects.complete) continue
+        drift.push({
+          address: backupAddress(index.policy, index.topic),
+          kind: 'segment-missing',
+          severity: 'critical',
+          message: `Segment "${s.key}" (partition ${s.partition}, offsets ${s.first_offset}..${s.last_offset}, ${s.records} record(s)) is recorded but missing from store "${storeName}".`,
+          expected: {key: s.key, bytes: s.bytes},
+          found: null,
+          fix: 'Those records cannot be restored from this store. Check the bucket lifecycle rules and who deleted it; if the records are still in Kafka, restore the object from a bucket version or re-copy them.',
+        })
+      } else if (objects.sizes[s.key] !== s.bytes) {
+        drift.push({
+          address: backupAddress(index.policy, index.topic),
+          kind: 'segment-changed',
+          severity: 'critical',
+          message: `Segment "${s.key}" in store "${storeName}" has ${objects.sizes[s.key]} bytes; kbk wrote ${s.bytes}.`,
+          expected: {bytes: s.bytes, sha256: s.sha256},
+          found: {bytes: objects.sizes[s.key]},
+          fix: 'Run kbk verify --deep to see whether its records can still be read.',
+        })
+      }
+    }
+  }
+}
+
+// ---- restores ----
+
+function planRestore(restore: DesiredRestore, desired: Desired, observed: Observed, changes: ResourceChange[], diagnostics: PlanDiagnostic[]): void {
+  const policy = desired.policies[restore.policy]
+  if (!policy) return // validation reports the dangling reference
+  const state = observed.states[policy.store]
+  const address = restoreAddress(restore.name)
+  const recorded = state?.restores[restore.name]
+  if (recorded && recorded.status === 'complete') {
+    const diff = diffAttributes(recorded.settings, restore.settings)
+    if (diff.length === 0) return
+    const run = buildRestoreRun(restore, policy, observed, diagnostics, true)
+    if (!run) return
+    changes.push({address, type: 'restore', name: restore.name, actions: ['update'], before: recorded.settings, after: restore.settings, diff, restore: run, notes: ['The intent changed since it was applied: the restore runs again with the new settings.']})
+    return
+  }
+  const run = buildRestoreRun(restore, policy, observed, diagnostics, recorded?.status === 'in-progress')
+  if (!run) return
+  changes.push({
+    address,
+    type: 'restore',
+    name: restore.name,
+    actions: ['run'],
+    before: recorded ? recorded.settings : null,
+    after: restore.settings,
+    restore: run,
+    ...(recorded?.status === 'in-progress' ? {notes: ['A previous run was interrupted: this run resumes it.']} : {}),
+  })
+}
+
+function buildRestoreRun(restore: DesiredRestore, policy: DesiredPolicy, observed: Observed, diagnostics: PlanDiagnostic[], resuming: boolean): RestoreRun | undefined {
+  const state = observed.states[policy.store]
+  const address = restoreAddress(restore.name)
+  const sourceTopics = Object.values(state?.topics ?? {})
+    .filter((t) => t.policy === policy.name)
+    .filter((t) => restore.include.some((r) => fullMatch(r, t.topic)) && !restore.exclude.some((r) => fullMatch(r, t.topic)))
+    .sort((a, b) => a.topic.localeCompare(b.topic))
+  if (sourceTopics.length === 0) {
+    diagnostics.push({
+      severity: 'error',
+      code: 'KBK_RESTORE_NOTHING',
+      message: `${address}: policy "${policy.name}" has no backed-up topic matching the restore's topics.`,
+      suggestion: `Run kbk apply for policy "${policy.name}" first, or fix restores.${restore.name}.topics.include.`,
+    })
+    return undefined
+  }
+  let pit = restore.pointInTime
+  if (pit === 'latest') {
+    const newest = Math.max(...sourceTopics.flatMap((t) => t.partitions.map((p) => p.max_timestamp ?? Number.NEGATIVE_INFINITY)))
+    pit = Number.isFinite(newest) ? new Date(newest).toISOString() : new Date(0).toISOString()
+  }
+  const pitMs = Date.parse(pit)
+  const target = observed.clusters[restore.cluster]
+  const topics: RestoreTopicPlan[] = []
+  for (const t of sourceTopics) {
+    const targetTopic = restore.rename[t.topic] ?? `${t.topic}${restore.topicSuffix ?? ''}`
+    const segments = (observed.segments[topicKey(policy.name, t.topic)] ?? []).filter((s) => s.min_timestamp <= pitMs)
+    const byPartition = new Map<number, {from: number; to: number; records: number; bytes: number}>()
+    for (const s of segments) {
+      const r = byPartition.get(s.partition) ?? {from: s.first_offset, to: s.last_offset, records: 0, bytes: 0}
+      r.from = Math.min(r.from, s.first_offset)
+      r.to = Math.max(r.to, s.last_offset)
+      r.records += s.records
+      r.bytes += s.uncompressed_bytes
+      byPartition.set(s.partition, r)
+    }
+    const existing = target?.topics[targetTopic]
+    const partitions = restore.partitions ?? t.partition_count
+    if (!existing && !restore.createTopics) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'KBK_RESTORE_NO_TARGET_TOPIC',
+        message: `${address}: target topic "${targetTopic}" does not exist on cluster "${restore.cluster}".`,
+        suggestion: `Set restores.${restore.name}.createTopics: true, or create the topic first.`,
+      })
+    }
+    if (existing && !resuming && restore.ifTargetNotEmpty === 'fail' && existing.watermarks.some((w) => w.high > w.low)) {
+      diagnostics.push({
+        severity: 'error',
+        code: 'KBK_RESTORE_TARGET_NOT_EMPTY',
+        message: `${address}: target topic "${targetTopic}" on cluster "${restore.cluster}" is not empty; restoring into it would mix records.`,
+        suggestion: `Restore under another name (restores.${restore.name}.to.topicSuffix or rename), delete the topic, or set restores.${restore.name}.ifTargetNotEmpty: append.`,
+      })
+    }
+    const maxMapped = restore.partitionMapping ? Math.max(...Object.values(restore.partitionMapping)) + 1 : 0
+    const ranges = [...byPartition.entries()].sort((a, b) => a[0] - b[0]).map(([partition, r]) => ({partition, from: r.from, to: r.to}))
+    topics.push({
+      source_topic: t.topic,
+      target_topic: targetTopic,
+      partitions: Math.max(partitions, maxMapped, existing?.partitions ?? 0),
+      create: !existing && restore.createTopics,
+      configs: {...t.configs, ...restore.configs},
+      ...(restore.partitionMapping ? {partition_mapping: {...restore.partitionMapping}} : {}),
+      ranges,
+      estimated_records: [...byPartition.values()].reduce((n, r) => n + r.records, 0),
+      estimated_bytes: [...byPartition.values()].reduce((n, r) => n + r.bytes, 0),
+    })
+  }
+  return {
+    name: restore.name,
+    policy: policy.name,
+    store: policy.store,
+    cluster: restore.cluster,
+    point_in_time: pit,
+    point_in_time_requested: restore.pointInTime,
+    topics,
+    consumer_groups: [...restore.translateGroups].sort(),
+    if_target_not_empty: restore.ifTargetNotEmpty,
+    estimated_records: topics.reduce((n, t) => n + t.estimated_records, 0),
+    estimated_bytes: topics.reduce((n, t) => n + t.estimated_bytes, 0),
+  }
+}
+
+// ---- helpers ----
+
+const TYPE_ORDER: Record<string, number> = {policy: 0, backup: 1, expire: 2, restore: 3}
+
+function compareChanges(a: ResourceChange, b: ResourceChange): number {
+  return (TYPE_ORDER[a.type] ?? 9) - (TYPE_ORDER[b.type] ?? 9) || a.address.localeCompare(b.address)
+}
+
+function severityRank(s: Drift['severity']): number {
+  return s === 'critical' ? 0 : s === 'warning' ? 1 : 2
+}
+
+function sortedValues<T>(record: Record<string, T>): T[] {
+  return Object.keys(record)
+    .sort()
+    .map((k) => record[k]!)
+}
+
+function sortedEntries<T>(record: Record<string, T>): Array<[string, T]> {
+  return Object.keys(record)
+    .sort()
+    .map((k) => [k, record[k]!])
+}
+
+export function formatAge(ms: number): string {
+  if (!Number.isFinite(ms)) return 'forever'
+  if (ms >= 365 * DAY && ms % (365 * DAY) === 0) return `${ms / (365 * DAY)}y`
+  if (ms >= DAY && ms % DAY === 0) return `${ms / DAY}d`
+  if (ms >= DAY) return `${(ms / DAY).toFixed(1)}d`
+  if (ms >= 3_600_000) return `${(ms / 3_600_000).toFixed(ms % 3_600_000 === 0 ? 0 : 1)}h`
+  if (ms >= 60_000) return `${Math.round(ms / 60_000)}m`
+  return `${Math.round(ms / 1000)}s`
+}

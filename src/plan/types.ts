@@ -1,0 +1,280 @@
+// Plans as data: what kbk intends to do, pinned exactly, with no secrets. Rendering is in
+// src/format/, persistence in plan-file.ts, execution in src/apply/. Business rules about a
+// plan (can it be applied?) live here, on the type, not in the UI.
+import type {PartitionWatermarks} from '../kafka/port.js'
+import type {SegmentRef, StateSnapshot} from '../state/types.js'
+
+export const PLAN_FORMAT_VERSION = '1.0'
+
+/** The closed set of actions: + create, ~ update, - destroy (expiry), > run (backup or restore). */
+export type Action = 'create' | 'update' | 'delete' | 'run'
+export type ResourceType = 'policy' | 'backup' | 'expire' | 'restore'
+
+export interface AttributeDiff {
+  path: string
+  before: unknown
+  after: unknown
+}
+
+export interface PartitionRange {
+  partition: number
+  /** First offset to copy, inclusive. */
+  from: number
+  /** High watermark seen at plan time: copy stops before it. */
+  to: number
+  /** Records Kafka deleted before they were backed up: [from, to) of this gap, recorded on apply. */
+  lost?: {from: number; to: number}
+}
+
+export interface BackupRun {
+  policy: string
+  topic: string
+  cluster: string
+  store: string
+  partition_count: number
+  configs: Record<string, string>
+  ranges: PartitionRange[]
+  estimated_records: number
+  /** Estimated from the bytes per record of earlier runs; undefined before the first. */
+  estimated_bytes?: number
+  first_backup: boolean
+}
+
+export interface ExpirySet {
+  policy: string
+  topic: string
+  store: string
+  tier: string
+  segments: Array<Pick<SegmentRef, 'key' | 'partition' | 'first_offset' | 'last_offset' | 'records' | 'bytes' | 'written_at' | 'sha256'>>
+  bytes: number
+  records: number
+  /** Oldest and newest write time of the segments to delete. */
+  written_from: string
+  written_to: string
+  /** Segments kept although old enough: why (minKeep, immutable until, restore intent, compacted). */
+  kept: Array<{reason: string; segments: number}>
+}
+
+export interface RestoreTopicPlan {
+  source_topic: string
+  target_topic: string
+  partitions: number
+  create: boolean
+  configs: Record<string, string>
+  partition_mapping?: Record<number, number>
+  /** Source partition -> [first offset, last offset] of the records that will be restored. */
+  ranges: Array<{partition: number; from: number; to: number}>
+  estimated_records: number
+  estimated_bytes: number
+}
+
+export interface RestoreRun {
+  name: string
+  policy: string
+  store: string
+  cluster: string
+  /** Pinned: `latest` becomes a concrete timestamp at plan time. */
+  point_in_time: string
+  point_in_time_requested: string
+  topics: RestoreTopicPlan[]
+  consumer_groups: string[]
+  if_target_not_empty: 'fail' | 'append'
+  estimated_records: number
+  estimated_bytes: number
+}
+
+export interface ResourceChange {
+  address: string
+  type: ResourceType
+  /** Policy or restore name. */
+  name: string
+  topic?: string
+  actions: Action[]
+  before: unknown
+  after: unknown
+  /** For `update`: the attributes that change, old → new. */
+  diff?: AttributeDiff[]
+  backup?: BackupRun
+  expire?: ExpirySet
+  restore?: RestoreRun
+  /** Set when the change is shown but will not be performed, and why (e.g. allowDestroy is false). */
+  blocked?: string
+  /** Extra lines for the reader (e.g. "backup data is kept"). */
+  notes?: string[]
+}
+
+export type DriftKind =
+  | 'segment-missing'
+  | 'segment-changed'
+  | 'unknown-object'
+  | 'topic-deleted'
+  | 'partitions-added'
+  | 'new-topic'
+  | 'topic-recreated'
+  | 'data-loss'
+  | 'rpo-exceeded'
+  | 'drill-overdue'
+  | 'cluster-unreachable'
+
+export interface Drift {
+  address: string
+  kind: DriftKind
+  severity: 'critical' | 'warning' | 'info'
+  message: string
+  expected?: unknown
+  found?: unknown
+  fix: string
+}
+
+export interface PlanDiagnostic {
+  severity: 'error' | 'warning'
+  code: string
+  message: string
+  suggestion?: string
+  file?: string
+  line?: number
+  column?: number
+}
+
+export interface PlanSummary {
+  create: number
+  update: number
+  delete: number
+  run: number
+  blocked: number
+  drift: number
+}
+
+export interface Plan {
+  format_version: string
+  kbk_version: string
+  created_at: string
+  refresh_only: boolean
+  config_digest: string
+  /** Per store: the state this plan was made against. Apply refuses when any moved on. */
+  states: Record<string, {lineage: string; serial: number}>
+  targets?: string[]
+  resource_changes: ResourceChange[]
+  drift: Drift[]
+  diagnostics: PlanDiagnostic[]
+  summary: PlanSummary
+  applyable: boolean
+}
+
+// ---- planner input ----
+
+export interface DesiredRetention {
+  tier: string
+  /** null: never expires. */
+  maxAgeMs: number | null
+  minKeep: number
+  immutable: boolean
+  allowDestroy: boolean
+}
+
+export interface DesiredPolicy {
+  name: string
+  cluster: string
+  store: string
+  include: RegExp[]
+  exclude: RegExp[]
+  internalTopics: boolean
+  groupInclude: RegExp[]
+  groupExclude: RegExp[]
+  retention: DesiredRetention
+  rpoMs?: number
+  tags: string[]
+  /** Canonical, secret-free settings: what is recorded in state and diffed. */
+  settings: Record<string, unknown>
+}
+
+export interface DesiredRestore {
+  name: string
+  policy: string
+  cluster: string
+  /** ISO timestamp, or 'latest'. */
+  pointInTime: string
+  include: RegExp[]
+  exclude: RegExp[]
+  topicSuffix?: string
+  rename: Record<string, string>
+  createTopics: boolean
+  partitions?: number
+  configs: Record<string, string>
+  partitionMapping?: Record<number, number>
+  translateGroups: string[]
+  ifTargetNotEmpty: 'fail' | 'append'
+  /** Canonical settings (without the pinned point in time). */
+  settings: Record<string, unknown>
+}
+
+export interface Desired {
+  policies: Record<string, DesiredPolicy>
+  restores: Record<string, DesiredRestore>
+  /** Restore-drill requirements from compliance tags: policy -> max age of the last drill. */
+  drillWithinMs: Record<string, number>
+  configDigest: string
+  /** Compliance and other rule results computed from the config (and facts about stores). */
+  diagnostics: PlanDiagnostic[]
+}
+
+export interface TopicView {
+  partitions: number
+  configs: Record<string, string>
+  watermarks: PartitionWatermarks[]
+}
+
+export interface ClusterView {
+  topics: Record<string, TopicView>
+  /** Target topics of restores: their watermarks tell whether they are empty. Same shape. */
+  error?: {code: string; message: string}
+}
+
+export interface StoreObjectView {
+  /** Store key -> size, for the recorded objects that were checked. */
+  sizes: Record<string, number>
+  /** Keys under the kbk area that no state knows. */
+  unknown: string[]
+  /** True when the listing covered every recorded object. */
+  complete: boolean
+}
+
+export interface Observed {
+  states: Record<string, StateSnapshot>
+  clusters: Record<string, ClusterView>
+  /** Segments loaded for (policy, topic) keys where expiry or restores need them. */
+  segments: Record<string, SegmentRef[]>
+  /** Per store: what a listing found, when the refresh listed (drift checks). */
+  objects?: Record<string, StoreObjectView>
+}
+
+export interface PlanOptions {
+  now: Date
+  kbkVersion: string
+  refreshOnly?: boolean
+  targets?: string[]
+}
+
+export function summarize(changes: ResourceChange[], drift: Drift[]): PlanSummary {
+  const s: PlanSummary = {create: 0, update: 0, delete: 0, run: 0, blocked: 0, drift: drift.length}
+  for (const c of changes) {
+    if (c.blocked) {
+      s.blocked++
+      continue
+    }
+    for (const a of c.actions) s[a]++
+  }
+  return s
+}
+
+/** A plan has something to do when any change is not blocked. */
+export function hasChanges(plan: Plan): boolean {
+  return plan.resource_changes.some((c) => !c.blocked)
+}
+
+export function canApply(plan: Plan): {ok: true} | {ok: false; reason: string} {
+  if (plan.refresh_only) return {ok: false, reason: 'a --refresh-only plan proposes no actions'}
+  const errors = plan.diagnostics.filter((d) => d.severity === 'error')
+  if (errors.length > 0) return {ok: false, reason: `the plan has ${errors.length} error(s): ${errors[0]!.message}`}
+  return {ok: true}
+}
