@@ -1,0 +1,178 @@
+// Renders a Plan for people: terraform's layout in a terminal (format*), and a pull-request
+// comment in markdown. Pure functions over the Plan value; colors come from colors.ts.
+import type {Drift, Plan, ResourceChange} from '../plan/types.js'
+import {c} from './colors.js'
+
+const SYMBOL: Record<string, string> = {create: '+', update: '~', delete: '-', run: '>'}
+
+export function formatBytes(n: number | undefined): string {
+  if (n === undefined) return 'unknown'
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let v = n
+  let i = 0
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024
+    i++
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US')
+}
+
+function paintAction(action: string, s: string): string {
+  if (action === 'create') return c.green(s)
+  if (action === 'update') return c.yellow(s)
+  if (action === 'delete') return c.red(s)
+  return c.cyan(s)
+}
+
+function headline(ch: ResourceChange): string {
+  const action = ch.actions[0] ?? 'run'
+  const sym = SYMBOL[action] ?? '?'
+  const verb =
+    ch.type === 'policy'
+      ? {create: 'will be created', update: 'will be updated in-place', delete: 'will no longer be managed', run: 'will run'}[action]
+      : ch.type === 'backup'
+        ? 'will be backed up'
+        : ch.type === 'expire'
+          ? 'will expire (DESTROYS BACKUP DATA)'
+          : action === 'update'
+            ? 'changed: will run again'
+            : 'will run'
+  const blocked = ch.blocked ? c.boldYellow(' [BLOCKED: not performed]') : ''
+  return `  ${paintAction(action, sym)} ${c.bold(ch.address)} ${verb}${blocked}`
+}
+
+function value(v: unknown): string {
+  return v === undefined ? '(absent)' : JSON.stringify(v)
+}
+
+export function formatChange(ch: ResourceChange): string[] {
+  const lines = [headline(ch)]
+  const ind = '      '
+  if (ch.type === 'policy') {
+    if (ch.actions[0] === 'create' && ch.after && typeof ch.after === 'object') {
+      for (const [k, v] of Object.entries(ch.after as Record<string, unknown>)) lines.push(`${ind}${c.green('+')} ${k} = ${value(v)}`)
+    }
+    for (const d of ch.diff ?? []) lines.push(`${ind}${c.yellow('~')} ${d.path}: ${value(d.before)} ${c.dim('->')} ${value(d.after)}`)
+  }
+  if (ch.backup) {
+    const b = ch.backup
+    lines.push(`${ind}cluster "${b.cluster}" -> store "${b.store}"${b.first_backup ? ' (first backup of this topic)' : ''}`)
+    for (const r of b.ranges) {
+      const n = r.to - r.from
+      lines.push(`${ind}partition ${String(r.partition).padStart(3)}: offsets ${r.from}..${r.to - 1}  (${formatCount(n)} record(s))${r.lost ? c.boldRed(`  DATA LOSS: ${r.lost.from}..${r.lost.to - 1} gone`) : ''}`)
+    }
+    lines.push(`${ind}${formatCount(b.estimated_records)} record(s), ~${formatBytes(b.estimated_bytes)}`)
+  }
+  if (ch.expire) {
+    const e = ch.expire
+    lines.push(`${ind}${c.red(`${e.segments.length} segment(s), ${formatCount(e.records)} record(s), ${formatBytes(e.bytes)}`)} written ${e.written_from} .. ${e.written_to} (tier "${e.tier}")`)
+    for (const k of e.kept) lines.push(`${ind}kept: ${k.segments} segment(s) — ${k.reason}`)
+  }
+  if (ch.restore) {
+    const r = ch.restore
+    const pit = r.point_in_time_requested === 'latest' ? `${r.point_in_time} (latest, pinned)` : r.point_in_time
+    lines.push(`${ind}from policy "${r.policy}" (store "${r.store}") up to ${pit} into cluster "${r.cluster}"`)
+    for (const t of r.topics) {
+      lines.push(`${ind}${t.source_topic} -> ${t.target_topic}${t.create ? c.green(` (create, ${t.partitions} partitions)`) : ''}: ${formatCount(t.estimated_records)} record(s) at most, ~${formatBytes(t.estimated_bytes)}`)
+    }
+    if (r.consumer_groups.length > 0) lines.push(`${ind}consumer groups translated: ${r.consumer_groups.join(', ')}`)
+    for (const d of ch.diff ?? []) lines.push(`${ind}${c.yellow('~')} ${d.path}: ${value(d.before)} ${c.dim('->')} ${value(d.after)}`)
+  }
+  for (const n of ch.notes ?? []) lines.push(`${ind}${c.dim(n)}`)
+  if (ch.blocked) lines.push(`${ind}${c.yellow(ch.blocked)}`)
+  return lines
+}
+
+export function formatDrift(d: Drift): string[] {
+  const tag = d.severity === 'critical' ? c.boldRed('!!') : d.severity === 'warning' ? c.yellow(' !') : c.dim(' i')
+  return [`  ${tag} ${c.bold(d.address)} ${d.kind}: ${d.severity === 'critical' ? c.red(d.message) : d.message}`, `       fix: ${d.fix}`]
+}
+
+export function formatSummaryLine(plan: Plan): string {
+  const s = plan.summary
+  if (plan.refresh_only) return `Drift: ${s.drift} finding(s).`
+  const parts = [`${s.create} to create`, `${s.update} to update`, `${s.delete} to destroy`, `${s.run} to run`]
+  return `Plan: ${parts.join(', ')}.${s.blocked ? ` ${s.blocked} blocked.` : ''}`
+}
+
+export function formatPlanText(plan: Plan): string {
+  const out: string[] = []
+  const errors = plan.diagnostics.filter((d) => d.severity === 'error')
+  if (plan.drift.length > 0) {
+    out.push(c.bold('Drift: what changed outside kbk since the last apply'), '')
+    for (const d of plan.drift) out.push(...formatDrift(d))
+    out.push('')
+  }
+  for (const d of plan.diagnostics) {
+    const where = d.file ? `${d.file}:${d.line}:${d.column}: ` : ''
+    out.push(`${d.severity === 'error' ? c.boldRed('Error') : c.yellow('Warning')}: ${where}${d.code}: ${d.message}`)
+    if (d.suggestion) out.push(`  fix: ${d.suggestion}`)
+  }
+  if (plan.diagnostics.length > 0) out.push('')
+  if (plan.refresh_only) {
+    out.push(plan.drift.length === 0 ? c.green('No drift. The store and the clusters match the recorded state.') : formatSummaryLine(plan))
+    return out.join('\n')
+  }
+  const live = plan.resource_changes
+  if (live.length === 0) {
+    out.push(errors.length > 0 ? c.red('The plan has errors; nothing would be done.') : c.green('No changes. Your backups match the configuration.'))
+    return out.join('\n')
+  }
+  const destroys = live.filter((ch) => ch.type === 'expire' && !ch.blocked)
+  if (destroys.length > 0) {
+    out.push(c.boldRed(`WARNING: this plan will destroy backup data (${destroys.length} expiry action(s), ${formatBytes(destroys.reduce((n, ch) => n + (ch.expire?.bytes ?? 0), 0))}).`), '')
+  }
+  out.push('kbk will perform the following actions:', '')
+  for (const ch of live) out.push(...formatChange(ch), '')
+  out.push(c.bold(formatSummaryLine(plan)))
+  if (errors.length > 0) out.push(c.red(`This plan cannot be applied: ${errors.length} error(s) above.`))
+  return out.join('\n')
+}
+
+export function formatPlanMarkdown(plan: Plan): string {
+  const s = plan.summary
+  const out: string[] = ['### kbk plan', '']
+  const destroys = plan.resource_changes.filter((ch) => ch.type === 'expire' && !ch.blocked)
+  if (destroys.length > 0) {
+    out.push(`> [!CAUTION]\n> **This plan destroys backup data**: ${destroys.map((d) => `\`${d.address}\``).join(', ')} (${formatBytes(destroys.reduce((n, ch) => n + (ch.expire?.bytes ?? 0), 0))}).`, '')
+  }
+  const critical = plan.drift.filter((d) => d.kind === 'data-loss')
+  if (critical.length > 0) out.push(`> [!WARNING]\n> **Data loss detected** on ${critical.length} partition range(s): see Drift.`, '')
+  out.push('| create | update | destroy | run | blocked | drift |', '|---:|---:|---:|---:|---:|---:|', `| ${s.create} | ${s.update} | ${s.delete} | ${s.run} | ${s.blocked} | ${s.drift} |`, '')
+  if (plan.diagnostics.length > 0) {
+    out.push('#### Problems', '')
+    for (const d of plan.diagnostics) out.push(`- **${d.severity}** \`${d.code}\`: ${escapeMd(d.message)}${d.suggestion ? ` — fix: ${escapeMd(d.suggestion)}` : ''}`)
+    out.push('')
+  }
+  if (plan.drift.length > 0) {
+    out.push('#### Drift', '', '| severity | address | kind | finding | fix |', '|---|---|---|---|---|')
+    for (const d of plan.drift) out.push(`| ${d.severity} | \`${d.address}\` | ${d.kind} | ${escapeMd(d.message)} | ${escapeMd(d.fix)} |`)
+    out.push('')
+  }
+  if (!plan.refresh_only && plan.resource_changes.length > 0) {
+    out.push('#### Changes', '', '| action | address | detail |', '|---|---|---|')
+    for (const ch of plan.resource_changes) {
+      const sym = SYMBOL[ch.actions[0] ?? 'run']
+      const detail = ch.backup
+        ? `${formatCount(ch.backup.estimated_records)} record(s) in ${ch.backup.ranges.length} partition(s)`
+        : ch.expire
+          ? `${ch.expire.segments.length} segment(s), ${formatBytes(ch.expire.bytes)}`
+          : ch.restore
+            ? `up to ${ch.restore.point_in_time} into \`${ch.restore.cluster}\``
+            : (ch.diff ?? []).map((d) => d.path).join(', ')
+      out.push(`| \`${sym}\` ${ch.actions[0]}${ch.blocked ? ' (blocked)' : ''} | \`${ch.address}\` | ${escapeMd(detail)} |`)
+    }
+    out.push('', '<details><summary>Full plan</summary>', '', '```diff', ...plan.resource_changes.flatMap((ch) => formatChange(ch)), '```', '', '</details>')
+  } else if (!plan.refresh_only) {
+    out.push('No changes. Your backups match the configuration.')
+  }
+  return out.join('\n') + '\n'
+}
+
+function escapeMd(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ')
+}
