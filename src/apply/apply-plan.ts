@@ -1,0 +1,202 @@
+// Executes a Plan through the ports: takes every involved store's lock for the whole run,
+// refuses a stale plan, then runs the changes in order (policies, backups, expiry, restores)
+// and records each outcome in the state. Emits typed events; never writes to the terminal.
+import {randomUUID} from 'node:crypto'
+import {KbkError, asKbkError} from '../errors.js'
+import type {KafkaPort} from '../kafka/port.js'
+import type {ExpirySet, Plan, ResourceChange, RestoreRun} from '../plan/types.js'
+import {canApply} from '../plan/types.js'
+import type {ObjectStore} from '../storage/object-store.js'
+import {acquireLock} from '../state/lock.js'
+import type {HeldLock} from '../state/lock.js'
+import type {StateStore} from '../state/state-store.js'
+import {applyBackupRun} from './backup-run.js'
+import type {BackupRuntime} from './backup-run.js'
+import type {ApplySummary, Reporter} from './events.js'
+import {StateCommitter} from './state-committer.js'
+
+export interface StoreHandle {
+  store: ObjectStore
+  state: StateStore
+}
+
+export interface RestoreExecutor {
+  (run: RestoreRun, address: string, deps: {store: ObjectStore; state: StateCommitter; reporter: Reporter; now: () => Date}): Promise<{records: number; bytes: number}>
+}
+
+export interface ApplyContext {
+  stores: Record<string, StoreHandle>
+  kafka: (cluster: string) => KafkaPort
+  backupRuntime: (policy: string) => BackupRuntime
+  restore?: RestoreExecutor
+  reporter: Reporter
+  /** Digest of the config as it is now: a saved plan made from another config is stale. */
+  configDigest: string
+  kbkVersion: string
+  now?: () => Date
+  lockTimeoutMs?: number
+  /** Called with the outcome once everything is committed (the audit trail hooks in here). */
+  afterApply?: (outcome: ApplyOutcome, committers: Record<string, StateCommitter>) => Promise<void>
+}
+
+export interface ChangeOutcome {
+  address: string
+  status: 'done' | 'failed' | 'skipped'
+  message?: string
+  code?: string
+  records?: number
+  bytes?: number
+}
+
+export interface ApplyOutcome {
+  ok: boolean
+  run_id: string
+  started_at: string
+  finished_at: string
+  changes: ChangeOutcome[]
+  summary: ApplySummary
+}
+
+export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOutcome> {
+  const now = ctx.now ?? (() => new Date())
+  const check = canApply(plan)
+  if (!check.ok) throw new KbkError('KBK_PLAN_NOT_APPLYABLE', `This plan cannot be applied: ${check.reason}.`, {suggestion: 'Fix the problems `kbk plan` reports, then plan again.'})
+  if (plan.config_digest !== ctx.configDigest) {
+    throw new KbkError('KBK_PLAN_STALE', 'Saved plan is stale — the configuration changed after the plan was created.', {
+      suggestion: 'Run `kbk plan --out FILE` again and apply the new plan.',
+      kind: 'conflict',
+    })
+  }
+  const runId = `${now().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`
+  const started = Date.now()
+  const startedAt = now().toISOString()
+  const summary: ApplySummary = {changes: plan.resource_changes.length, done: 0, failed: 0, skipped: 0, records: 0, bytes: 0, stored_bytes: 0, segments: 0, deleted_segments: 0, restored_records: 0}
+  const outcomes: ChangeOutcome[] = []
+  ctx.reporter.emit({type: 'apply.start', changes: plan.resource_changes.length, run_id: runId})
+
+  const storeNames = Object.keys(plan.states).sort()
+  const locks: HeldLock[] = []
+  const committers: Record<string, StateCommitter> = {}
+  try {
+    // Stores are locked in name order so two applies can never hold one each and wait forever.
+    for (const name of storeNames) {
+      const handle = requireStore(ctx, name)
+      const lock = await acquireLock(handle.store, {operation: 'apply', timeoutMs: ctx.lockTimeoutMs ?? 0})
+      locks.push(lock)
+      ctx.reporter.emit({type: 'lock.acquired', store: name, lock_id: lock.info.id})
+      const read = await handle.state.read()
+      const pinned = plan.states[name]!
+      if (read.snapshot.lineage !== pinned.lineage || read.snapshot.serial !== pinned.serial) {
+        throw new KbkError(
+          'KBK_PLAN_STALE',
+          `Saved plan is stale — the state of store "${name}" was changed by another operation after the plan was created (serial ${pinned.serial} → ${read.snapshot.serial}${read.snapshot.lineage !== pinned.lineage ? ', different lineage' : ''}).`,
+          {suggestion: 'Run `kbk plan` again and apply the new plan.', kind: 'conflict'},
+        )
+      }
+      committers[name] = new StateCommitter(handle.state, read, {beforeCommit: () => lock.assertHeld()})
+    }
+
+    for (const change of plan.resource_changes) {
+      if (change.blocked) {
+        outcomes.push({address: change.address, status: 'skipped', message: change.blocked})
+        summary.skipped++
+        continue
+      }
+      const t0 = Date.now()
+      ctx.reporter.emit({type: 'change.start', address: change.address, action: change.actions[0] ?? 'run'})
+      try {
+        const r = await applyChange(change, ctx, committers, runId, now, summary)
+        outcomes.push({address: change.address, status: 'done', ...r})
+        summary.done++
+        ctx.reporter.emit({type: 'change.done', address: change.address, summary: r.message ?? 'done', ...(r.records !== undefined ? {records: r.records} : {}), ...(r.bytes !== undefined ? {bytes: r.bytes} : {}), duration_ms: Date.now() - t0})
+      } catch (error) {
+        const e = asKbkError(error)
+        outcomes.push({address: change.address, status: 'failed', code: e.code, message: e.message})
+        summary.failed++
+        ctx.reporter.emit({type: 'change.failed', address: change.address, code: e.code, message: e.message})
+        // A lost lock or a state conflict means someone else is writing: stop everything.
+        if (e.code === 'KBK_LOCK_LOST' || e.code === 'KBK_STATE_CONFLICT') break
+      }
+    }
+    for (const name of storeNames) await committers[name]!.flush()
+    const outcome: ApplyOutcome = {ok: summary.failed === 0, run_id: runId, started_at: startedAt, finished_at: now().toISOString(), changes: outcomes, summary}
+    if (ctx.afterApply) await ctx.afterApply(outcome, committers)
+    ctx.reporter.emit({type: 'apply.done', ok: outcome.ok, summary, duration_ms: Date.now() - started})
+    return outcome
+  } finally {
+    for (const lock of locks.reverse()) await lock.release().catch(() => undefined)
+  }
+}
+
+function requireStore(ctx: ApplyContext, name: string): StoreHandle {
+  const handle = ctx.stores[name]
+  if (!handle) throw new KbkError('KBK_PLAN_STALE', `Saved plan is stale — it refers to store "${name}", which the configuration no longer defines.`, {suggestion: 'Run `kbk plan` again.'})
+  return handle
+}
+
+async function applyChange(
+  change: ResourceChange,
+  ctx: ApplyContext,
+  committers: Record<string, StateCommitter>,
+  runId: string,
+  now: () => Date,
+  summary: ApplySummary,
+): Promise<{message?: string; records?: number; bytes?: number}> {
+  if (change.type === 'policy') {
+    const store = (change.after as {store?: string} | null)?.store ?? (change.before as {store?: string} | null)?.store
+    const committer = committers[store ?? ''] ?? Object.values(committers)[0]
+    if (!committer) throw new KbkError('KBK_INTERNAL', `No state for ${change.address}.`, {kind: 'internal'})
+    if (change.actions[0] === 'delete') {
+      committer.removePolicy(change.name)
+      return {message: 'no longer managed; backups kept'}
+    }
+    const prior = committer.current.snapshot.policies[change.name]
+    const at = now().toISOString()
+    committer.setPolicy({name: change.name, settings: change.after as Record<string, unknown>, created_at: prior?.created_at ?? at, updated_at: at})
+    return {message: change.actions[0] === 'create' ? 'created' : 'updated'}
+  }
+  if (change.type === 'backup' && change.backup) {
+    const run = change.backup
+    const handle = requireStore(ctx, run.store)
+    const result = await applyBackupRun(run, change.address, {kafka: ctx.kafka(run.cluster), store: handle.store, state: committers[run.store]!, reporter: ctx.reporter, runId, now}, ctx.backupRuntime(run.policy))
+    summary.records += result.records
+    summary.bytes += result.bytes
+    summary.stored_bytes += result.storedBytes
+    summary.segments += result.segments
+    return {message: `${result.records} record(s) in ${result.segments} segment(s)${result.removedLeftovers ? `, ${result.removedLeftovers} leftover(s) of an interrupted run removed` : ''}`, records: result.records, bytes: result.bytes}
+  }
+  if (change.type === 'expire' && change.expire) {
+    const n = await applyExpiry(change.expire, requireStore(ctx, change.expire.store), committers[change.expire.store]!, now)
+    summary.deleted_segments += n
+    return {message: `${n} segment(s) deleted`}
+  }
+  if (change.type === 'restore' && change.restore) {
+    if (!ctx.restore) throw new KbkError('KBK_NOT_SUPPORTED', 'Restores are not available in this build.', {kind: 'internal'})
+    const r = change.restore
+    const result = await ctx.restore(r, change.address, {store: requireStore(ctx, r.store).store, state: committers[r.store]!, reporter: ctx.reporter, now})
+    summary.restored_records += result.records
+    return {message: `${result.records} record(s) restored`, records: result.records, bytes: result.bytes}
+  }
+  throw new KbkError('KBK_INTERNAL', `Unknown change ${change.address}.`, {kind: 'internal'})
+}
+
+/**
+ * Expiry forgets segments in the state first, then deletes the objects: a crash in between
+ * leaves unreferenced objects (reported, cleaned later), never a state that points at nothing.
+ */
+async function applyExpiry(set: ExpirySet, handle: StoreHandle, committer: StateCommitter, now: () => Date): Promise<number> {
+  const wanted = new Set(set.segments.map((s) => s.key))
+  const recorded = await handle.state.loadSegments(committer.current.snapshot, set.policy, set.topic)
+  const refs = recorded.filter((s) => wanted.has(s.key))
+  if (refs.length !== wanted.size) {
+    throw new KbkError('KBK_PLAN_STALE', `Saved plan is stale — some segments of ${set.topic} it would expire are no longer recorded.`, {suggestion: 'Run `kbk plan` again.'})
+  }
+  for (const s of refs) {
+    if (s.retain_until && Date.parse(s.retain_until) > now().getTime()) {
+      throw new KbkError('KBK_RETENTION_IMMUTABLE', `Segment ${s.key} is immutable until ${s.retain_until}; kbk never deletes it earlier.`, {kind: 'internal'})
+    }
+  }
+  await committer.removeSegments(set.policy, set.topic, refs)
+  await handle.store.delete(refs.map((s) => s.key))
+  return refs.length
+}

@@ -1,0 +1,195 @@
+// Executes one pinned backup action: streams each partition's [from, to) out of Kafka into
+// segments, writes each segment create-only, and checkpoints offsets into the state only after
+// the segment holding them is durably written. Killed at any moment, a rerun starts from the
+// last checkpoint and first removes what the dead run left behind, so nothing is lost or doubled.
+import {KbkError} from '../errors.js'
+import type {KafkaPort, KafkaRecord} from '../kafka/port.js'
+import type {BackupRun} from '../plan/types.js'
+import {segmentKey, SegmentWriter} from '../segment/index.js'
+import type {SegmentOptions} from '../segment/index.js'
+import type {ObjectStore} from '../storage/object-store.js'
+import type {Gap, SegmentRef} from '../state/types.js'
+import type {Reporter} from './events.js'
+import type {StateCommitter} from './state-committer.js'
+
+export interface BackupRuntime {
+  segment: SegmentOptions
+  /** Roll a segment when this many uncompressed bytes are buffered. */
+  segmentMaxBytes: number
+  segmentMaxRecords?: number
+  /** Write-once protection for immutable tiers. */
+  retainUntil?: Date
+  /** Applied to each record before it is written (GDPR masking); returns the record to keep. */
+  transform?: (record: KafkaRecord) => KafkaRecord
+  /** Consumer groups whose committed offsets are snapshotted with the topic. */
+  groups?: (kafka: KafkaPort) => Promise<Record<string, Record<number, number>>>
+}
+
+export interface BackupResult {
+  records: number
+  bytes: number
+  storedBytes: number
+  segments: number
+  removedLeftovers: number
+}
+
+interface PartitionWriter {
+  partition: number
+  to: number
+  writer: SegmentWriter | undefined
+  chunks: Buffer[]
+  /** Offset after the last record handed to the current writer. */
+  consumedTo: number
+  done: boolean
+}
+
+export async function applyBackupRun(
+  run: BackupRun,
+  address: string,
+  deps: {kafka: KafkaPort; store: ObjectStore; state: StateCommitter; reporter: Reporter; runId: string; now: () => Date},
+  runtime: BackupRuntime,
+): Promise<BackupResult> {
+  const {kafka, store, state, reporter, runId, now} = deps
+  const result: BackupResult = {records: 0, bytes: 0, storedBytes: 0, segments: 0, removedLeftovers: 0}
+
+  // The plan pinned `from` against the state it read; apply checked that state is unchanged.
+  const checkpoints = state.nextOffsets(run.policy, run.topic)
+  for (const r of run.ranges) {
+    const recorded = checkpoints.get(r.partition)
+    const expected = r.lost ? r.lost.from : r.from
+    if (recorded !== undefined && recorded !== expected) {
+      throw new KbkError('KBK_PLAN_STALE', `Saved plan is stale — partition ${r.partition} of "${run.topic}" was backed up to offset ${recorded} after the plan pinned ${expected}.`, {
+        suggestion: 'Run `kbk plan` again and apply the new plan.',
+        kind: 'conflict',
+      })
+    }
+  }
+
+  result.removedLeftovers = await removeLeftovers(store, run)
+
+  // Record topic metadata and data-loss gaps first: a gap is a fact whatever happens next.
+  const gaps = run.ranges.filter((r) => r.lost).map((r) => ({partition: r.partition, nextOffset: r.from, addGaps: [gapOf(r.lost!, now())]}))
+  await state.update({policy: run.policy, topic: run.topic, partitionCount: run.partition_count, configs: run.configs, deletedAt: null, ...(gaps.length > 0 ? {partitions: gaps} : {})})
+
+  const writers = new Map<number, PartitionWriter>()
+  for (const r of run.ranges) writers.set(r.partition, {partition: r.partition, to: r.to, writer: undefined, chunks: [], consumedTo: r.from, done: r.from >= r.to})
+
+  const flush = async (pw: PartitionWriter, nextOffset: number): Promise<void> => {
+    const w = pw.writer
+    pw.writer = undefined
+    if (!w || w.recordCount === 0) {
+      // No data records since the last segment (control records, compaction): only the checkpoint moves.
+      await state.checkpoint(run.policy, run.topic, pw.partition, nextOffset, undefined)
+      return
+    }
+    const fin = w.finish()
+    const body = Buffer.concat([...pw.chunks, ...fin.tail])
+    pw.chunks = []
+    const s = fin.summary
+    const key = segmentKey(run.policy, run.topic, pw.partition, s.firstOffset, s.lastOffset)
+    await store.put(key, body, {ifNoneMatch: '*', contentType: 'application/vnd.kbk.segment', ...(runtime.retainUntil ? {retainUntil: runtime.retainUntil} : {})})
+    const ref: SegmentRef = {
+      key,
+      policy: run.policy,
+      topic: run.topic,
+      partition: pw.partition,
+      first_offset: s.firstOffset,
+      last_offset: s.lastOffset,
+      records: s.recordCount,
+      bytes: body.length,
+      uncompressed_bytes: s.uncompressedBytes,
+      min_timestamp: s.minTimestamp,
+      max_timestamp: s.maxTimestamp,
+      sha256: fin.sha256,
+      run_id: runId,
+      written_at: now().toISOString(),
+      ...(runtime.retainUntil ? {retain_until: runtime.retainUntil.toISOString()} : {}),
+      ...(s.keyId ? {key_id: s.keyId} : {}),
+    }
+    result.segments++
+    result.storedBytes += body.length
+    reporter.emit({type: 'segment.written', address, key, partition: pw.partition, first_offset: s.firstOffset, last_offset: s.lastOffset, records: s.recordCount, bytes: body.length})
+    // Only now, with the segment durable, may the checkpoint move past its records.
+    await state.checkpoint(run.policy, run.topic, pw.partition, nextOffset, ref)
+  }
+
+  let lastProgress = 0
+  const partitionsDone = (): number => [...writers.values()].filter((p) => p.done).length
+  const progress = (force: boolean): void => {
+    const t = Date.now()
+    if (!force && t - lastProgress < 500) return
+    lastProgress = t
+    reporter.emit({type: 'backup.progress', address, records: result.records, bytes: result.bytes, stored_bytes: result.storedBytes, partitions_done: partitionsDone(), partitions: writers.size})
+  }
+
+  const toRead = run.ranges.filter((r) => r.from < r.to).map((r) => ({partition: r.partition, from: r.from, to: r.to}))
+  if (toRead.length > 0) {
+    await kafka.readRanges(run.topic, toRead, async (partition, records, nextOffset) => {
+      const pw = writers.get(partition)
+      if (!pw) throw new KbkError('KBK_INTERNAL', `Kafka returned partition ${partition} of "${run.topic}", which this run did not ask for.`, {kind: 'internal'})
+      for (const raw of records) {
+        if (raw.offset >= pw.to) break
+        const record = runtime.transform ? runtime.transform(raw) : raw
+        if (!pw.writer) pw.writer = new SegmentWriter(runtime.segment)
+        pw.writer.add(record)
+        pw.chunks.push(...pw.writer.takeOutput())
+        result.records++
+        result.bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0)
+        pw.consumedTo = record.offset + 1
+        if (pw.writer.bufferedBytes + pw.writer.bytesWritten >= runtime.segmentMaxBytes || (runtime.segmentMaxRecords !== undefined && pw.writer.recordCount >= runtime.segmentMaxRecords)) {
+          await flush(pw, pw.consumedTo)
+        }
+      }
+      const reached = Math.min(nextOffset, pw.to)
+      if (reached > pw.consumedTo) pw.consumedTo = reached
+      if (pw.consumedTo >= pw.to && !pw.done) {
+        await flush(pw, pw.to)
+        pw.done = true
+      }
+      progress(false)
+    })
+  }
+  for (const pw of writers.values()) {
+    if (pw.done) continue
+    if (pw.consumedTo < pw.to) {
+      throw new KbkError('KBK_BACKUP_INCOMPLETE', `Partition ${pw.partition} of "${run.topic}" stopped at offset ${pw.consumedTo}, before the planned ${pw.to}.`, {
+        suggestion: 'Run `kbk plan` and `kbk apply` again: the next run continues from the last durable segment.',
+        kind: 'environment',
+        retriable: true,
+      })
+    }
+    await flush(pw, pw.to)
+    pw.done = true
+  }
+  const groups = runtime.groups ? await runtime.groups(kafka) : undefined
+  await state.update({policy: run.policy, topic: run.topic, lastBackupAt: now().toISOString(), ...(groups ? {groupOffsets: groups} : {})})
+  await state.flush()
+  progress(true)
+  return result
+}
+
+function gapOf(lost: {from: number; to: number}, at: Date): Gap {
+  return {from: lost.from, to: lost.to, reason: 'retention-loss', detected_at: at.toISOString()}
+}
+
+/**
+ * Segments at or past a partition's checkpoint are not in any state: a run died after writing
+ * them and before recording them. We hold the lock, so nobody else is writing them; remove them
+ * so this run's create-only writes of the same ranges succeed.
+ */
+async function removeLeftovers(store: ObjectStore, run: BackupRun): Promise<number> {
+  let removed = 0
+  for (const r of run.ranges) {
+    const checkpoint = r.lost ? r.lost.from : r.from
+    const prefix = segmentKey(run.policy, run.topic, r.partition, 0, 0).replace(/[^/]+$/, '')
+    const first = segmentKey(run.policy, run.topic, r.partition, checkpoint, 0)
+    const startAfter = first.slice(0, first.lastIndexOf('-'))
+    const stale: string[] = []
+    for await (const o of store.list(prefix, {startAfter})) stale.push(o.key)
+    if (stale.length > 0) {
+      await store.delete(stale)
+      removed += stale.length
+    }
+  }
+  return removed
+}

@@ -1,0 +1,148 @@
+// Batches an apply's state changes and commits them one at a time, in order. A checkpoint is
+// queued only after its segment is durable, so whatever is committed is true; batching only
+// decides how much a crash makes the next run redo (the leftovers it then removes).
+import type {PolicyRecord, RestoreRecord, SegmentRef} from '../state/types.js'
+import {topicKey} from '../state/types.js'
+import type {StateChange, StateRead, StateStore, TopicChange} from '../state/state-store.js'
+
+export interface CommitterOptions {
+  /** Commit when this many segments are pending. */
+  maxPendingSegments?: number
+  /** Commit when the oldest pending change is this old. */
+  maxDelayMs?: number
+  /** Called before every commit: throws when the lock was lost, so nothing is written without it. */
+  beforeCommit?: () => void
+  now?: () => number
+}
+
+export class StateCommitter {
+  private base: StateRead
+  private pending: StateChange = {}
+  private pendingSegments = 0
+  private pendingSince: number | undefined
+  private chain: Promise<unknown> = Promise.resolve()
+  private readonly opts: Required<Omit<CommitterOptions, 'beforeCommit'>> & Pick<CommitterOptions, 'beforeCommit'>
+  /** Checkpoints as queued (ahead of the committed state). */
+  private readonly offsets = new Map<string, Map<number, number>>()
+
+  constructor(
+    private readonly store: StateStore,
+    base: StateRead,
+    options: CommitterOptions = {},
+  ) {
+    this.base = base
+    this.opts = {maxPendingSegments: options.maxPendingSegments ?? 64, maxDelayMs: options.maxDelayMs ?? 5000, now: options.now ?? Date.now, beforeCommit: options.beforeCommit}
+  }
+
+  get current(): StateRead {
+    return this.base
+  }
+
+  /** The queued checkpoint of each partition of a topic (committed or pending). */
+  nextOffsets(policy: string, topic: string): Map<number, number> {
+    const key = topicKey(policy, topic)
+    const result = new Map<number, number>()
+    for (const p of this.base.snapshot.topics[key]?.partitions ?? []) result.set(p.partition, p.next_offset)
+    for (const [partition, offset] of this.offsets.get(key) ?? []) result.set(partition, offset)
+    return result
+  }
+
+  setPolicy(record: PolicyRecord): void {
+    this.pending.policies = {...this.pending.policies, set: {...this.pending.policies?.set, [record.name]: record}}
+    this.touch()
+  }
+
+  removePolicy(name: string): void {
+    this.pending.policies = {...this.pending.policies, remove: [...(this.pending.policies?.remove ?? []), name]}
+    this.touch()
+  }
+
+  setRestore(record: RestoreRecord): void {
+    this.pending.restores = {...this.pending.restores, set: {...this.pending.restores?.set, [record.name]: record}}
+    this.touch()
+  }
+
+  async update(change: Omit<TopicChange, 'addSegments' | 'removeSegments'>): Promise<void> {
+    const t = this.topic(change.policy, change.topic)
+    const {partitions, ...rest} = change
+    Object.assign(t, rest)
+    for (const p of partitions ?? []) {
+      this.mergePartition(t, p.partition, p.nextOffset, p.addGaps)
+      if (p.nextOffset !== undefined) this.remember(change.policy, change.topic, p.partition, p.nextOffset)
+    }
+    this.touch()
+    await this.maybeFlush()
+  }
+
+  async checkpoint(policy: string, topic: string, partition: number, nextOffset: number, segment: SegmentRef | undefined): Promise<void> {
+    const t = this.topic(policy, topic)
+    if (segment) {
+      t.addSegments = [...(t.addSegments ?? []), segment]
+      this.pendingSegments++
+    }
+    this.mergePartition(t, partition, nextOffset, undefined)
+    this.remember(policy, topic, partition, nextOffset)
+    this.touch()
+    await this.maybeFlush()
+  }
+
+  async removeSegments(policy: string, topic: string, segments: SegmentRef[]): Promise<void> {
+    const t = this.topic(policy, topic)
+    t.removeSegments = [...(t.removeSegments ?? []), ...segments]
+    this.touch()
+    await this.flush()
+  }
+
+  /** Commit everything pending; resolves when it is durable. */
+  async flush(): Promise<StateRead> {
+    const next = this.chain.then(async () => {
+      if (this.pendingSince === undefined) return this.base
+      const change = this.pending
+      this.pending = {}
+      this.pendingSegments = 0
+      this.pendingSince = undefined
+      this.opts.beforeCommit?.()
+      this.base = await this.store.commit(this.base, change)
+      return this.base
+    })
+    this.chain = next.catch(() => undefined)
+    return next
+  }
+
+  private async maybeFlush(): Promise<void> {
+    if (this.pendingSince === undefined) return
+    if (this.pendingSegments >= this.opts.maxPendingSegments || this.opts.now() - this.pendingSince >= this.opts.maxDelayMs) await this.flush()
+  }
+
+  private touch(): void {
+    this.pendingSince ??= this.opts.now()
+  }
+
+  private topic(policy: string, topic: string): TopicChange {
+    const topics = (this.pending.topics ??= [])
+    let t = topics.find((x) => x.policy === policy && x.topic === topic)
+    if (!t) {
+      t = {policy, topic}
+      topics.push(t)
+    }
+    return t
+  }
+
+  private mergePartition(t: TopicChange, partition: number, nextOffset: number | undefined, addGaps: TopicChange['partitions'] extends Array<infer P> | undefined ? P extends {addGaps?: infer G} ? G : never : never): void {
+    const list = (t.partitions ??= [])
+    let p = list.find((x) => x.partition === partition)
+    if (!p) {
+      p = {partition}
+      list.push(p)
+    }
+    if (nextOffset !== undefined) p.nextOffset = Math.max(p.nextOffset ?? 0, nextOffset)
+    if (addGaps) p.addGaps = [...(p.addGaps ?? []), ...addGaps]
+  }
+
+  private remember(policy: string, topic: string, partition: number, offset: number): void {
+    const key = topicKey(policy, topic)
+    const m = this.offsets.get(key) ?? new Map<number, number>()
+    m.set(partition, Math.max(m.get(partition) ?? 0, offset))
+    this.offsets.set(key, m)
+  }
+}

@@ -1,0 +1,107 @@
+// `kbk apply [PLANFILE]`: apply a saved plan exactly, or plan, show and ask for `yes`.
+import {readFile} from 'node:fs/promises'
+import {createInterface} from 'node:readline/promises'
+import {Args, Flags} from '@oclif/core'
+import type {ApplyOutcome} from '../apply/apply-plan.js'
+import type {Reporter} from '../apply/events.js'
+import {KbkCommand} from '../cli/base-command.js'
+import {makePlan, openWorkspace, runApply} from '../cli/context.js'
+import {KbkError} from '../errors.js'
+import {c} from '../format/colors.js'
+import {formatPlanText} from '../format/plan-text.js'
+import {formatApplySummary} from '../format/apply-text.js'
+import {listrReporter, ndjsonReporter, plainReporter} from '../format/progress.js'
+import {decodePlanFile} from '../plan/plan-file.js'
+import {hasChanges} from '../plan/types.js'
+
+export default class ApplyCommand extends KbkCommand<typeof ApplyCommand> {
+  static override description = `Run backups, expiry and restores: exactly the saved PLANFILE, or a fresh plan after you approve it.
+
+Takes the store's lock for the whole run. Offsets are recorded only after the segment holding them is durably written, so an interrupted apply loses and duplicates nothing: run it again.`
+
+  static override examples = ['<%= config.bin %> apply', '<%= config.bin %> apply plan.kbk', '<%= config.bin %> apply --auto-approve --json   # CI: NDJSON events on stdout']
+
+  static override args = {
+    planfile: Args.string({description: 'A plan saved with `kbk plan --out FILE`.'}),
+  }
+
+  static override flags = {
+    'auto-approve': Flags.boolean({description: 'Apply without asking for confirmation.'}),
+    'no-input': Flags.boolean({description: 'Never prompt: fail when approval would be needed.'}),
+    'lock-timeout': Flags.string({description: 'How long to wait for the lock held by another run (e.g. 30s, 5m).', default: '0s'}),
+    target: Flags.string({description: 'Limit the run to this address (and what is under it). Repeatable.', multiple: true}),
+  }
+
+  async run(): Promise<ApplyOutcome | undefined> {
+    const ws = await openWorkspace(this.flags)
+    try {
+      let plan
+      if (this.args.planfile) {
+        if (this.flags.target) throw new KbkError('KBK_USAGE', '--target cannot be combined with a saved plan: the plan already says what to do.', {suggestion: 'Pass --target to `kbk plan --out FILE` instead.'})
+        plan = decodePlanFile(await readFile(this.args.planfile), this.args.planfile)
+      } else {
+        plan = await makePlan(ws, {refreshOnly: false, targets: this.flags.target ?? [], listObjects: false})
+        if (!this.jsonEnabled()) process.stderr.write(formatPlanText(plan) + '\n\n')
+        if (plan.diagnostics.some((d) => d.severity === 'error')) {
+          throw new KbkError('KBK_PLAN_NOT_APPLYABLE', 'The plan has errors; nothing was applied.', {suggestion: 'Fix the problems listed above and run `kbk apply` again.'})
+        }
+        if (!hasChanges(plan)) {
+          this.info('Apply complete! Nothing to do.')
+          return undefined
+        }
+        if (!this.flags['auto-approve']) await this.confirm()
+      }
+      if (!hasChanges(plan)) {
+        this.info('Apply complete! Nothing to do.')
+        return undefined
+      }
+      let reporter: Reporter
+      let listr: ReturnType<typeof listrReporter> | undefined
+      if (this.jsonEnabled()) reporter = ndjsonReporter()
+      else if (process.stderr.isTTY && !this.inAutomation) {
+        listr = listrReporter(plan.resource_changes.filter((ch) => !ch.blocked).map((ch) => ch.address))
+        reporter = listr.reporter
+      } else reporter = plainReporter()
+      const rendering = listr?.run()
+      let outcome: ApplyOutcome
+      try {
+        outcome = await runApply(ws, plan, {reporter, lockTimeoutMs: parseDurationFlag(this.flags['lock-timeout'])})
+      } finally {
+        listr?.finish()
+        await rendering
+      }
+      if (this.jsonEnabled()) {
+        process.stdout.write(JSON.stringify({type: 'apply.result', ...outcome}) + '\n')
+      } else {
+        process.stderr.write('\n' + formatApplySummary(outcome) + '\n')
+      }
+      if (!outcome.ok) process.exitCode = 1
+      return undefined
+    } finally {
+      await ws.close()
+    }
+  }
+
+  private async confirm(): Promise<void> {
+    if (this.flags['no-input'] || this.jsonEnabled()) {
+      throw new KbkError('KBK_APPROVAL_REQUIRED', 'Approval is required and --no-input (or --json) forbids asking for it.', {
+        suggestion: 'Review with `kbk plan --out FILE` and apply that file, or pass --auto-approve.',
+      })
+    }
+    process.stderr.write(`${c.bold('Do you want to perform these actions?')}\n  kbk will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `)
+    const rl = createInterface({input: process.stdin, terminal: false})
+    const answer = await new Promise<string>((resolve) => {
+      rl.once('line', resolve)
+      rl.once('close', () => resolve(''))
+    })
+    rl.close()
+    if (answer.trim() !== 'yes') throw new KbkError('KBK_APPLY_CANCELLED', 'Apply cancelled: nothing was changed.', {suggestion: "Type 'yes' to approve, or pass --auto-approve in automation."})
+  }
+}
+
+function parseDurationFlag(s: string): number {
+  const m = /^(\d+)(ms|s|m|h)?$/.exec(s.trim())
+  if (!m) throw new KbkError('KBK_USAGE', `--lock-timeout "${s}" is not a duration.`, {suggestion: 'Use a number with a unit, e.g. 30s or 5m.'})
+  const n = Number(m[1])
+  return n * ({ms: 1, s: 1000, m: 60_000, h: 3_600_000}[m[2] ?? 's'] ?? 1000)
+}

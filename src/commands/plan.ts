@@ -1,0 +1,60 @@
+// `kbk plan`: refresh, diff, print. Read-only: creates no topic, joins no group, writes no object
+// (except the plan file given with --out, on the local disk).
+import {writeFile} from 'node:fs/promises'
+import {Flags} from '@oclif/core'
+import {KbkCommand} from '../cli/base-command.js'
+import {makePlan, openWorkspace} from '../cli/context.js'
+import {setColorEnabled} from '../format/colors.js'
+import {formatPlanMarkdown, formatPlanText} from '../format/plan-text.js'
+import {encodePlanFile} from '../plan/plan-file.js'
+import {hasChanges} from '../plan/types.js'
+import type {Plan} from '../plan/types.js'
+
+export default class PlanCommand extends KbkCommand<typeof PlanCommand> {
+  static override description = `Show what kbk apply would do: backups to run (exact offset ranges), policies to record, backups to expire, restores to run, and drift.
+
+Read-only: it creates no topic, joins no consumer group and writes nothing to the store.`
+
+  static override examples = [
+    '<%= config.bin %> plan',
+    '<%= config.bin %> plan --out plan.kbk && <%= config.bin %> apply plan.kbk',
+    '<%= config.bin %> plan --refresh-only --detailed-exitcode   # drift job: exit 2 on drift',
+    '<%= config.bin %> plan --format markdown > comment.md       # pull-request comment',
+    `<%= config.bin %> plan --target 'backup.orders["orders.created"]'`,
+  ]
+
+  static override flags = {
+    out: Flags.string({description: 'Save the plan to this file, for `kbk apply FILE`.'}),
+    'detailed-exitcode': Flags.boolean({description: 'Exit 0 when there is nothing to do, 2 when there are changes (or drift with --refresh-only), 1 on error.'}),
+    'refresh-only': Flags.boolean({description: 'Only report drift between the recorded state, the store and the clusters; propose no actions.'}),
+    target: Flags.string({description: 'Limit the plan to this address (and what is under it). Repeatable.', multiple: true}),
+    format: Flags.string({description: 'Output format.', options: ['text', 'json', 'markdown'], default: 'text'}),
+  }
+
+  async run(): Promise<Plan> {
+    const ws = await openWorkspace(this.flags)
+    try {
+      const plan = await makePlan(ws, {refreshOnly: this.flags['refresh-only'], targets: this.flags.target ?? [], listObjects: this.flags['refresh-only']})
+      if (this.flags.out) {
+        await writeFile(this.flags.out, encodePlanFile(plan))
+        this.info(`Saved the plan to ${this.flags.out}. Apply exactly this plan with: kbk apply ${this.flags.out}`)
+      }
+      if (!this.jsonEnabled()) {
+        if (this.flags.format === 'json') process.stdout.write(JSON.stringify(plan, null, 2) + '\n')
+        else if (this.flags.format === 'markdown') {
+          setColorEnabled(false)
+          process.stdout.write(formatPlanMarkdown(plan))
+        } else process.stdout.write(formatPlanText(plan) + '\n')
+      }
+      const errors = plan.diagnostics.filter((d) => d.severity === 'error')
+      if (errors.length > 0) process.exitCode = 1
+      else if (this.flags['detailed-exitcode']) {
+        const changed = plan.drift.length > 0 || (!plan.refresh_only && hasChanges(plan))
+        process.exitCode = changed ? 2 : 0
+      }
+      return plan
+    } finally {
+      await ws.close()
+    }
+  }
+}

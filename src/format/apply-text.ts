@@ -1,0 +1,22 @@
+// The closing summary of an apply, for people.
+import type {ApplyOutcome} from '../apply/apply-plan.js'
+import {c} from './colors.js'
+import {formatBytes, formatCount} from './plan-text.js'
+
+export function formatApplySummary(outcome: ApplyOutcome): string {
+  const s = outcome.summary
+  const seconds = (Date.parse(outcome.finished_at) - Date.parse(outcome.started_at)) / 1000
+  const lines: string[] = []
+  for (const ch of outcome.changes) {
+    const mark = ch.status === 'done' ? c.green('✔') : ch.status === 'failed' ? c.red('✖') : c.dim('-')
+    lines.push(`${mark} ${ch.address}: ${ch.status === 'failed' ? c.red(`${ch.code}: ${ch.message}`) : ch.message ?? ch.status}`)
+  }
+  lines.push('')
+  const what = `${formatCount(s.records)} record(s) backed up (${formatBytes(s.bytes)} read, ${formatBytes(s.stored_bytes)} stored in ${s.segments} segment(s))` +
+    (s.deleted_segments ? `, ${s.deleted_segments} segment(s) expired` : '') +
+    (s.restored_records ? `, ${formatCount(s.restored_records)} record(s) restored` : '')
+  const rate = seconds > 0 ? ` — ${formatBytes(s.bytes / seconds)}/s` : ''
+  if (outcome.ok) lines.push(c.green(c.bold(`Apply complete! ${s.done} done, ${s.skipped} skipped. ${what} in ${seconds.toFixed(1)}s${rate}.`)))
+  else lines.push(c.red(c.bold(`Apply failed: ${s.failed} of ${s.changes} change(s) failed; ${s.done} done. ${what}. Run kbk plan and kbk apply again: completed work is kept.`)))
+  return lines.join('\n')
+}
