@@ -123,6 +123,8 @@ export interface RestoreRecord {
   /** topic -> partition -> source offset of the last restored record + 1. */
   progress: Record<string, Record<number, number>>
   status: 'complete' | 'in-progress'
+  /** target topic -> partition -> the target's high watermark before this restore wrote anything. */
+  target_base?: Record<string, Record<number, number>>
   /** Store key of the offset mapping written for this restore. */
   offset_map_key?: string
 }
