@@ -21,7 +21,7 @@ export interface StoreHandle {
 }
 
 export interface RestoreExecutor {
-  (run: RestoreRun, address: string, deps: {store: ObjectStore; state: StateCommitter; reporter: Reporter; now: () => Date}): Promise<{records: number; bytes: number}>
+  (run: RestoreRun, address: string, deps: {store: ObjectStore; state: StateStore; committer: StateCommitter; reporter: Reporter; now: () => Date; settings: Record<string, unknown>}): Promise<{records: number; bytes: number}>
 }
 
 export interface ApplyContext {
@@ -173,7 +173,8 @@ async function applyChange(
   if (change.type === 'restore' && change.restore) {
     if (!ctx.restore) throw new KbkError('KBK_NOT_SUPPORTED', 'Restores are not available in this build.', {kind: 'internal'})
     const r = change.restore
-    const result = await ctx.restore(r, change.address, {store: requireStore(ctx, r.store).store, state: committers[r.store]!, reporter: ctx.reporter, now})
+    const handle = requireStore(ctx, r.store)
+    const result = await ctx.restore(r, change.address, {store: handle.store, state: handle.state, committer: committers[r.store]!, reporter: ctx.reporter, now, settings: change.after as Record<string, unknown>})
     summary.restored_records += result.records
     return {message: `${result.records} record(s) restored`, records: result.records, bytes: result.bytes}
   }
