@@ -512,11 +512,12 @@ function buildRestoreRun(restore: DesiredRestore, policy: DesiredPolicy, observe
     .filter((t) => restore.include.some((r) => fullMatch(r, t.topic)) && !restore.exclude.some((r) => fullMatch(r, t.topic)))
     .sort((a, b) => a.topic.localeCompare(b.topic))
   if (sourceTopics.length === 0) {
+    // Not an error: a workspace may declare a drill before the policy's first backup exists.
     diagnostics.push({
-      severity: 'error',
-      code: 'KBK_RESTORE_NOTHING',
-      message: `${address}: policy "${policy.name}" has no backed-up topic matching the restore's topics.`,
-      suggestion: `Run kbk apply for policy "${policy.name}" first, or fix restores.${restore.name}.topics.include.`,
+      severity: 'warning',
+      code: 'KBK_RESTORE_NOTHING_YET',
+      message: `${address}: policy "${policy.name}" has no backup of a topic matching the restore's topics yet, so there is nothing to restore; it will be planned once there is.`,
+      suggestion: `Run kbk apply to back up policy "${policy.name}" first, or check restores.${restore.name}.topics.include.`,
     })
     return undefined
   }
