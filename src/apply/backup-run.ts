@@ -22,7 +22,7 @@ export interface BackupRuntime {
   /** Applied to each record before it is written (GDPR masking); returns the record to keep. */
   transform?: (record: KafkaRecord) => KafkaRecord
   /** Consumer groups whose committed offsets are snapshotted with the topic. */
-  groups?: (kafka: KafkaPort) => Promise<Record<string, Record<number, number>>>
+  groups?: (kafka: KafkaPort, topic: string) => Promise<Record<string, Record<number, number>>>
 }
 
 export interface BackupResult {
@@ -161,7 +161,7 @@ export async function applyBackupRun(
     await flush(pw, pw.to)
     pw.done = true
   }
-  const groups = runtime.groups ? await runtime.groups(kafka) : undefined
+  const groups = runtime.groups ? await runtime.groups(kafka, run.topic) : undefined
   await state.update({policy: run.policy, topic: run.topic, lastBackupAt: now().toISOString(), ...(groups ? {groupOffsets: groups} : {})})
   await state.flush()
   progress(true)

@@ -1,0 +1,227 @@
+// The composition root: the one place that knows the adapters, the SDK-backed ports and the
+// environment. Commands get a WorkspaceContext from here and call core functions with it.
+import {readFileSync} from 'node:fs'
+import {hostname, userInfo} from 'node:os'
+import {applyPlan} from '../apply/apply-plan.js'
+import type {ApplyOutcome, StoreHandle} from '../apply/apply-plan.js'
+import type {BackupRuntime} from '../apply/backup-run.js'
+import type {Reporter} from '../apply/events.js'
+import {createMasker} from '../apply/masking.js'
+import {builtinTags, checkCompliance, formatDiagnostic, loadWorkspace} from '../config/index.js'
+import type {Diagnostic, Workspace} from '../config/index.js'
+import type {EncryptionKey, PolicyConfig} from '../config/types.js'
+import {KbkError} from '../errors.js'
+import {openKafka} from '../kafka/kafkajs-adapter.js'
+import type {KafkaPort} from '../kafka/port.js'
+import {desiredFromWorkspace} from '../plan/desired.js'
+import {planChanges} from '../plan/plan-changes.js'
+import type {Desired, Plan, PlanDiagnostic} from '../plan/types.js'
+import {readObserved} from '../refresh/read-observed.js'
+import {applyRestoreRun} from '../restore/restore-run.js'
+import {openObjectStore} from '../storage/index.js'
+import type {ObjectStore} from '../storage/object-store.js'
+import {StateStore} from '../state/state-store.js'
+
+export const KBK_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {version: string}).version
+
+export interface WorkspaceContext {
+  workspace: Workspace
+  desired: Desired
+  /** Warnings from loading (errors stop openWorkspace). */
+  warnings: Diagnostic[]
+  storeHandle(name: string): StoreHandle
+  kafka(cluster: string): KafkaPort
+  backupRuntime(policy: string): BackupRuntime
+  keyring(policy: string): Map<string, Buffer>
+  close(): Promise<void>
+}
+
+export function toPlanDiagnostic(d: Diagnostic): PlanDiagnostic {
+  return {severity: d.severity, code: d.code, message: d.message, ...(d.suggestion ? {suggestion: d.suggestion} : {}), file: d.file, line: d.line, column: d.column}
+}
+
+/** Loads and validates the workspace; a config with errors stops here with every diagnostic. */
+export async function openWorkspace(flags: {config?: string}): Promise<WorkspaceContext> {
+  const loaded = await loadWorkspace({config: flags.config, cwd: process.cwd(), env: process.env})
+  const errors = loaded.diagnostics.filter((d) => d.severity === 'error')
+  if (errors.length > 0 || !loaded.workspace) {
+    throw new KbkError('KBK_CONFIG_INVALID', `The workspace has ${errors.length} error(s):\n${errors.map((d) => formatDiagnostic(d)).join('\n')}`, {
+      suggestion: 'Fix the errors above (`kbk validate` lists them too), then run the command again.',
+    })
+  }
+  const ws = loaded.workspace
+  const warnings = loaded.diagnostics.filter((d) => d.severity === 'warning')
+  const tags = (name: string) => ws.compliance[name] ?? builtinTags[name]
+  const compliance = checkCompliance(ws).map(toPlanDiagnostic)
+  const desired = desiredFromWorkspace(ws, tags, dedupe([...warnings.map(toPlanDiagnostic), ...compliance]))
+
+  const stores = new Map<string, StoreHandle>()
+  const clusters = new Map<string, KafkaPort>()
+  const ctx: WorkspaceContext = {
+    workspace: ws,
+    desired,
+    warnings,
+    storeHandle(name) {
+      let h = stores.get(name)
+      if (!h) {
+        const cfg = ws.stores[name]
+        if (!cfg) throw new KbkError('KBK_CONFIG_UNDEFINED_REF', `Store "${name}" is not defined in the workspace.`, {suggestion: 'Add it under `stores:` or fix the reference.'})
+        const store = openObjectStore(cfg, {name, position: ws.positionOf(['stores', name]), cwd: process.cwd()})
+        h = {store, state: new StateStore(store, {kbkVersion: KBK_VERSION})}
+        stores.set(name, h)
+      }
+      return h
+    },
+    kafka(cluster) {
+      let k = clusters.get(cluster)
+      if (!k) {
+        const cfg = ws.clusters[cluster]
+        if (!cfg) throw new KbkError('KBK_CONFIG_UNDEFINED_REF', `Cluster "${cluster}" is not defined in the workspace.`, {suggestion: 'Add it under `clusters:` or fix the reference.'})
+        k = openKafka(cfg, {name: cluster, position: ws.positionOf(['clusters', cluster])})
+        clusters.set(cluster, k)
+      }
+      return k
+    },
+    backupRuntime(policyName) {
+      const p = ws.policies[policyName]
+      if (!p) throw new KbkError('KBK_PLAN_STALE', `Saved plan is stale — policy "${policyName}" is no longer in the workspace.`, {suggestion: 'Run `kbk plan` again.'})
+      return backupRuntimeOf(p, ctx.kafka.bind(ctx))
+    },
+    keyring(policyName) {
+      const p = ws.policies[policyName]
+      return p?.encryption ? keyringOf([p.encryption, ...p.encryption.previousKeys], policyName) : new Map()
+    },
+    async close() {
+      await Promise.allSettled([...clusters.values()].map((k) => k.close()))
+      await Promise.allSettled([...stores.values()].map((h) => h.store.close()))
+    },
+  }
+  return ctx
+}
+
+function dedupe(list: PlanDiagnostic[]): PlanDiagnostic[] {
+  const seen = new Set<string>()
+  return list.filter((d) => {
+    const k = `${d.code}|${d.file}|${d.line}|${d.column}|${d.message}`
+    if (seen.has(k)) return false
+    seen.add(k)
+    return true
+  })
+}
+
+function decodeKey(k: EncryptionKey, policy: string): Buffer {
+  let b64 = k.key?.reveal()
+  if (b64 === undefined && k.keyFile) b64 = readFileSync(k.keyFile, 'utf8').trim()
+  if (b64 === undefined) {
+    throw new KbkError('KBK_ENCRYPTION_KEY_MISSING', `The encryption key "${k.keyId}" of policy "${policy}" is not available here.`, {
+      suggestion: `Set the environment variable or key file that policies.${policy}.encryption names.`,
+    })
+  }
+  const key = Buffer.from(b64, 'base64')
+  if (key.length !== 32) {
+    throw new KbkError('KBK_ENCRYPTION_KEY_INVALID', `The encryption key "${k.keyId}" of policy "${policy}" is ${key.length} bytes after base64 decoding; AES-256 needs 32.`, {
+      suggestion: 'Generate one with `openssl rand -base64 32`.',
+    })
+  }
+  return key
+}
+
+function keyringOf(keys: EncryptionKey[], policy: string): Map<string, Buffer> {
+  const ring = new Map<string, Buffer>()
+  for (const k of keys) {
+    try {
+      ring.set(k.keyId, decodeKey(k, policy))
+    } catch (error) {
+      // An old key may be absent; segments that need it then fail clearly when read.
+      if (k === keys[0]) throw error
+    }
+  }
+  return ring
+}
+
+function backupRuntimeOf(p: PolicyConfig, _kafka: (cluster: string) => KafkaPort): BackupRuntime {
+  const stats = {masked: 0, notJson: 0}
+  const retainUntil = p.tier.immutable && p.tier.maxAgeMs !== null ? new Date(Date.now() + p.tier.maxAgeMs) : p.tier.immutable ? new Date(Date.now() + 100 * 365 * 86_400_000) : undefined
+  return {
+    segment: {
+      codec: p.compression.codec,
+      level: p.compression.level,
+      ...(p.encryption ? {encryption: {keyId: p.encryption.keyId, masterKey: decodeKey(p.encryption, p.name)}} : {}),
+    },
+    segmentMaxBytes: p.segment.maxBytes,
+    ...(p.segment.maxRecords !== undefined ? {segmentMaxRecords: p.segment.maxRecords} : {}),
+    ...(retainUntil ? {retainUntil} : {}),
+    ...(p.masking ? {transform: createMasker(p.masking.fields, p.masking.mode, stats)} : {}),
+    groups:
+      p.consumerGroups.include.length === 0
+        ? undefined
+        : async (kafka, topic) => {
+            const ids = (await kafka.listGroups()).filter((g) => p.consumerGroups.include.some((r) => r.regex.test(g)) && !p.consumerGroups.exclude.some((r) => r.regex.test(g)))
+            const out: Record<string, Record<number, number>> = {}
+            for (const g of ids.length > 0 ? await kafka.groupOffsets(ids) : []) {
+              const offsets = g.offsets[topic]
+              if (offsets && Object.keys(offsets).length > 0) out[g.groupId] = offsets
+            }
+            return out
+          },
+  }
+}
+
+export interface MakePlanOptions {
+  refreshOnly: boolean
+  targets: string[]
+  listObjects: boolean
+}
+
+export async function makePlan(ctx: WorkspaceContext, options: MakePlanOptions): Promise<Plan> {
+  const now = new Date()
+  const {observed} = await readObserved(ctx.desired, {store: (n) => ctx.storeHandle(n), kafka: (c) => ctx.kafka(c)}, {now, listObjects: options.listObjects})
+  return planChanges(ctx.desired, observed, {now, kbkVersion: KBK_VERSION, refreshOnly: options.refreshOnly, targets: options.targets})
+}
+
+export async function runApply(ctx: WorkspaceContext, plan: Plan, options: {reporter: Reporter; lockTimeoutMs: number}): Promise<ApplyOutcome> {
+  const stores: Record<string, StoreHandle> = {}
+  for (const name of Object.keys(plan.states)) stores[name] = ctx.storeHandle(name)
+  return applyPlan(plan, {
+    stores,
+    kafka: (c) => ctx.kafka(c),
+    backupRuntime: (p) => ctx.backupRuntime(p),
+    restore: (run, address, deps) =>
+      applyRestoreRun(run, address, {
+        store: deps.store,
+        state: deps.committer,
+        reporter: deps.reporter,
+        now: deps.now,
+        kafka: ctx.kafka(run.cluster),
+        loadSegments: (policy, topic) => deps.state.loadSegments(deps.committer.current.snapshot, policy, topic),
+        keyring: ctx.keyring(run.policy),
+        settings: deps.settings,
+      }),
+    reporter: options.reporter,
+    configDigest: ctx.desired.configDigest,
+    kbkVersion: KBK_VERSION,
+    lockTimeoutMs: options.lockTimeoutMs,
+  })
+}
+
+/** For commands that only need the store (state, lock, backups): the one store, or the named one. */
+export async function openWorkspaceStore(flags: {config?: string; store?: string}): Promise<{ctx: WorkspaceContext; store: ObjectStore; state: StateStore; storeName: string; close(): Promise<void>}> {
+  const ctx = await openWorkspace(flags)
+  const names = Object.keys(ctx.workspace.stores)
+  const used = [...new Set(Object.values(ctx.workspace.policies).map((p) => p.store))]
+  const storeName = flags.store ?? (used.length === 1 ? used[0]! : names.length === 1 ? names[0]! : undefined)
+  if (!storeName) {
+    await ctx.close()
+    throw new KbkError('KBK_STORE_AMBIGUOUS', `The workspace has ${names.length} stores (${names.join(', ')}); say which one.`, {suggestion: 'Pass --store NAME.'})
+  }
+  const h = ctx.storeHandle(storeName)
+  return {ctx, store: h.store, state: h.state, storeName, close: () => ctx.close()}
+}
+
+export function whoAmI(): string {
+  try {
+    return `${userInfo().username}@${hostname()}`
+  } catch {
+    return `unknown@${hostname()}`
+  }
+}
