@@ -132,3 +132,29 @@ export interface RestoreRecord {
 export function topicKey(policy: string, topic: string): string {
   return `${policy}/${topic}`
 }
+
+/** `_kbk/state/head.json`: O(topics), never holds segment lists. */
+export interface StateHeadFile {
+  format_version: number
+  lineage: string
+  serial: number
+  kbk_version: string
+  updated_at: string
+  policies: Record<string, PolicyRecord>
+  restores: Record<string, RestoreRecord>
+  /** Keyed by topicKey(policy, topic). */
+  topics: Record<string, TopicIndexRef>
+}
+
+/** Points at one immutable topic index object; the sha256 is checked when it is read. */
+export interface TopicIndexRef {
+  policy: string
+  topic: string
+  key: string
+  sha256: string
+}
+
+/** `_kbk/state/topics/<policy>/<topic>/<serial>-<id>.json`: written once, replaced by a new one. */
+export interface TopicIndexFile extends TopicIndex {
+  format_version: number
+}
