@@ -5,7 +5,7 @@ import {createHash, randomBytes} from 'node:crypto'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {join} from 'node:path'
-import {cacheDir, ensureDir, logDir, progress, runLogged, writeFileAtomic} from './lib.mjs'
+import {cacheDir, ensureDir, portOffset, logDir, progress, runLogged, writeFileAtomic} from './lib.mjs'
 
 export const KAFKA_VERSION = '4.2.1'
 // Kafka 4.x logs through log4j2; scala-logging and the clients log through slf4j 1.7, so the
@@ -16,8 +16,8 @@ const kafkaHome = join(cacheDir, `kafka-${KAFKA_VERSION}`)
 const libsDir = join(kafkaHome, 'libs')
 
 export const KAFKA_CLUSTERS = {
-  source: {port: 39092, controllerPort: 39093},
-  target: {port: 39192, controllerPort: 39193},
+  source: {port: 39092 + portOffset, controllerPort: 39093 + portOffset},
+  target: {port: 39192 + portOffset, controllerPort: 39193 + portOffset},
 }
 
 const MiB = 1024 * 1024

@@ -13,6 +13,12 @@ export const logDir = join(root, '.logs')
 export const pidDir = join(cacheDir, 'pids')
 export const envFile = join(root, '.env.test')
 
+// Added to every port, so a second checkout can run its own servers beside the first.
+export const portOffset = Number(process.env.KBK_ENV_PORT_OFFSET ?? 0)
+if (!Number.isInteger(portOffset) || portOffset < 0 || portOffset > 20000) {
+  throw new Error(`KBK_ENV_PORT_OFFSET must be an integer from 0 to 20000, got ${process.env.KBK_ENV_PORT_OFFSET}`)
+}
+
 export function progress(line) {
   process.stderr.write(`env: ${line}\n`)
 }

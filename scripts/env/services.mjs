@@ -4,7 +4,7 @@
 import {existsSync, renameSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {KAFKA_CLUSTERS, KAFKA_VERSION, kafkaHealthy, kafkaProvisioned, prepareKafkaCluster, provisionKafka} from './kafka.mjs'
-import {EnvError, cacheDir, ensureDir, httpStatus, logDir, progress, root, runLogged} from './lib.mjs'
+import {EnvError, cacheDir, ensureDir, httpStatus, logDir, portOffset, progress, root, runLogged} from './lib.mjs'
 
 const binDir = join(cacheDir, 'bin')
 
@@ -20,10 +20,10 @@ const GO_TOOLS = {
 const S3_SERVER = process.env.KBK_ENV_S3 === 'minio' ? 'minio' : 'versitygw'
 
 export const PORTS = {
-  s3: 39000,
-  s3Console: 39001,
-  azurite: 39300,
-  gcs: 39400,
+  s3: 39000 + portOffset,
+  s3Console: 39001 + portOffset,
+  azurite: 39300 + portOffset,
+  gcs: 39400 + portOffset,
 }
 
 // Test-only credentials of servers that listen on loopback alone; not secrets of anything real.

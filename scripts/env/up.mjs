@@ -22,6 +22,10 @@ function checkPrerequisites() {
   }
 }
 
+function seconds(since) {
+  return `${((Date.now() - since) / 1000).toFixed(1)}s`
+}
+
 // Both Kafka clusters share one download; run each distinct provisioning step once.
 const provisioning = new Map()
 function provisionOnce(service) {
@@ -31,7 +35,9 @@ function provisionOnce(service) {
 
 async function ensureRunning(service) {
   const began = Date.now()
-  await provisionOnce(service)
+  const fresh = await provisionOnce(service)
+  const provisioned = fresh ? `provisioned in ${seconds(began)}, ` : ''
+  const startedAt = Date.now()
   const spec = await service.prepare()
   const rec = ourLiveProcess(service.name)
   if (rec && rec.signature === spec.signature) {
@@ -56,7 +62,7 @@ async function ensureRunning(service) {
     const why = exited() ? 'exited' : `was not healthy after ${startTimeoutMs / 1000}s`
     throw new EnvError(`${service.name} ${why}; see ${logs}`)
   }
-  return `started in ${((Date.now() - began) / 1000).toFixed(1)}s (pid ${started.pid})`
+  return `${provisioned}started in ${seconds(startedAt)} (pid ${started.pid})`
 }
 
 async function main() {
