@@ -6,10 +6,10 @@ module.exports = {
   forbidden: [
     {name: 'no-cycles', severity: 'error', from: {}, to: {circular: true}},
     {name: 'core-not-to-cli', severity: 'error', comment: 'Core modules never import the CLI layer or commands.',
-      from: {path: '^src/(config|plan|apply|refresh|restore|state|format|storage|kafka|segment)/'}, to: {path: '^src/(cli|commands)/'}},
+      from: {path: '^src/(config|plan|apply|refresh|restore|state|format|inventory|verify|audit|storage|kafka|segment)/'}, to: {path: '^src/(cli|commands)/'}},
     {name: 'cli-not-to-commands', severity: 'error', from: {path: '^src/cli/'}, to: {path: '^src/commands/'}},
     {name: 'ports-not-to-core', severity: 'error', comment: 'Ports and adapters know nothing of plans, config or state.',
-      from: {path: '^src/(storage|kafka|segment)/'}, to: {path: '^src/(config|plan|apply|refresh|restore|state|format)/'}},
+      from: {path: '^src/(storage|kafka|segment)/'}, to: {path: '^src/(config|plan|apply|refresh|restore|state|format|inventory|verify|audit)/'}},
     {name: 'planner-is-pure', severity: 'error', comment: 'The planner imports no SDK, adapter or I/O module.',
       from: {path: '^src/plan/'}, to: {path: '(^src/(storage|kafka)/.*-adapter|^src/storage/(fs|s3|azure|gcs)|node_modules/(kafkajs|@aws-sdk|@azure|@google-cloud)|^(fs|node:fs))'}},
     {name: 'sdks-only-in-adapters', severity: 'error', comment: 'Cloud and Kafka SDKs are imported only by their adapters.',

@@ -1,0 +1,50 @@
+// `kbk backups list`: what is restorable, per topic and partition.
+import {Flags} from '@oclif/core'
+import {KbkCommand} from '../../cli/base-command.js'
+import {openWorkspaceStore} from '../../cli/context.js'
+import {formatBytes, formatCount} from '../../format/plan-text.js'
+import {listBackups} from '../../inventory/backups.js'
+import type {PartitionBackup} from '../../inventory/backups.js'
+
+export default class BackupsList extends KbkCommand<typeof BackupsList> {
+  static override description = 'List what is restorable: per topic and partition, offset and time ranges, records, bytes, compression, encryption, retention tier and the earliest point in time a restore can target.'
+  static override examples = ['<%= config.bin %> backups list', '<%= config.bin %> backups list --policy orders --json']
+  static override flags = {
+    policy: Flags.string({description: 'Only this policy.'}),
+    topic: Flags.string({description: 'Only this topic.'}),
+    store: Flags.string({description: 'The store to read (when the workspace has several).'}),
+  }
+
+  async run(): Promise<{store: string; partitions: PartitionBackup[]}> {
+    const s = await openWorkspaceStore(this.flags)
+    try {
+      const {snapshot} = await s.state.read()
+      const rows = listBackups(snapshot, {policy: this.flags.policy, topic: this.flags.topic})
+      if (rows.length === 0) this.out(`No backups recorded in store "${s.storeName}" yet. Run kbk plan and kbk apply.`)
+      else this.out(formatTable(rows))
+      return {store: s.storeName, partitions: rows}
+    } finally {
+      await s.close()
+    }
+  }
+}
+
+export function formatTable(rows: PartitionBackup[]): string {
+  const header = ['POLICY', 'TOPIC', 'PART', 'OFFSETS', 'RECORDS', 'STORED', 'RATIO', 'ENC', 'TIER', 'EARLIEST PIT', 'LATEST PIT', 'GAPS']
+  const body = rows.map((r) => [
+    r.policy,
+    r.topic,
+    String(r.partition),
+    r.records > 0 ? `${r.first_offset}..${r.next_offset - 1}` : `(none) next ${r.next_offset}`,
+    formatCount(r.records),
+    formatBytes(r.bytes_stored),
+    r.compression_ratio === null ? '-' : `${r.compression_ratio}x`,
+    r.encrypted ? 'yes' : 'no',
+    r.retention_tier ?? '-',
+    r.earliest_point_in_time ?? '-',
+    r.max_timestamp ?? '-',
+    r.gaps.length > 0 ? r.gaps.map((g) => `${g.from}..${g.to - 1} ${g.reason}`).join('; ') : '-',
+  ])
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)))
+  return [header, ...body].map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')
+}
