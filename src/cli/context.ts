@@ -2,7 +2,9 @@
 // environment. Commands get a WorkspaceContext from here and call core functions with it.
 import {readFileSync} from 'node:fs'
 import {hostname, userInfo} from 'node:os'
+import {createHash} from 'node:crypto'
 import {applyPlan} from '../apply/apply-plan.js'
+import {appendAuditEntry} from '../audit/audit-log.js'
 import type {ApplyOutcome, StoreHandle} from '../apply/apply-plan.js'
 import type {BackupRuntime} from '../apply/backup-run.js'
 import type {Reporter} from '../apply/events.js'
@@ -198,10 +200,36 @@ export async function runApply(ctx: WorkspaceContext, plan: Plan, options: {repo
         settings: deps.settings,
       }),
     reporter: options.reporter,
+    // Every apply leaves a hash-chained audit record in each store it touched.
+    afterApply: async (outcome) => {
+      const planDigest = createHash('sha256').update(JSON.stringify(plan)).digest('hex')
+      for (const [name, handle] of Object.entries(stores)) {
+        const touched = plan.resource_changes.filter((ch) => storeOf(ch, ctx) === name)
+        await appendAuditEntry(handle.store, {
+          at: outcome.finished_at,
+          who: whoAmI(),
+          kbk_version: KBK_VERSION,
+          run_id: outcome.run_id,
+          plan_digest: `sha256:${planDigest}`,
+          config_digest: plan.config_digest,
+          outcome: outcome.ok ? 'success' : 'failed',
+          actions: touched.map((ch) => ({address: ch.address, action: ch.actions[0] ?? 'run', status: outcome.changes.find((o) => o.address === ch.address)?.status ?? 'skipped'})),
+          counts: {...outcome.summary},
+        })
+      }
+    },
     configDigest: ctx.desired.configDigest,
     kbkVersion: KBK_VERSION,
     lockTimeoutMs: options.lockTimeoutMs,
   })
+}
+
+function storeOf(ch: Plan['resource_changes'][number], ctx: WorkspaceContext): string | undefined {
+  if (ch.backup) return ch.backup.store
+  if (ch.expire) return ch.expire.store
+  if (ch.restore) return ch.restore.store
+  const settings = (ch.after ?? ch.before) as {store?: string} | null
+  return settings?.store ?? ctx.workspace.policies[ch.name]?.store
 }
 
 /** For commands that only need the store (state, lock, backups): the one store, or the named one. */
