@@ -1,0 +1,214 @@
+// Validation against schemas/config.schema.json (the one source of truth), with every ajv error
+// turned into a diagnostic at the YAML position of the offending key or value.
+import {readFileSync} from 'node:fs'
+import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
+import {closest, formatPath, fromPointer, listOr, type Diagnostic, type SourcePosition} from './diagnostics.js'
+import type {NodeInfo} from './yaml-source.js'
+
+export const SCHEMA_URL = new URL('../../schemas/config.schema.json', import.meta.url)
+
+export interface JsonSchema {
+  $id?: string
+  $ref?: string
+  type?: string | string[]
+  description?: string
+  properties?: Record<string, JsonSchema>
+  additionalProperties?: boolean | JsonSchema
+  propertyNames?: JsonSchema
+  required?: string[]
+  items?: JsonSchema
+  oneOf?: JsonSchema[]
+  enum?: unknown[]
+  const?: unknown
+  pattern?: string
+  definitions?: Record<string, JsonSchema>
+  [k: string]: unknown
+}
+
+let cached: {schema: JsonSchema; validate: ValidateFunction} | undefined
+
+export function configSchema(): JsonSchema {
+  return compiled().schema
+}
+
+function compiled(): {schema: JsonSchema; validate: ValidateFunction} {
+  if (!cached) {
+    const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as JsonSchema
+    // strict: a typo in the schema itself fails loudly here, in every test run.
+    const ajv = new Ajv({allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true, discriminator: true})
+    cached = {schema, validate: ajv.compile(schema)}
+  }
+  return cached
+}
+
+/** Follows a local $ref (one level is all the schema uses). */
+export function deref(s: JsonSchema | undefined): JsonSchema | undefined {
+  if (!s?.$ref) return s
+  const name = s.$ref.replace('#/definitions/', '')
+  return deref(configSchema().definitions?.[name])
+}
+
+/** Property names of a schema in declared order, looking through $ref and store-like oneOf. */
+export function schemaProperties(s: JsonSchema | undefined): string[] {
+  const d = deref(s)
+  if (!d) return []
+  if (d.properties) return Object.keys(d.properties)
+  if (d.oneOf) return [...new Set(d.oneOf.flatMap((b) => schemaProperties(b)))]
+  return []
+}
+
+export interface SchemaContext {
+  nodes: Map<string, NodeInfo>
+  /** Pointers never to print the value of. */
+  hidden: (pointer: string) => boolean
+  fallbackFile: string
+}
+
+const DURATION_PATTERNS = new Set(['^[0-9]+(ms|s|m|h|d|w|y)$', '^([0-9]+(ms|s|m|h|d|w|y)|never)$'])
+
+export function validateSchema(value: unknown, ctx: SchemaContext): Diagnostic[] {
+  const {validate} = compiled()
+  if (validate(value)) return []
+  const errors = simplify(validate.errors ?? [], value)
+  return errors.map((e) => toDiagnostic(e, value, ctx)).filter((d): d is Diagnostic => d !== undefined)
+}
+
+function valueAt(root: unknown, pointer: string): unknown {
+  let v = root
+  for (const p of fromPointer(pointer)) {
+    if (v === null || typeof v !== 'object') return undefined
+    v = Object.getOwnPropertyDescriptor(v, p)?.value
+  }
+  return v
+}
+
+/** Folds ajv's branch-by-branch output into what a person needs to read. */
+function simplify(errors: ErrorObject[], root: unknown): ErrorObject[] {
+  const drop = new Set<ErrorObject>()
+  for (const e of errors) {
+    if (e.keyword === 'oneOf') {
+      // tls: true | {…}: when the value is an object, the object branch's errors say what is wrong.
+      const deeper = errors.some((x) => x.instancePath.startsWith(e.instancePath + '/'))
+      const branchTypes = errors.filter((x) => x.keyword === 'type' && x.instancePath === e.instancePath && x.schemaPath.startsWith(e.schemaPath + '/'))
+      for (const t of branchTypes) drop.add(t)
+      if (deeper) drop.add(e)
+    }
+    if (e.keyword === 'discriminator' && (e.params as {error?: string}).error === 'tag') {
+      if (errors.some((x) => x.keyword === 'required' && x.instancePath === e.instancePath)) drop.add(e)
+    }
+    // propertyNames reports the key once as "pattern" on the map itself: keep the keyed report.
+    if (e.keyword === 'pattern' && typeof valueAt(root, e.instancePath) !== 'string') drop.add(e)
+  }
+  return errors.filter((e) => !drop.has(e))
+}
+
+function typeOf(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing'
+  if (Array.isArray(v)) return 'a list'
+  if (typeof v === 'object') return 'a mapping'
+  return `a ${typeof v}`
+}
+
+function expectedType(t: string | string[] | undefined): string {
+  const names: Record<string, string> = {object: 'a mapping', array: 'a list', string: 'a string', integer: 'a whole number', number: 'a number', boolean: 'true or false', null: 'nothing'}
+  const list = Array.isArray(t) ? t : t ? [t] : []
+  return listOr(list.map((x) => names[x] ?? x))
+}
+
+function where(pointer: string): string {
+  return formatPath(fromPointer(pointer)) || 'the workspace'
+}
+
+function toDiagnostic(e: ErrorObject, root: unknown, ctx: SchemaContext): Diagnostic | undefined {
+  const ptr = e.instancePath
+  const node = ctx.nodes.get(ptr)
+  const show = (p: string, v: unknown): string => (ctx.hidden(p) ? '(a value from the environment or a secret)' : JSON.stringify(v))
+  const at = (pos: SourcePosition | undefined, code: string, message: string, suggestion?: string, pathPtr = ptr): Diagnostic => ({
+    severity: 'error',
+    code,
+    message,
+    file: pos?.file ?? ctx.fallbackFile,
+    line: pos?.line ?? 1,
+    column: pos?.column ?? 1,
+    path: formatPath(fromPointer(pathPtr)),
+    ...(suggestion ? {suggestion} : {}),
+  })
+  const parent = e.parentSchema as JsonSchema | undefined
+  const value = valueAt(root, ptr)
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = (e.params as {additionalProperty: string}).additionalProperty
+      const keyPtr = `${ptr}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`
+      const allowed = parent?.properties ? Object.keys(parent.properties) : []
+      const guess = closest(key, allowed)
+      const suggestion = guess ? `Did you mean "${guess}"? (rename "${key}" to "${guess}")` : allowed.length > 0 ? `Remove "${key}"; valid keys here: ${allowed.join(', ')}.` : `Remove "${key}".`
+      return at(ctx.nodes.get(keyPtr)?.key, 'KBK_CONFIG_UNKNOWN_KEY', `unknown key "${key}" in ${where(ptr)}`, suggestion, keyPtr)
+    }
+    case 'required': {
+      const missing = (e.params as {missingProperty: string}).missingProperty
+      const prop = deref(parent?.properties?.[missing])
+      const hint = prop?.description ? ` (${prop.description.replace(/\.$/, '')})` : ''
+      return at(node?.key ?? node?.value, 'KBK_CONFIG_REQUIRED', `${where(ptr)} is missing the required key "${missing}"`, `Add ${missing}: to ${where(ptr)}${hint}.`)
+    }
+    case 'type':
+      return at(node?.value, 'KBK_CONFIG_TYPE', `${where(ptr)}: expected ${expectedType((e.params as {type: string | string[]}).type)}, got ${typeOf(value)}`, `Write ${where(ptr)} as ${expectedType((e.params as {type: string | string[]}).type)}.`)
+    case 'oneOf':
+      return at(node?.value, 'KBK_CONFIG_TYPE', `${where(ptr)}: expected ${listOr((parent?.oneOf ?? []).map((b) => (b.$ref ? 'a mapping' : expectedType(b.type))))}, got ${typeOf(value)}`, parent?.description)
+    case 'const':
+      return at(node?.value, 'KBK_CONFIG_VALUE', `${where(ptr)}: expected ${JSON.stringify((e.params as {allowedValue: unknown}).allowedValue)}, got ${show(ptr, value)}`, `Set ${where(ptr)}: ${JSON.stringify((e.params as {allowedValue: unknown}).allowedValue)}.`)
+    case 'enum': {
+      const allowed = ((e.params as {allowedValues: unknown[]}).allowedValues ?? []).map(String)
+      const guess = typeof value === 'string' ? closest(value, allowed) : undefined
+      return at(node?.value, 'KBK_CONFIG_VALUE', `${where(ptr)}: expected ${listOr(allowed)}, got ${show(ptr, value)}`, guess ? `Did you mean "${guess}"?` : `Use one of: ${allowed.join(', ')}.`)
+    }
+    case 'pattern': {
+      const pattern = (e.params as {pattern: string}).pattern
+      if (DURATION_PATTERNS.has(pattern)) {
+        const never = pattern.includes('never')
+        return at(node?.value, 'KBK_CONFIG_BAD_DURATION', `${where(ptr)}: ${show(ptr, value)} is not a duration`, `Write a whole number and a unit (ms, s, m, h, d, w, y), e.g. 30m, 7d, 90d, 7y${never ? ', or never' : ''}.`)
+      }
+      const last = fromPointer(ptr).at(-1) ?? ''
+      if (last === 'pointInTime') return at(node?.value, 'KBK_CONFIG_BAD_TIMESTAMP', `${where(ptr)}: ${show(ptr, value)} is not an ISO timestamp or "latest"`, 'Write an ISO 8601 timestamp with a zone, e.g. 2026-03-22T14:30:00Z, or latest.')
+      if (fromPointer(ptr).includes('masking')) return at(node?.value, 'KBK_CONFIG_VALUE', `${where(ptr)}: ${show(ptr, value)} is not a field path`, 'Write a JSONPath of the record value, e.g. $.customer.email or $.items[*].card.')
+      return at(node?.value, 'KBK_CONFIG_BAD_NAME', `${where(ptr)}: ${show(ptr, value)} is not a valid name`, 'Names use letters, digits, "-" and "_", start with a letter or digit, and have at most 63 characters.')
+    }
+    case 'propertyNames': {
+      const name = (e.params as {propertyName: string}).propertyName
+      const keyPtr = `${ptr}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`
+      if (fromPointer(ptr).at(-1) === 'partitionMapping') return at(ctx.nodes.get(keyPtr)?.key, 'KBK_CONFIG_VALUE', `${where(ptr)}: ${JSON.stringify(name)} is not a partition number`, 'Map source partition numbers to target partition numbers, e.g. 0: 0.', keyPtr)
+      return at(ctx.nodes.get(keyPtr)?.key, 'KBK_CONFIG_BAD_NAME', `${where(ptr)}: ${JSON.stringify(name)} is not a valid name`, 'Names use letters, digits, "-" and "_", start with a letter or digit, and have at most 63 characters.', keyPtr)
+    }
+    case 'discriminator': {
+      const p = e.params as {error: string; tag: string; tagValue?: unknown}
+      const types = (parent?.oneOf ?? []).map((b) => String(deref(b)?.properties?.type?.const))
+      const typePtr = `${ptr}/type`
+      if (p.error === 'mapping') {
+        const guess = typeof p.tagValue === 'string' ? closest(p.tagValue, types) : undefined
+        return at(ctx.nodes.get(typePtr)?.value, 'KBK_CONFIG_VALUE', `${where(ptr)}: unknown store type ${show(typePtr, p.tagValue)}; expected ${listOr(types)}`, guess ? `Did you mean "${guess}"?` : `Set type: to one of ${types.join(', ')}.`, typePtr)
+      }
+      return at(ctx.nodes.get(typePtr)?.value ?? node?.value, 'KBK_CONFIG_TYPE', `${where(ptr)}: type must be ${listOr(types)}`, `Set type: to one of ${types.join(', ')}.`, typePtr)
+    }
+    case 'minItems':
+      return at(node?.value, 'KBK_CONFIG_VALUE', `${where(ptr)}: needs at least ${(e.params as {limit: number}).limit} item(s)`, `Add an entry to ${where(ptr)}.`)
+    case 'minLength':
+      return at(node?.value, 'KBK_CONFIG_VALUE', `${where(ptr)}: must have at least ${(e.params as {limit: number}).limit} character(s)`, `Give ${where(ptr)} a value.`)
+    case 'minimum':
+    case 'maximum': {
+      const limit = (e.params as {limit: number}).limit
+      const range = rangeOf(parent)
+      return at(node?.value, 'KBK_CONFIG_VALUE', `${where(ptr)}: ${show(ptr, value)} is ${e.keyword === 'minimum' ? 'below' : 'above'} the ${e.keyword} of ${limit}`, `Use a value ${range}.`)
+    }
+    case 'uniqueItems':
+      return at(node?.value, 'KBK_CONFIG_DUPLICATE', `${where(ptr)}: lists the same item twice`, 'Remove the repeated entry.')
+    default:
+      return at(node?.value, 'KBK_CONFIG_INVALID', `${where(ptr)}: ${e.message ?? 'invalid'}`)
+  }
+}
+
+function rangeOf(s: JsonSchema | undefined): string {
+  const min = s?.minimum as number | undefined
+  const max = s?.maximum as number | undefined
+  if (min !== undefined && max !== undefined) return `from ${min} to ${max}`
+  if (min !== undefined) return `of at least ${min}`
+  return `of at most ${max}`
+}
