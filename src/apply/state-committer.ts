@@ -1,7 +1,7 @@
 // Batches an apply's state changes and commits them one at a time, in order. A checkpoint is
 // queued only after its segment is durable, so whatever is committed is true; batching only
 // decides how much a crash makes the next run redo (the leftovers it then removes).
-import type {PolicyRecord, RestoreRecord, SegmentRef} from '../state/types.js'
+import type {Gap, PolicyRecord, RestoreRecord, SegmentRef} from '../state/types.js'
 import {topicKey} from '../state/types.js'
 import type {StateChange, StateRead, StateStore, TopicChange} from '../state/state-store.js'
 
@@ -128,7 +128,7 @@ export class StateCommitter {
     return t
   }
 
-  private mergePartition(t: TopicChange, partition: number, nextOffset: number | undefined, addGaps: TopicChange['partitions'] extends Array<infer P> | undefined ? P extends {addGaps?: infer G} ? G : never : never): void {
+  private mergePartition(t: TopicChange, partition: number, nextOffset: number | undefined, addGaps: Gap[] | undefined): void {
     const list = (t.partitions ??= [])
     let p = list.find((x) => x.partition === partition)
     if (!p) {
