@@ -1,0 +1,50 @@
+// Public shapes of the segment format: what a writer is configured with and what a reader reports.
+
+export interface SegmentOptions {
+  codec: 'zstd' | 'none'
+  /** zstd level (default 3); ignored for codec none. */
+  level?: number
+  /** Target uncompressed bytes per block (default 1 MiB). A bigger record gets a block of its own. */
+  blockBytes?: number
+  /** Client-side encryption: the master key (32 bytes) wraps a fresh data key per segment. */
+  encryption?: {keyId: string; masterKey: Buffer}
+}
+
+export interface SegmentSummary {
+  formatVersion: number
+  codec: string
+  encrypted: boolean
+  keyId?: string
+  recordCount: number
+  firstOffset: number
+  lastOffset: number
+  /** True minimum over all records (timestamps need not follow offsets). */
+  minTimestamp: number
+  maxTimestamp: number
+  /** Bytes of encoded records before compression (the sum of the blocks' uncompressed lengths). */
+  uncompressedBytes: number
+  blockCount: number
+}
+
+/** One block as the footer indexes it, for readers that seek with byte ranges. */
+export interface SegmentBlockInfo {
+  /** Byte offset of the block in the object. */
+  offset: number
+  /** Bytes of the block in the object (header, payload and checksum). */
+  size: number
+  recordCount: number
+  firstOffset: number
+  lastOffset: number
+  minTimestamp: number
+  maxTimestamp: number
+}
+
+export interface SegmentReadOptions {
+  /** Master keys by key id: the current key and the previous ones, so rotated segments stay readable. */
+  keyring?: Map<string, Buffer>
+  /** Named in every error (the object key). */
+  objectName: string
+  /** When known (from the state), the whole-object sha256 (hex) and size are checked as well. */
+  expectedSha256?: string
+  expectedSize?: number
+}
