@@ -79,7 +79,8 @@ export async function openWorkspace(flags: {config?: string}): Promise<Workspace
       if (!k) {
         const cfg = ws.clusters[cluster]
         if (!cfg) throw new KbkError('KBK_CONFIG_UNDEFINED_REF', `Cluster "${cluster}" is not defined in the workspace.`, {suggestion: 'Add it under `clusters:` or fix the reference.'})
-        k = openKafka(cfg, {name: cluster, position: ws.positionOf(['clusters', cluster])})
+        const pos = ws.positionOf(['clusters', cluster])
+        k = openKafka(cfg, {name: cluster, ...(pos ? {position: `${pos.file}:${pos.line}:${pos.column}`} : {})})
         clusters.set(cluster, k)
       }
       return k
