@@ -136,23 +136,24 @@ export class StateStore {
     try {
       const topics: Record<string, TopicIndex> = {...base.snapshot.topics}
       const refs: Record<string, TopicIndexRef> = {...baseRefs}
-      for (const group of groupTopicChanges(change.topics ?? [])) {
+      // Topics are independent objects: write them in parallel (a run may touch thousands).
+      await mapLimit(groupTopicChanges(change.topics ?? []), this.concurrency, async (group) => {
         const key = topicKey(group.policy, group.topic)
         if (group.changes.some((c) => c.remove)) {
           delete topics[key]
           delete refs[key]
-          continue
+          return
         }
-        const current = topics[key] ?? newTopicIndex(group.policy, group.topic)
+        const current = base.snapshot.topics[key] ?? newTopicIndex(group.policy, group.topic)
         const next = await this.applyTopicChanges(base.snapshot, current, group.changes, serial, written)
         const file: TopicIndexFile = {format_version: STATE_FORMAT_VERSION, ...next}
         const body = canonicalBytes(file)
         const indexKey = topicIndexKey(group.policy, group.topic, newObjectId(serial))
-        await this.store.put(indexKey, body, {ifNoneMatch: '*', contentType: 'application/json'})
         written.push(indexKey)
+        await this.store.put(indexKey, body, {ifNoneMatch: '*', contentType: 'application/json'})
         topics[key] = next
         refs[key] = {policy: group.policy, topic: group.topic, key: indexKey, sha256: sha256Hex(body)}
-      }
+      })
 
       const policies = applyRecordChange(base.snapshot.policies, change.policies)
       const restores = applyRecordChange(base.snapshot.restores, change.restores)
@@ -267,8 +268,8 @@ export class StateStore {
   private async writeChunk(chunk: ChunkFile, serial: number, partitions: number[], written: string[]): Promise<ChunkRef> {
     const body = canonicalBytes(chunk)
     const key = chunkKey(chunk.policy, chunk.topic, newObjectId(serial))
-    await this.store.put(key, body, {ifNoneMatch: '*', contentType: 'application/json'})
     written.push(key)
+    await this.store.put(key, body, {ifNoneMatch: '*', contentType: 'application/json'})
     return {key, sha256: sha256Hex(body), segments: chunk.segments.length, partitions: [...new Set(partitions)].sort((a, b) => a - b)}
   }
 
