@@ -1,6 +1,6 @@
 // Rules about credentials and keys: secrets come from ${ENV} or files (a literal one is flagged),
 // alternatives are not mixed, and an encryption key is 32 bytes of base64.
-import type {ConfigPath, Diagnostic} from '../diagnostics.js'
+import {formatPath, type ConfigPath, type Diagnostic} from '../diagnostics.js'
 import type {EncryptionKey} from '../types.js'
 import {isSensitivePath} from '../types.js'
 import {diagnosticAt, type Rule} from './rule.js'
@@ -28,7 +28,7 @@ export const secretsFromEnvironment: Rule = {
           path,
           'warning',
           'KBK_CONFIG_LITERAL_SECRET',
-          `${path.join('.')}: a ${name} is written literally in the workspace, which is kept in git`,
+          `${formatPath(path)}: a ${name} is written literally in the workspace, which is kept in git`,
           `Write ${name}: "\${SOME_ENV_VAR}" and export it from your secret manager (for local test servers: "\${VAR:-default}").`,
         ),
       )
@@ -89,15 +89,15 @@ export const credentialsConsistent: Rule = {
       for (const [path, rawKey, key] of keys) {
         const hasKey = rawKey.key !== undefined
         const hasFile = rawKey.keyFile !== undefined
-        if (hasKey && hasFile) err([...path, 'keyFile'], 'KBK_CONFIG_CONFLICT', `${path.join('.')}: key and keyFile are alternatives`, 'Keep one: key: "${ENV_VAR}" (base64) or keyFile: path/to/key.')
-        else if (!hasKey && !hasFile) err(path, 'KBK_CONFIG_REQUIRED', `${path.join('.')}: needs a key or a keyFile`, 'Add key: "${KBK_<POLICY>_KEY}" (32 bytes, base64; e.g. from `openssl rand -base64 32`) or keyFile: path.')
+        if (hasKey && hasFile) err([...path, 'keyFile'], 'KBK_CONFIG_CONFLICT', `${formatPath(path)}: key and keyFile are alternatives`, 'Keep one: key: "${ENV_VAR}" (base64) or keyFile: path/to/key.')
+        else if (!hasKey && !hasFile) err(path, 'KBK_CONFIG_REQUIRED', `${formatPath(path)}: needs a key or a keyFile`, 'Add key: "${KBK_<POLICY>_KEY}" (32 bytes, base64; e.g. from `openssl rand -base64 32`) or keyFile: path.')
         if (hasKey && typeof rawKey.key === 'string' && !unresolved([...path, 'key']) && !isKey256(rawKey.key)) {
-          err([...path, 'key'], 'KBK_CONFIG_BAD_KEY', `${path.join('.')}.key: not a 32-byte base64 key (AES-256 needs exactly 32 bytes)`, 'Generate one with `openssl rand -base64 32` and put it in the environment variable.')
+          err([...path, 'key'], 'KBK_CONFIG_BAD_KEY', `${formatPath(path)}.key: not a 32-byte base64 key (AES-256 needs exactly 32 bytes)`, 'Generate one with `openssl rand -base64 32` and put it in the environment variable.')
         }
         if (!hasKey && hasFile && key && !key.key) {
-          out.push(diagnosticAt(ws, [...path, 'keyFile'], 'warning', 'KBK_CONFIG_KEY_FILE_UNREADABLE', `${path.join('.')}.keyFile: cannot read ${key.keyFile}; plan works without it, apply and restore will not`, 'Create the key file on the machine that runs kbk apply, or use key: "${ENV_VAR}".'))
+          out.push(diagnosticAt(ws, [...path, 'keyFile'], 'warning', 'KBK_CONFIG_KEY_FILE_UNREADABLE', `${formatPath(path)}.keyFile: cannot read ${key.keyFile}; plan works without it, apply and restore will not`, 'Create the key file on the machine that runs kbk apply, or use key: "${ENV_VAR}".'))
         } else if (!hasKey && hasFile && key?.key && !isKey256(key.key.reveal())) {
-          err([...path, 'keyFile'], 'KBK_CONFIG_BAD_KEY', `${path.join('.')}.keyFile: the file does not hold a 32-byte key (raw, or base64 text)`, 'Write one with `openssl rand -base64 32 > FILE`.')
+          err([...path, 'keyFile'], 'KBK_CONFIG_BAD_KEY', `${formatPath(path)}.keyFile: the file does not hold a 32-byte key (raw, or base64 text)`, 'Write one with `openssl rand -base64 32 > FILE`.')
         }
       }
       const ids = keys.map(([, , k]) => k?.keyId).filter((x): x is string => x !== undefined && x !== 'unknown')

@@ -1,6 +1,6 @@
 // Rule: durations parse (7d, 90d, 7y, never where allowed) and timestamps are real instants.
 import {parseDuration} from '../duration.js'
-import type {ConfigPath} from '../diagnostics.js'
+import {formatPath, type ConfigPath} from '../diagnostics.js'
 import {diagnosticAt, type Rule} from './rule.js'
 
 type Obj = Record<string, unknown>
@@ -43,10 +43,10 @@ export const durationsParse: Rule = {
       const shown = ws.isFromEnv(f.path) ? 'the value from the environment' : JSON.stringify(f.value)
       if (ms === undefined) {
         out.push(
-          diagnosticAt(ws, f.path, 'error', 'KBK_CONFIG_BAD_DURATION', `${f.path.join('.')}: ${shown} is not a duration`, `Write a whole number and a unit (ms, s, m, h, d, w, y), e.g. 30m, 7d, 90d, 7y${f.never ? ', or never' : ''}.`),
+          diagnosticAt(ws, f.path, 'error', 'KBK_CONFIG_BAD_DURATION', `${formatPath(f.path)}: ${shown} is not a duration`, `Write a whole number and a unit (ms, s, m, h, d, w, y), e.g. 30m, 7d, 90d, 7y${f.never ? ', or never' : ''}.`),
         )
       } else if (ms === 0) {
-        out.push(diagnosticAt(ws, f.path, 'error', 'KBK_CONFIG_BAD_DURATION', `${f.path.join('.')}: a zero duration means nothing is ever kept or checked`, `Use a positive duration, e.g. 1h or 7d${f.never ? ', or never' : ''}.`))
+        out.push(diagnosticAt(ws, f.path, 'error', 'KBK_CONFIG_BAD_DURATION', `${formatPath(f.path)}: a zero duration means nothing is ever kept or checked`, `Use a positive duration, e.g. 1h or 7d${f.never ? ', or never' : ''}.`))
       }
     }
     for (const r of Object.values(ws.restores)) {

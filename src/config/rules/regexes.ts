@@ -1,5 +1,5 @@
 // Rule: every topic and consumer-group pattern is a regex that compiles.
-import type {ConfigPath, Diagnostic} from '../diagnostics.js'
+import {formatPath, type ConfigPath, type Diagnostic} from '../diagnostics.js'
 import {diagnosticAt, type Rule} from './rule.js'
 
 function compileError(source: string): string | undefined {
@@ -42,7 +42,7 @@ export const regexesCompile: Rule = {
             [...path, i],
             'error',
             'KBK_CONFIG_BAD_REGEX',
-            `${path.join('.')}[${i}]: ${JSON.stringify(source)} is not a valid regular expression (${err})`,
+            `${formatPath([...path, i])}: ${JSON.stringify(source)} is not a valid regular expression (${err})`,
             glob ? `Patterns are regexes, not globs: write ".*" where you meant "*" (e.g. ${JSON.stringify(source.replace(/(^|[^.])\*/g, '$1.*'))}).` : 'Fix the regex (escape literal dots and brackets with \\\\), or quote it in single quotes in YAML.',
           ),
         )
