@@ -13,7 +13,7 @@ export class ByteSource {
   consumed = 0
 
   constructor(
-    private readonly it: AsyncIterator<unknown>,
+    private readonly it: AsyncIterator<unknown> | Iterator<unknown>,
     private readonly hash: Hash,
     private readonly name: string,
   ) {}

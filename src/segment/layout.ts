@@ -13,7 +13,12 @@ export const FOOTER_TAG = Buffer.from('KBKF', 'latin1')
 /** Fixed prelude of the header, stable across format versions: magic, version, header length. */
 export const PRELUDE_BYTES = 10
 /** Fixed part of a v1 header (prelude included), before the key id. */
-export const HEADER_FIXED_BYTES = 20
+export const HEADER_FIXED_BYTES = 36
+/**
+ * Random per segment: it makes every header checksum unique, and block checksums chain to it,
+ * so a block copied from another segment fails before any of its records is yielded.
+ */
+export const SEGMENT_ID_BYTES = 16
 export const HEADER_CHECKSUM_BYTES = 16
 /** Longest header a reader accepts: bounds what a flipped length field can make us buffer. */
 export const MAX_HEADER_BYTES = 4096

@@ -42,10 +42,10 @@ export interface SegmentFooter {
  * record; the footer, trailer and whole-object digest are checked after the last block. Stop
  * consuming and the source is closed. The generator's return value is the verified summary.
  */
-export async function* readSegment(source: AsyncIterable<Buffer> | Readable, options: SegmentReadOptions): AsyncGenerator<KafkaRecord[], SegmentSummary> {
+export async function* readSegment(source: AsyncIterable<Buffer> | Iterable<Buffer> | Readable, options: SegmentReadOptions): AsyncGenerator<KafkaRecord[], SegmentSummary> {
   const name = options.objectName
   const hash = createHash('sha256')
-  const it = (source as AsyncIterable<Buffer>)[Symbol.asyncIterator]()
+  const it: AsyncIterator<unknown> | Iterator<unknown> = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()
   const src = new ByteSource(it, hash, name)
   try {
     const header = await readHeader(src, name, options.keyring)
@@ -122,7 +122,7 @@ export async function* readSegment(source: AsyncIterable<Buffer> | Readable, opt
 /** Reads a whole segment held in memory. Same checks as readSegment. */
 export async function decodeSegment(bytes: Buffer, options: SegmentReadOptions): Promise<{summary: SegmentSummary; records: KafkaRecord[]}> {
   const records: KafkaRecord[] = []
-  const gen = readSegment(once(bytes), options)
+  const gen = readSegment([bytes], options)
   for (;;) {
     const r = await gen.next()
     if (r.done) return {summary: r.value, records}
@@ -163,10 +163,6 @@ export async function readSegmentSummaryByRange(readRange: (start: number, end: 
     if (!(need > tail.length) || need > size) throw e instanceof KbkError && e.code === 'KBK_SEGMENT_TAIL_SHORT' ? corrupt(objectName, 'the trailer gives a footer larger than the object') : e
     return parseSegmentFooter(await readRange(size - need, size - 1), {objectName})
   }
-}
-
-async function* once(bytes: Buffer): AsyncGenerator<Buffer> {
-  yield bytes
 }
 
 function tailShort(name: string, needBytes: number): KbkError {

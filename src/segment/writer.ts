@@ -1,6 +1,6 @@
 // SegmentWriter: turns records into a segment object as a stream of byte chunks. Memory is one
 // block (plus whatever output the caller has not drained yet), never the whole segment.
-import {createHash, type Hash} from 'node:crypto'
+import {createHash, randomBytes, type Hash} from 'node:crypto'
 import {compress} from 'zstd-napi'
 import {KbkError} from '../errors.js'
 import type {KafkaRecord} from '../kafka/port.js'
@@ -8,7 +8,7 @@ import {checkMasterKey, newDataKey, sealBlock, wrapDataKey} from './crypto.js'
 import {
   BLOCK_CHECKSUM_BYTES, BLOCK_HEADER_BYTES, BLOCK_TAG, CODEC_IDS, DEFAULT_BLOCK_BYTES, DEFAULT_ZSTD_LEVEL, ENCRYPTION_AES_256_GCM,
   ENCRYPTION_FIELDS_BYTES, ENCRYPTION_NONE, FOOTER_CHECKSUM_BYTES, FOOTER_FIXED_BYTES, FOOTER_TAG, FORMAT_VERSION, GCM_TAG_BYTES,
-  HEADER_CHECKSUM_BYTES, HEADER_FIXED_BYTES, INDEX_ENTRY_BYTES, MAGIC, MAX_BLOCK_BYTES, MAX_KEY_ID_BYTES, TRAILER_BYTES,
+  HEADER_CHECKSUM_BYTES, HEADER_FIXED_BYTES, INDEX_ENTRY_BYTES, MAGIC, SEGMENT_ID_BYTES, MAX_BLOCK_BYTES, MAX_KEY_ID_BYTES, TRAILER_BYTES,
   TRAILER_CHECKSUM_BYTES, TRAILER_MAGIC, digest, u32, writeInt64,
 } from './layout.js'
 import {encodeRecord, encodedBound} from './record-codec.js'
@@ -90,6 +90,7 @@ export class SegmentWriter {
     fixed[12] = encrypted ? ENCRYPTION_AES_256_GCM : ENCRYPTION_NONE
     fixed[13] = keyIdBytes.length
     fixed.writeUInt32LE(blockBytes, 16)
+    randomBytes(SEGMENT_ID_BYTES).copy(fixed, 20)
     const parts: Buffer[] = [fixed, keyIdBytes]
     if (this.dataKey && this.noncePrefix && options.encryption) {
       const w = wrapDataKey(options.encryption.masterKey, this.dataKey, Buffer.concat(parts))
