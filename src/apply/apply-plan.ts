@@ -84,8 +84,11 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOut
       const lock = await acquireLock(handle.store, {operation: 'apply', timeoutMs: ctx.lockTimeoutMs ?? 0})
       locks.push(lock)
       ctx.reporter.emit({type: 'lock.acquired', store: name, lock_id: lock.info.id})
-      const read = await handle.state.read()
+      let read = await handle.state.read()
       const pinned = plan.states[name]!
+      // No state yet, at plan time and now: each read of an empty store invents a lineage, so
+      // adopt the plan's. Had anyone written a state since, the etag would say so.
+      if (read.etag === undefined && pinned.serial === 0) read = {...read, snapshot: {...read.snapshot, lineage: pinned.lineage}}
       if (read.snapshot.lineage !== pinned.lineage || read.snapshot.serial !== pinned.serial) {
         throw new KbkError(
           'KBK_PLAN_STALE',
