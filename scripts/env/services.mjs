@@ -39,7 +39,11 @@ function goBinary(name) {
 }
 
 // What a fresh machine must have, with what to tell a person who lacks it.
-const JAVA = {cmd: 'java', args: ['-version'], install: 'a Java 17+ runtime (e.g. apt-get install openjdk-17-jre-headless)'}
+// Kafka 4 brokers need Java 17; `java -version` prints e.g. `openjdk version "17.0.15"` (or "1.8.0_x").
+const JAVA = {
+  cmd: 'java', args: ['-version'], install: 'a Java 17+ runtime (e.g. apt-get install openjdk-17-jre-headless)',
+  accepts: (output) => Number(/version "(\d+)/.exec(output)?.[1] ?? 0) >= 17,
+}
 const MAVEN = {cmd: 'mvn', args: ['-v'], install: 'Apache Maven 3.8+ (e.g. apt-get install maven)'}
 const GO = {cmd: 'go', args: ['version'], install: 'Go 1.24+ (https://go.dev/dl/)'}
 
@@ -67,7 +71,7 @@ async function provisionGoTool(name) {
       GOTOOLCHAIN: 'local',
     },
   })
-  renameSync(join(gobin, module.split('/').pop()), target)
+  renameSync(join(gobin, module.split('/').pop()), join(ensureDir(binDir), `${name}-${version}`))
   rmSync(gobin, {recursive: true, force: true})
   return true
 }

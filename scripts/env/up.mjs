@@ -17,8 +17,9 @@ function checkPrerequisites() {
   const seen = new Map()
   for (const s of SERVICES) for (const r of s.requires()) seen.set(r.cmd, r)
   for (const r of seen.values()) {
-    const res = spawnSync(r.cmd, r.args, {stdio: 'ignore'})
-    if (res.error || res.status !== 0) throw new EnvError(`\`${r.cmd}\` is missing: install ${r.install}, then run npm run env:up again`)
+    const res = spawnSync(r.cmd, r.args, {encoding: 'utf8'})
+    const ok = !res.error && res.status === 0 && (!r.accepts || r.accepts(`${res.stdout}${res.stderr}`))
+    if (!ok) throw new EnvError(`\`${r.cmd}\` is missing${r.accepts ? ' or too old' : ''}: install ${r.install}, then run npm run env:up again`)
   }
 }
 
