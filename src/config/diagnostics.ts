@@ -1,6 +1,5 @@
 // Diagnostics: every config problem as `file:line:column: severity CODE: message` plus a fix.
 // Pure helpers: formatting, ordering, paths, and "did you mean" suggestions.
-import {styleText} from 'node:util'
 
 export interface Diagnostic {
   severity: 'error' | 'warning'
@@ -54,9 +53,14 @@ export function formatDiagnostic(d: Diagnostic, opts: {color?: boolean} = {}): s
   const color = opts.color ?? false
   const where = d.line > 0 ? `${d.file}:${d.line}:${d.column}` : d.file
   const sev = d.severity === 'error' ? 'error' : 'warning'
-  const sevText = color ? styleText(d.severity === 'error' ? 'red' : 'yellow', sev) : sev
-  const head = `${color ? styleText('bold', where) : where}: ${sevText} ${d.code}: ${d.message}`
+  const sevText = color ? ansi(d.severity === 'error' ? 31 : 33, sev) : sev
+  const head = `${color ? ansi(1, where) : where}: ${sevText} ${d.code}: ${d.message}`
   return d.suggestion ? `${head}\n    fix: ${d.suggestion}` : head
+}
+
+// Plain SGR codes: the caller decided on color (TTY, NO_COLOR, --no-color), so no second guessing here.
+function ansi(code: number, s: string): string {
+  return `\u001b[${code}m${s}\u001b[${code === 1 ? 22 : 39}m`
 }
 
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
@@ -93,9 +97,15 @@ export function editDistance(a: string, b: string): number {
 
 /** The candidate closest to `word`, when it is close enough to be what was meant. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  const list = [...candidates]
+  const w = word.toLowerCase()
+  // A prefix either way ("prod" for "production") is what people mean more often than a
+  // shorter word at a smaller edit distance.
+  const prefixed = list.filter((c) => c.toLowerCase().startsWith(w) || w.startsWith(c.toLowerCase())).sort((a, b) => a.length - b.length || a.localeCompare(b))
+  if (prefixed.length > 0 && w.length >= 2) return prefixed[0]
   let best: string | undefined
   let bestScore = Number.POSITIVE_INFINITY
-  for (const c of candidates) {
+  for (const c of list) {
     const d = editDistance(word, c)
     if (d < bestScore || (d === bestScore && best !== undefined && c < best)) {
       best = c
@@ -104,8 +114,7 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   }
   if (best === undefined) return undefined
   const limit = Math.max(2, Math.floor(Math.max(word.length, best.length) / 3))
-  const prefix = best.toLowerCase().startsWith(word.toLowerCase()) || word.toLowerCase().startsWith(best.toLowerCase())
-  return bestScore <= limit || prefix ? best : undefined
+  return bestScore <= limit ? best : undefined
 }
 
 /** "a, b or c" */

@@ -80,9 +80,10 @@ export const restoreTargetsNotBackedUp: Rule = {
       const targets = new Set<string>()
       for (const p of r.topics.include) {
         const sample = sampleTopic(p.source)
-        if (sample !== undefined && !r.topics.exclude.some((x) => x.regex.test(sample))) targets.add(targetName(r, sample))
+        // A target that is its own source is restore-not-onto-source's error, not this warning.
+        if (sample !== undefined && !r.topics.exclude.some((x) => x.regex.test(sample)) && targetName(r, sample) !== sample) targets.add(targetName(r, sample))
       }
-      for (const dst of Object.values(r.to.rename)) targets.add(dst)
+      for (const [src, dst] of Object.entries(r.to.rename)) if (src !== dst) targets.add(dst)
       for (const policy of policiesOn(ws, r.to.cluster)) {
         const hit = [...targets].find((t) => policyMatches(policy, t))
         if (!hit) continue
