@@ -16,16 +16,27 @@ import {acquireLock, readLocks, type HeldLock} from '../../src/state/lock.js'
 import {StateStore, listUnreferencedStateObjects, type StateRead} from '../../src/state/state-store.js'
 import type {SegmentRef} from '../../src/state/types.js'
 import type {ObjectStore} from '../../src/storage/object-store.js'
-import {FsObjectStore} from '../../src/storage/fs-store.js'
-import type {StoreConfig} from '../../src/storage/store-config.js'
+import {openObjectStore, type StoreConfig} from '../../src/storage/index.js'
+import {CreateBucketCommand, S3Client} from '@aws-sdk/client-s3'
+import {BlobServiceClient} from '@azure/storage-blob'
+import {Storage} from '@google-cloud/storage'
+import {randomName, testEnv} from '../helpers/env.js'
 
 const here = fileURLToPath(import.meta.url)
 
-async function openStore(config: StoreConfig): Promise<ObjectStore> {
-  if (config.type === 'fs') return new FsObjectStore(config, {name: 'race'})
-  // The cloud adapters come through the storage layer's factory.
-  const storage = (await import('../../src/storage/index.js' as string)) as {openObjectStore(c: StoreConfig, ctx: {name: string}): ObjectStore}
-  return storage.openObjectStore(config, {name: 'race'})
+/** Where the race runs; credentials are filled in from the test environment, never passed around. */
+type RaceTarget = {type: 'fs'; path: string} | {type: 's3' | 'azure' | 'gcs'; bucket: string; prefix: string}
+
+function storeConfig(t: RaceTarget): StoreConfig {
+  if (t.type === 'fs') return {type: 'fs', path: t.path}
+  const env = testEnv()
+  if (t.type === 's3') return {type: 's3', bucket: t.bucket, prefix: t.prefix, region: env.s3.region, endpoint: env.s3.endpoint, forcePathStyle: env.s3.forcePathStyle, accessKeyId: env.s3.accessKeyId, secretAccessKey: env.s3.secretAccessKey}
+  if (t.type === 'azure') return {type: 'azure', container: t.bucket, prefix: t.prefix, connectionString: env.azure.connectionString}
+  return {type: 'gcs', bucket: t.bucket, prefix: t.prefix, apiEndpoint: env.gcs.endpoint, projectId: env.gcs.projectId}
+}
+
+async function openStore(t: RaceTarget): Promise<ObjectStore> {
+  return openObjectStore(storeConfig(t), {name: 'race'})
 }
 
 function segment(worker: string, n: number): SegmentRef {
@@ -58,7 +69,7 @@ type Command =
 
 async function runWorker(): Promise<void> {
   const name = process.env.KBK_RACE_WORKER!
-  const store = await openStore(JSON.parse(process.env.KBK_RACE_STORE!) as StoreConfig)
+  const store = await openStore(JSON.parse(process.env.KBK_RACE_STORE!) as RaceTarget)
   const state = new StateStore(store, {kbkVersion: 'race'})
   let base: StateRead | undefined
   let lock: HeldLock | undefined
@@ -108,7 +119,7 @@ class Worker {
 
   constructor(
     readonly name: string,
-    store: StoreConfig,
+    store: RaceTarget,
   ) {
     this.child = spawn(process.execPath, ['--import', 'tsx', here], {env: {...process.env, KBK_RACE_WORKER: name, KBK_RACE_STORE: JSON.stringify(store)}})
     this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()))
@@ -133,9 +144,9 @@ class Worker {
   }
 }
 
-function raceSuite(label: string, makeConfig: () => Promise<{config: StoreConfig; cleanup(): Promise<void>}>): void {
+function raceSuite(label: string, makeConfig: () => Promise<{config: RaceTarget; cleanup(): Promise<void>}>): void {
   describe(`state and lock races on ${label} (two real processes)`, () => {
-    let config: StoreConfig
+    let config: RaceTarget
     let cleanup: () => Promise<void>
     let a: Worker
     let b: Worker
@@ -234,5 +245,25 @@ if (process.env.KBK_RACE_WORKER) {
   raceSuite('the fs store', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kbk-state-race-'))
     return {config: {type: 'fs', path: dir}, cleanup: () => rm(dir, {recursive: true, force: true})}
+  })
+  raceSuite('S3', async () => {
+    const env = testEnv().s3
+    const bucket = randomName('kbk-race')
+    const client = new S3Client({endpoint: env.endpoint, region: env.region, forcePathStyle: env.forcePathStyle, credentials: {accessKeyId: env.accessKeyId, secretAccessKey: env.secretAccessKey}})
+    await client.send(new CreateBucketCommand({Bucket: bucket}))
+    client.destroy()
+    return {config: {type: 's3', bucket, prefix: randomName('p') + '/'}, cleanup: async () => {}}
+  })
+  raceSuite('Azure Blob (Azurite)', async () => {
+    const container = randomName('kbk-race')
+    const service = BlobServiceClient.fromConnectionString(testEnv().azure.connectionString)
+    await service.getContainerClient(container).create()
+    return {config: {type: 'azure', bucket: container, prefix: randomName('p') + '/'}, cleanup: async () => void (await service.getContainerClient(container).deleteIfExists())}
+  })
+  raceSuite('GCS (fake-gcs-server)', async () => {
+    const env = testEnv().gcs
+    const bucket = randomName('kbk-race')
+    await new Storage({apiEndpoint: env.endpoint, projectId: env.projectId}).createBucket(bucket)
+    return {config: {type: 'gcs', bucket, prefix: randomName('p') + '/'}, cleanup: async () => {}}
   })
 }
