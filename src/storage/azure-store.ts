@@ -19,7 +19,8 @@ const BLOCK_SIZE = 8 * 1024 * 1024
 const BLOCKS_IN_FLIGHT = 4
 const DELETE_CONCURRENCY = 16
 
-type Op = 'read' | 'write' | 'list' | 'delete' | 'probe'
+/** 'cas' is a write with if-match: there a 404 means the condition failed, not a missing bucket. */
+type Op = 'read' | 'write' | 'cas' | 'list' | 'delete' | 'probe'
 
 function restCode(e: unknown): string | undefined {
   const l = e as {code?: unknown; details?: {errorCode?: unknown}; name?: unknown} | undefined
@@ -95,12 +96,12 @@ export class AzureObjectStore implements ObjectStore {
     const status = httpStatusOf(e)
     const code = restCode(e)
     if (code === 'ContainerNotFound') return this.errors.noBucket('container', this.config.container, 'container', e)
-    if (op === 'write' && (status === 409 || status === 412)) {
+    if ((op === 'write' || op === 'cas') && (status === 409 || status === 412)) {
       if (code && /Immutab|LegalHold/i.test(code)) return this.errors.io(`${what}: the blob is under an immutability policy`, e, false)
       return this.errors.precondition(key ?? '?', code ?? `HTTP ${status}`, e)
     }
     if (status === 404 && key !== undefined) {
-      return op === 'write' ? this.errors.precondition(key, 'if-match: the key does not exist', e) : this.errors.notFound(key, e)
+      return op === 'cas' ? this.errors.precondition(key, 'if-match: the key does not exist', e) : this.errors.notFound(key, e)
     }
     if (status === 403 || status === 401 || code === 'CredentialUnavailableError' || code === 'AuthenticationRequiredError') {
       return this.errors.accessDenied(what, this.credentialHint, e)
@@ -129,6 +130,7 @@ export class AzureObjectStore implements ObjectStore {
     }
     const blob = this.container.getBlockBlobClient(this.fullKey(key))
     const what = `writing "${key}"`
+    const op: Op = options.ifMatch !== undefined ? 'cas' : 'write'
     const common = {
       conditions: options.ifNoneMatch ? {ifNoneMatch: '*'} : options.ifMatch !== undefined ? {ifMatch: options.ifMatch} : {},
       ...(options.contentType ? {blobHTTPHeaders: {blobContentType: options.contentType}} : {}),
@@ -138,7 +140,7 @@ export class AzureObjectStore implements ObjectStore {
         : {}),
     }
     if (Buffer.isBuffer(body)) {
-      const out = await this.call('write', what, key, () => blob.upload(body, body.length, common))
+      const out = await this.call(op, what, key, () => blob.upload(body, body.length, common))
       return {etag: out.etag ?? ''}
     }
     // Stage blocks (uncommitted blocks are invisible and garbage-collected by the service), then
@@ -171,12 +173,12 @@ export class AzureObjectStore implements ObjectStore {
     }
     if (single !== undefined) {
       const data = single
-      const out = await this.call('write', what, key, () => blob.upload(data, data.length, common))
+      const out = await this.call(op, what, key, () => blob.upload(data, data.length, common))
       return {etag: out.etag ?? ''}
     }
     await Promise.all(inFlight)
     if (failure !== undefined) throw failure
-    const out = await this.call('write', what, key, () => blob.commitBlockList(blockIds, common))
+    const out = await this.call(op, what, key, () => blob.commitBlockList(blockIds, common))
     return {etag: out.etag ?? ''}
   }
 

@@ -18,7 +18,8 @@ const DELETE_CONCURRENCY = 16
 /** Streams up to this size are buffered and sent in one (retriable) simple upload. */
 const SIMPLE_UPLOAD_MAX = 8 * 1024 * 1024
 
-type Op = 'read' | 'write' | 'list' | 'delete' | 'probe'
+/** 'cas' is a write with if-match: there a 404 means the condition failed, not a missing bucket. */
+type Op = 'read' | 'write' | 'cas' | 'list' | 'delete' | 'probe'
 
 interface GcsMeta {
   name?: string
@@ -77,9 +78,9 @@ export class GcsObjectStore implements ObjectStore {
     const status = httpStatusOf(e)
     const msg = messageOf(e)
     if (status === 404 && /bucket/i.test(msg) && /not exist|not found/i.test(msg)) return this.errors.noBucket('bucket', this.config.bucket, 'bucket', e)
-    if (op === 'write' && (status === 412 || status === 409)) return this.errors.precondition(key ?? '?', `HTTP ${status}`, e)
+    if ((op === 'write' || op === 'cas') && (status === 412 || status === 409)) return this.errors.precondition(key ?? '?', `HTTP ${status}`, e)
     if (status === 404 && key !== undefined) {
-      return op === 'write' ? this.errors.precondition(key, 'if-match: the key does not exist', e) : this.errors.notFound(key, e)
+      return op === 'cas' ? this.errors.precondition(key, 'if-match: the key does not exist', e) : this.errors.notFound(key, e)
     }
     if (status === 401 || status === 403 || /Could not load the default credentials|invalid_grant/i.test(msg)) {
       return this.errors.accessDenied(what, this.credentialHint, e)
@@ -96,6 +97,8 @@ export class GcsObjectStore implements ObjectStore {
       try {
         return await fn()
       } catch (e) {
+        // Emulators answer a bare "Not Found" for a missing bucket too: ask once which it is.
+        if (op !== 'probe' && httpStatusOf(e) === 404 && !(e instanceof KbkError)) await this.checkBucket()
         throw this.mapError(e, op, what, key)
       }
     }, this.retry)
@@ -127,6 +130,7 @@ export class GcsObjectStore implements ObjectStore {
       metadata.retention = {mode: 'Locked', retainUntilTime: options.retainUntil.toISOString()}
     }
     const what = `writing "${key}"`
+    const op: Op = options.ifMatch !== undefined ? 'cas' : 'write'
     let data: Buffer | undefined = Buffer.isBuffer(body) ? body : undefined
     let rest: Readable | undefined
     if (!data) {
@@ -136,7 +140,7 @@ export class GcsObjectStore implements ObjectStore {
     }
     if (data) {
       const buf = data
-      return this.call('write', what, key, async () => {
+      return this.call(op, what, key, async () => {
         const file = this.bucket.file(this.fullKey(key))
         await file.save(buf, {resumable: false, validation: 'crc32c', metadata, ...(preconditionOpts ? {preconditionOpts} : {})})
         return {etag: String((file.metadata as GcsMeta).generation ?? '')}
@@ -147,7 +151,8 @@ export class GcsObjectStore implements ObjectStore {
       await pipeline(rest!, file.createWriteStream({resumable: true, metadata, ...(preconditionOpts ? {preconditionOpts} : {})}))
       return {etag: String((file.metadata as GcsMeta).generation ?? '')}
     } catch (e) {
-      throw this.mapError(e, 'write', what, key)
+      if (httpStatusOf(e) === 404) await this.checkBucket()
+      throw this.mapError(e, op, what, key)
     }
   }
 
@@ -192,10 +197,7 @@ export class GcsObjectStore implements ObjectStore {
       const [m] = await this.call('read', `reading metadata of "${key}"`, key, () => this.bucket.file(this.fullKey(key)).getMetadata())
       return this.toInfo(key, m as GcsMeta)
     } catch (e) {
-      if (e instanceof KbkError && e.code === 'KBK_STORE_NOT_FOUND') {
-        await this.checkBucket()
-        return undefined
-      }
+      if (e instanceof KbkError && e.code === 'KBK_STORE_NOT_FOUND') return undefined
       throw e
     }
   }

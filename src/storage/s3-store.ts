@@ -29,7 +29,8 @@ const PART_SIZE = 8 * 1024 * 1024
 const DELETE_BATCH = 1000
 const HEAD_CONCURRENCY = 16
 
-type Op = 'read' | 'write' | 'list' | 'delete' | 'probe'
+/** 'cas' is a write with if-match: there a 404 means the condition failed, not a missing bucket. */
+type Op = 'read' | 'write' | 'cas' | 'list' | 'delete' | 'probe'
 
 function errName(e: unknown): string | undefined {
   const l = e as {name?: unknown; Code?: unknown; code?: unknown} | undefined
@@ -88,11 +89,11 @@ export class S3ObjectStore implements ObjectStore {
     const name = errName(e)
     const status = httpStatusOf(e)
     if (name === 'NoSuchBucket') return this.errors.noBucket('bucket', this.config.bucket, 'bucket', e)
-    if (op === 'write' && (status === 412 || name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || (status === 409 && name !== 'OperationAborted'))) {
+    if ((op === 'write' || op === 'cas') && (status === 412 || name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || (status === 409 && name !== 'OperationAborted'))) {
       return this.errors.precondition(key ?? '?', 'the object changed or already exists', e)
     }
     if (key !== undefined && (name === 'NoSuchKey' || name === 'NotFound' || status === 404)) {
-      return op === 'write' ? this.errors.precondition(key, 'if-match: the key does not exist', e) : this.errors.notFound(key, e)
+      return op === 'cas' ? this.errors.precondition(key, 'if-match: the key does not exist', e) : this.errors.notFound(key, e)
     }
     if (
       status === 403 ||
@@ -149,14 +150,15 @@ export class S3ObjectStore implements ObjectStore {
       }
     }
     const what = `writing "${key}"`
+    const op: Op = options.ifMatch !== undefined ? 'cas' : 'write'
     if (Buffer.isBuffer(body)) {
-      const out = await this.call('write', what, key, () => this.client.send(new PutObjectCommand({...params, Body: body, ContentLength: body.length})))
+      const out = await this.call(op, what, key, () => this.client.send(new PutObjectCommand({...params, Body: body, ContentLength: body.length})))
       return {etag: out.ETag ?? ''}
     }
     // A stream: read the first part; a small object goes as one (retriable) PutObject.
     const {head, rest} = await readUpTo(body, PART_SIZE)
     if (rest === undefined) {
-      const out = await this.call('write', what, key, () => this.client.send(new PutObjectCommand({...params, Body: head, ContentLength: head.length})))
+      const out = await this.call(op, what, key, () => this.client.send(new PutObjectCommand({...params, Body: head, ContentLength: head.length})))
       return {etag: out.ETag ?? ''}
     }
     // Multipart: lib-storage passes IfNoneMatch/IfMatch on to CompleteMultipartUpload, where S3
@@ -172,7 +174,7 @@ export class S3ObjectStore implements ObjectStore {
       const out = await upload.done()
       return {etag: out.ETag ?? ''}
     } catch (e) {
-      throw this.mapError(e, 'write', what, key)
+      throw this.mapError(e, op, what, key)
     }
   }
 
