@@ -1,0 +1,588 @@
+// The Kafka port on kafkajs. Everything kafkajs-specific stays here: its missing manual partition
+// assignment (we read through a throwaway consumer group that never commits and is deleted),
+// its header object (kafkajs-records.ts), its codecs (kafkajs-codecs.ts), its logs and its errors.
+// `kbk plan` uses only the read-only methods, which send metadata/admin requests only: no client
+// may create a topic, and nothing here joins a group outside readRanges/commitGroupOffsets.
+import {randomUUID} from 'node:crypto'
+import {readFileSync} from 'node:fs'
+import type {ConnectionOptions} from 'node:tls'
+import kafkajs from 'kafkajs'
+import type {Admin, Batch, Consumer, KafkaConfig, Message, Producer, SASLOptions} from 'kafkajs'
+import {KbkError} from '../errors.js'
+import {registerKafkaCodecs} from './kafkajs-codecs.js'
+import {mapKafkaError, noTopic, type ErrorContext} from './kafkajs-errors.js'
+import {kafkajsLogCreator, stderrLogger, type KafkaLogger} from './kafkajs-logger.js'
+import {batchEndOf, installRecordPatches, orderedHeadersOf, toKafkajsHeaders, type DecodedMessage} from './kafkajs-records.js'
+import type {GroupOffsets, KafkaPort, KafkaRecord, PartitionWatermarks, ProduceRecord, ReadRange, RecordBatchHandler, TopicInfo} from './port.js'
+import {RangeProgress} from './range-progress.js'
+
+const {Kafka, CompressionTypes, ConfigResourceTypes, ConfigSource, logLevel, Partitioners} = kafkajs
+
+// Once per process, before any client fetches or produces.
+registerKafkaCodecs()
+installRecordPatches()
+
+/** A config value that may be a Secret (src/config/secret.ts): revealed only when connecting. */
+export type SecretValue = string | {reveal(): string}
+
+export interface KafkaClusterConfig {
+  brokers: string[]
+  /** true: TLS with the system CAs; an object: PEM file paths (read here) and verification. */
+  tls?: boolean | {ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean}
+  sasl?: {mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: SecretValue; password: SecretValue}
+  clientId?: string
+  /** Milliseconds to wait for a TCP/TLS connection (either spelling; the config layer uses connectionTimeoutMs). */
+  connectionTimeout?: number
+  connectionTimeoutMs?: number
+}
+
+export interface KafkaContext {
+  /** The cluster's name in the workspace (for messages). */
+  name: string
+  /** Where it is declared, e.g. "kbk.yaml:4:3". */
+  position?: string
+  /** Where kafkajs warnings go; stderr by default. Never stdout. */
+  logger?: KafkaLogger
+}
+
+const MiB = 1024 * 1024
+/** Per-partition fetch size. Brokers still return a first batch larger than this whole (KIP-74). */
+const FETCH_PARTITION_BYTES = 4 * MiB
+const FETCH_RESPONSE_BYTES = 16 * MiB
+/** Produce in chunks: kafkajs sends all of one call as a single batch per partition. */
+const PRODUCE_CHUNK_BYTES = 1 * MiB
+const PRODUCE_CHUNK_RECORDS = 2000
+/** How often a read that makes no progress checks that its topic still exists. */
+const STALL_CHECK_MS = 5000
+
+function reveal(v: SecretValue): string {
+  return typeof v === 'string' ? v : v.reveal()
+}
+
+function readPem(path: string | undefined, what: string, ctx: KafkaContext): string | undefined {
+  if (path === undefined) return undefined
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (e) {
+    throw new KbkError('KBK_KAFKA_TLS_FILE', `Cannot read the TLS ${what} file ${path} for cluster "${ctx.name}": ${(e as Error).message}`, {
+      suggestion: `Fix clusters.${ctx.name}.tls.${what} in the workspace, or the file's permissions.`,
+      cause: e,
+    })
+  }
+}
+
+export function kafkajsConfig(cluster: KafkaClusterConfig, ctx: KafkaContext): KafkaConfig {
+  let ssl: boolean | ConnectionOptions | undefined
+  if (cluster.tls === true) ssl = true
+  else if (cluster.tls && typeof cluster.tls === 'object') {
+    const t = cluster.tls
+    ssl = {
+      rejectUnauthorized: t.rejectUnauthorized ?? true,
+      ...(t.ca ? {ca: [readPem(t.ca, 'ca', ctx) as string]} : {}),
+      ...(t.cert ? {cert: readPem(t.cert, 'cert', ctx)} : {}),
+      ...(t.key ? {key: readPem(t.key, 'key', ctx)} : {}),
+    }
+  }
+  let sasl: SASLOptions | undefined
+  if (cluster.sasl) {
+    // Revealed into kafkajs' config only; kafkajs never logs its sasl options.
+    sasl = {mechanism: cluster.sasl.mechanism, username: reveal(cluster.sasl.username), password: reveal(cluster.sasl.password)} as SASLOptions
+  }
+  const logger = ctx.logger ?? stderrLogger('kbk kafka')
+  return {
+    brokers: cluster.brokers,
+    clientId: cluster.clientId ?? 'kbk',
+    ...(ssl !== undefined ? {ssl} : {}),
+    ...(sasl ? {sasl} : {}),
+    connectionTimeout: cluster.connectionTimeoutMs ?? cluster.connectionTimeout ?? 5000,
+    authenticationTimeout: 10_000,
+    requestTimeout: 30_000,
+    // Bounded: an unreachable cluster fails after a few quick attempts, not minutes of backoff.
+    retry: {retries: 3, initialRetryTime: 250, maxRetryTime: 5000},
+    logLevel: logLevel.WARN,
+    logCreator: kafkajsLogCreator(logger),
+  }
+}
+
+export function openKafka(cluster: KafkaClusterConfig, ctx: KafkaContext): KafkaPort {
+  return new KafkajsAdapter(cluster, ctx)
+}
+
+class KafkajsAdapter implements KafkaPort {
+  readonly #kafka: InstanceType<typeof Kafka>
+  readonly #ctx: KafkaContext
+  readonly #brokers: string[]
+  #admin?: Promise<Admin>
+  #producer?: Promise<Producer>
+  readonly #consumers = new Set<Consumer>()
+
+  constructor(cluster: KafkaClusterConfig, ctx: KafkaContext) {
+    if (!Array.isArray(cluster.brokers) || cluster.brokers.length === 0) {
+      throw new KbkError('KBK_KAFKA_NO_BROKERS', `Cluster "${ctx.name}" lists no brokers.`, {suggestion: `Set clusters.${ctx.name}.brokers to at least one host:port.`})
+    }
+    this.#ctx = ctx
+    this.#brokers = cluster.brokers
+    this.#kafka = new Kafka(kafkajsConfig(cluster, ctx))
+  }
+
+  #errCtx(operation: string, topic?: string): ErrorContext {
+    return {cluster: this.#ctx.name, ...(this.#ctx.position ? {position: this.#ctx.position} : {}), brokers: this.#brokers, operation, ...(topic !== undefined ? {topic} : {})}
+  }
+
+  async #guard<T>(operation: string, topic: string | undefined, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (e) {
+      throw mapKafkaError(e, this.#errCtx(operation, topic))
+    }
+  }
+
+  #adminClient(): Promise<Admin> {
+    if (!this.#admin) {
+      const admin = this.#kafka.admin()
+      this.#admin = admin.connect().then(
+        () => admin,
+        (e: unknown) => {
+          this.#admin = undefined
+          throw e
+        },
+      )
+    }
+    return this.#admin
+  }
+
+  async listTopics(): Promise<string[]> {
+    return this.#guard('listing topics', undefined, async () => {
+      const admin = await this.#adminClient()
+      // Kafka's own topics (__consumer_offsets, __transaction_state, ...) are not user data.
+      return (await admin.listTopics()).filter((t) => !t.startsWith('__')).sort()
+    })
+  }
+
+  async describeTopics(topics: string[]): Promise<TopicInfo[]> {
+    if (topics.length === 0) return []
+    return this.#guard(`describing topics ${topics.map((t) => `"${t}"`).join(', ')}`, topics.length === 1 ? topics[0] : undefined, async () => {
+      const admin = await this.#adminClient()
+      const existing = new Set(await admin.listTopics())
+      const missing = topics.find((t) => !existing.has(t))
+      if (missing !== undefined) throw noTopic(this.#errCtx('describing topics', missing))
+      const meta = await admin.fetchTopicMetadata({topics})
+      const configs = await admin.describeConfigs({includeSynonyms: false, resources: topics.map((name) => ({type: ConfigResourceTypes.TOPIC, name}))})
+      return topics.map((name) => {
+        const m = meta.topics.find((t) => t.name === name)
+        const res = configs.resources.find((r) => r.resourceName === name)
+        const out: Record<string, string> = {}
+        for (const c of res?.configEntries ?? []) {
+          // Only what was set on the topic itself: broker-wide and default values are not the topic's.
+          const source = (c as {configSource?: number}).configSource
+          const own = source === undefined ? !c.isDefault : source === ConfigSource.TOPIC_CONFIG
+          if (own && !c.isSensitive && c.configValue !== null) out[c.configName] = c.configValue
+        }
+        return {name, partitions: m?.partitions.length ?? 0, configs: Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)))}
+      })
+    })
+  }
+
+  async watermarks(topic: string): Promise<PartitionWatermarks[]> {
+    return this.#guard(`reading offsets of "${topic}"`, topic, async () => {
+      const admin = await this.#adminClient()
+      if (!(await admin.listTopics()).includes(topic)) throw noTopic(this.#errCtx('reading offsets', topic))
+      const offsets = await admin.fetchTopicOffsets(topic)
+      return offsets
+        .map((o) => ({partition: o.partition, low: toOffset(o.low), high: toOffset(o.high)}))
+        .sort((a, b) => a.partition - b.partition)
+    })
+  }
+
+  async groupOffsets(groupIds: string[]): Promise<GroupOffsets[]> {
+    if (groupIds.length === 0) return []
+    return this.#guard('reading consumer group offsets', undefined, async () => {
+      const admin = await this.#adminClient()
+      const {groups} = await admin.describeGroups(groupIds)
+      const out: GroupOffsets[] = []
+      for (const groupId of groupIds) {
+        const state = groups.find((g) => g.groupId === groupId)?.state ?? 'Unknown'
+        const fetched = await admin.fetchOffsets({groupId})
+        const offsets: Record<string, Record<number, number>> = {}
+        for (const t of fetched) {
+          for (const p of t.partitions) {
+            const o = Number(p.offset)
+            if (o < 0) continue // -1: nothing committed for this partition
+            ;(offsets[t.topic] ??= {})[p.partition] = o
+          }
+        }
+        out.push({groupId, state, offsets})
+      }
+      return out
+    })
+  }
+
+  async listGroups(): Promise<string[]> {
+    return this.#guard('listing consumer groups', undefined, async () => {
+      const admin = await this.#adminClient()
+      return (await admin.listGroups()).groups.map((g) => g.groupId).sort()
+    })
+  }
+
+  async createTopic(topic: TopicInfo): Promise<void> {
+    await this.#guard(`creating topic "${topic.name}"`, undefined, async () => {
+      const admin = await this.#adminClient()
+      const replicationFactor = await this.#defaultReplicationFactor(admin)
+      const created = await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{
+          topic: topic.name,
+          numPartitions: topic.partitions,
+          replicationFactor,
+          configEntries: Object.entries(topic.configs).map(([name, value]) => ({name, value})),
+        }],
+      })
+      if (!created) {
+        throw new KbkError('KBK_KAFKA_TOPIC_EXISTS', `Topic "${topic.name}" already exists on cluster "${this.#ctx.name}".`, {
+          suggestion: 'Restore into a new topic: change the restore\'s rename or topicSuffix, or delete the existing topic first.',
+          kind: 'conflict',
+          details: {cluster: this.#ctx.name, topic: topic.name},
+        })
+      }
+    })
+  }
+
+  /**
+   * kafkajs speaks CreateTopics v3 at most, where -1 ("the broker's default") is not accepted, so
+   * we ask a broker for default.replication.factor and cap it at the number of live brokers.
+   */
+  async #defaultReplicationFactor(admin: Admin): Promise<number> {
+    const cluster = await admin.describeCluster()
+    const broker = cluster.brokers[0]
+    if (!broker) return 1
+    try {
+      const res = await admin.describeConfigs({includeSynonyms: false, resources: [{type: ConfigResourceTypes.BROKER, name: String(broker.nodeId), configNames: ['default.replication.factor']}]})
+      const v = Number(res.resources[0]?.configEntries.find((c) => c.configName === 'default.replication.factor')?.configValue)
+      if (Number.isInteger(v) && v > 0) return Math.min(v, cluster.brokers.length)
+    } catch {
+      // Not allowed to describe broker configs: fall back below.
+    }
+    return Math.min(3, cluster.brokers.length)
+  }
+
+  async produce(topic: string, records: ProduceRecord[]): Promise<number[]> {
+    if (records.length === 0) return []
+    return this.#guard(`producing to "${topic}"`, topic, async () => {
+      const producer = await this.#producerClient()
+      const offsets: number[] = new Array<number>(records.length)
+      let start = 0
+      while (start < records.length) {
+        let end = start
+        let bytes = 0
+        while (end < records.length && end - start < PRODUCE_CHUNK_RECORDS && (end === start || bytes + sizeOf(records[end] as ProduceRecord) <= PRODUCE_CHUNK_BYTES)) {
+          bytes += sizeOf(records[end] as ProduceRecord)
+          end++
+        }
+        const chunk = records.slice(start, end)
+        const messages: Message[] = chunk.map((r) => ({
+          partition: r.partition,
+          key: r.key,
+          value: r.value,
+          timestamp: String(r.timestamp),
+          headers: toKafkajsHeaders(r.headers),
+        }))
+        // Idempotent and one request in flight: retries never duplicate and order per partition holds.
+        const meta = await producer.send({topic, messages, acks: -1, compression: CompressionTypes.ZSTD})
+        const base = new Map<number, number>()
+        for (const m of meta) {
+          if (m.errorCode !== 0) throw new KbkError('KBK_KAFKA_ERROR', `Producing to "${topic}" partition ${m.partition} failed with error code ${m.errorCode}.`, {kind: 'environment'})
+          base.set(m.partition, toOffset(m.baseOffset ?? '-1'))
+        }
+        // kafkajs groups a call's messages by partition in order: the n-th record of a partition in
+        // this chunk got baseOffset + n.
+        const seen = new Map<number, number>()
+        chunk.forEach((r, i) => {
+          const n = seen.get(r.partition) ?? 0
+          seen.set(r.partition, n + 1)
+          const b = base.get(r.partition)
+          if (b === undefined || b < 0) throw new KbkError('KBK_INTERNAL', `No offset came back for partition ${r.partition} of "${topic}".`, {kind: 'internal'})
+          offsets[start + i] = b + n
+        })
+        start = end
+      }
+      return offsets
+    })
+  }
+
+  #producerClient(): Promise<Producer> {
+    if (!this.#producer) {
+      const producer = this.#kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        // Every record names its partition; an explicit partitioner also silences kafkajs' v2 warning.
+        createPartitioner: Partitioners.DefaultPartitioner,
+      })
+      this.#producer = producer.connect().then(
+        () => producer,
+        (e: unknown) => {
+          this.#producer = undefined
+          throw e
+        },
+      )
+    }
+    return this.#producer
+  }
+
+  async commitGroupOffsets(groupId: string, topic: string, offsets: {partition: number; offset: number}[]): Promise<void> {
+    if (offsets.length === 0) return
+    await this.#guard(`committing offsets of group "${groupId}"`, topic, async () => {
+      const admin = await this.#adminClient()
+      try {
+        await admin.setOffsets({groupId, topic, partitions: offsets.map((o) => ({partition: o.partition, offset: String(o.offset)}))})
+      } catch (e) {
+        if (/must have no running instances/.test((e as Error).message)) {
+          throw new KbkError('KBK_KAFKA_GROUP_ACTIVE', `Consumer group "${groupId}" on cluster "${this.#ctx.name}" has active members, so its offsets cannot be set.`, {
+            suggestion: `Stop the group's consumers first (every member of "${groupId}"), then run \`kbk apply\` again.`,
+            kind: 'conflict',
+            retriable: true,
+            cause: e,
+            details: {cluster: this.#ctx.name, groupId, topic},
+          })
+        }
+        throw e
+      }
+    })
+  }
+
+  async readRanges(topic: string, ranges: ReadRange[], onBatch: RecordBatchHandler, options: {signal?: AbortSignal} = {}): Promise<void> {
+    const progress = new RangeProgress(ranges)
+    if (progress.allDone()) return // empty ranges: nothing to read, no consumer
+    if (options.signal?.aborted) throw new KbkError('KBK_ABORTED', `Reading "${topic}" was cancelled.`, {kind: 'user'})
+    const what = `reading "${topic}"`
+    const marks = await this.watermarks(topic)
+    for (const p of progress.partitions) {
+      if (p.position >= p.to) continue
+      const m = marks.find((w) => w.partition === p.partition)
+      if (!m) {
+        throw new KbkError('KBK_KAFKA_NO_PARTITION', `Topic "${topic}" on cluster "${this.#ctx.name}" has no partition ${p.partition}.`, {
+          suggestion: 'Run `kbk plan` again: the topic changed since the plan was made.',
+          kind: 'environment',
+        })
+      }
+      if (p.from < m.low) throw this.#offsetGone(topic, p.partition, p.from, p.to, m.low)
+      if (p.to > m.high) {
+        throw new KbkError('KBK_KAFKA_RANGE_PAST_END', `Partition ${p.partition} of "${topic}" ends at offset ${m.high}, before the planned ${p.to} (the log was truncated, or the plan came from another cluster).`, {
+          suggestion: 'Run `kbk plan` again to pin ranges the cluster really has.',
+          kind: 'environment',
+          details: {topic, partition: p.partition, from: p.from, to: p.to, high: m.high},
+        })
+      }
+    }
+    const all = marks.map((m) => m.partition)
+    await this.#guard(what, topic, () => this.#consumeRanges(topic, all, progress, onBatch, options.signal))
+  }
+
+  #offsetGone(topic: string, partition: number, from: number, to: number, low: number): KbkError {
+    return new KbkError('KBK_KAFKA_OFFSET_GONE', `Offsets ${from}..${Math.min(low, to) - 1} of "${topic}" partition ${partition} (wanted [${from}, ${to})) are gone: Kafka's retention deleted them (the log now starts at ${low}).`, {
+      suggestion: 'Run `kbk plan` again: it records the lost range as data loss and backs up from the log start. Raise the topic\'s retention.ms or run backups more often (policy rpo).',
+      kind: 'environment',
+      details: {topic, partition, from, to, logStart: low},
+    })
+  }
+
+  async #consumeRanges(topic: string, allPartitions: number[], progress: RangeProgress, onBatch: RecordBatchHandler, signal: AbortSignal | undefined): Promise<void> {
+    const groupId = `kbk-tmp-${randomUUID()}`
+    const consumer = this.#kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      readUncommitted: false,
+      maxBytesPerPartition: FETCH_PARTITION_BYTES,
+      maxBytes: FETCH_RESPONSE_BYTES,
+      maxWaitTimeInMs: 500,
+      sessionTimeout: 60_000,
+      heartbeatInterval: 3000,
+      retry: {retries: 5, initialRetryTime: 250, maxRetryTime: 10_000, restartOnFailure: async () => false},
+    })
+    this.#consumers.add(consumer)
+    let failure: unknown
+    let finish!: () => void
+    const finished = new Promise<void>((resolve) => (finish = resolve))
+    const fail = (e: unknown): void => {
+      if (failure === undefined) failure = e
+      finish()
+    }
+    // onBatch calls from eachBatch and from the batch-end listener run strictly one after another.
+    let queue: Promise<void> = Promise.resolve()
+    let lastProgress = Date.now()
+    const deliver = (partition: number, records: KafkaRecord[], nextOffset: number): Promise<void> => {
+      lastProgress = Date.now()
+      queue = queue.then(async () => {
+        if (failure !== undefined) return
+        await onBatch(partition, records, nextOffset)
+        if (progress.allDone()) finish()
+      }).catch(fail)
+      return queue
+    }
+    const pauseDone = (): void => {
+      const done = progress.partitions.filter((p) => p.position >= p.to).map((p) => p.partition)
+      if (done.length > 0) consumer.pause([{topic, partitions: done}])
+    }
+    const onAbort = (): void => fail(new KbkError('KBK_ABORTED', `Reading "${topic}" was cancelled.`, {kind: 'user'}))
+    signal?.addEventListener('abort', onAbort, {once: true})
+
+    const stallTimer = setInterval(() => {
+      if (Date.now() - lastProgress < STALL_CHECK_MS) return
+      lastProgress = Date.now()
+      void this.#adminClient()
+        .then((a) => a.listTopics())
+        .then((ts) => {
+          if (!ts.includes(topic)) fail(noTopic(this.#errCtx('reading (the topic was deleted during the read)', topic)))
+        })
+        .catch(() => undefined)
+    }, 1000)
+    stallTimer.unref()
+
+    try {
+      await consumer.connect()
+      await consumer.subscribe({topics: [topic], fromBeginning: true})
+      consumer.on(consumer.events.CRASH, (ev) => fail(ev.payload.error))
+      // After every (re)join: kbk's positions win over whatever kafkajs would start from.
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        try {
+          pauseDone()
+          for (const p of progress.partitions) if (p.position < p.to) consumer.seek({topic, partition: p.partition, offset: String(p.position)})
+        } catch (e) {
+          fail(e)
+        }
+      })
+      // kafkajs handles a fetch that held only control records or aborted data itself, without
+      // calling eachBatch: learn the partition's progress from the batch-end event instead.
+      consumer.on(consumer.events.END_BATCH_PROCESS, (ev) => {
+        const {partition, lastOffset, topic: t} = ev.payload
+        if (t !== topic || lastOffset === null || lastOffset === undefined) return
+        const before = progress.get(partition)?.position ?? 0
+        const step = progress.take(partition, [], Number(lastOffset) + 1)
+        if (step) {
+          pauseDone()
+          // Only non-data records were fetched; make sure none of the skipped offsets was lost to retention.
+          queue = queue.then(async () => {
+            const low = (await this.watermarks(topic)).find((w) => w.partition === partition)?.low ?? 0
+            if (low > before) throw this.#offsetGone(topic, partition, before, progress.get(partition)?.to ?? before, low)
+          }).catch(fail)
+          void deliver(partition, [], step.nextOffset)
+        }
+      })
+      const listed = new Set(progress.partitions.map((p) => p.partition))
+      const unlisted = allPartitions.filter((p) => !listed.has(p))
+      void consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: async ({batch, resolveOffset, heartbeat, isRunning}) => {
+          // Never throw into kafkajs: it would retry the batch and hand it to us again.
+          try {
+            if (failure !== undefined || !isRunning()) return
+            const state = progress.get(batch.partition)
+            if (!state || state.position >= state.to) return
+            const raw = (batch as Batch & {rawMessages: DecodedMessage[]}).rawMessages
+            let seenUpTo = 0
+            let firstBatchStart = Number.MAX_SAFE_INTEGER
+            for (const m of raw) {
+              seenUpTo = Math.max(seenUpTo, batchEndOf(m))
+              firstBatchStart = Math.min(firstBatchStart, Number(m.batchContext.firstOffset))
+            }
+            // A jump past our position is a compaction gap, unless the log start moved past it.
+            if (firstBatchStart > state.position) {
+              const low = (await this.watermarks(topic)).find((w) => w.partition === batch.partition)?.low ?? 0
+              if (low > state.position) throw this.#offsetGone(topic, batch.partition, state.position, state.to, low)
+            }
+            const data = (batch.messages as unknown as DecodedMessage[]).map(toRecord)
+            const step = progress.take(batch.partition, data, seenUpTo)
+            // Always tell kafkajs where we are, so a stale fetch position cannot loop.
+            resolveOffset(String(state.position - 1))
+            if (!step) return
+            if (step.nextOffset >= state.to) pauseDone()
+            await deliver(batch.partition, step.records, step.nextOffset)
+            await heartbeat()
+          } catch (e) {
+            fail(e)
+          }
+        },
+      }).catch(fail)
+      // Not listed: never fetched. Listed: start at `from` (repeated on every join, see above).
+      if (unlisted.length > 0) consumer.pause([{topic, partitions: unlisted}])
+      for (const p of progress.partitions) if (p.position < p.to) consumer.seek({topic, partition: p.partition, offset: String(p.position)})
+      pauseDone()
+      if (progress.allDone()) finish()
+      await finished
+      await queue
+    } catch (e) {
+      fail(e)
+    } finally {
+      clearInterval(stallTimer)
+      signal?.removeEventListener('abort', onAbort)
+      await consumer.disconnect().catch(() => undefined)
+      this.#consumers.delete(consumer)
+      await this.#deleteGroup(groupId)
+    }
+    if (failure !== undefined) {
+      if (failure instanceof KbkError) throw failure
+      const admin = await this.#adminClient().catch(() => undefined)
+      if (admin && !(await admin.listTopics().catch(() => [topic])).includes(topic)) {
+        throw noTopic(this.#errCtx('reading (the topic was deleted during the read)', topic), failure)
+      }
+      throw failure
+    }
+    if (!progress.allDone()) {
+      const p = progress.partitions.find((x) => x.position < x.to)
+      throw new KbkError('KBK_KAFKA_READ_INCOMPLETE', `Reading "${topic}" stopped early at partition ${p?.partition} offset ${p?.position} (wanted up to ${p?.to}).`, {kind: 'environment', retriable: true})
+    }
+  }
+
+  /** The temporary group must not outlive the read; the broker may need a moment after LeaveGroup. */
+  async #deleteGroup(groupId: string): Promise<void> {
+    const admin = await this.#adminClient().catch(() => undefined)
+    if (!admin) return
+    for (let attempt = 0; attempt < 20; attempt++) {
+      try {
+        await admin.deleteGroups([groupId])
+        return
+      } catch (e) {
+        const groups = (e as {groups?: {errorCode?: number; error?: {type?: string}}[]}).groups ?? []
+        const types = groups.map((g) => g.error?.type)
+        if (types.length > 0 && types.every((t) => t === 'GROUP_ID_NOT_FOUND')) return
+        await new Promise((r) => setTimeout(r, 100 * (attempt + 1)))
+      }
+    }
+    this.#ctx.logger?.warn(`could not delete the temporary consumer group ${groupId}; delete it with kafka-consumer-groups --delete`)
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.#consumers) await c.disconnect().catch(() => undefined)
+    const producer = this.#producer
+    const admin = this.#admin
+    this.#producer = undefined
+    this.#admin = undefined
+    if (producer) await (await producer.catch(() => undefined))?.disconnect().catch(() => undefined)
+    if (admin) await (await admin.catch(() => undefined))?.disconnect().catch(() => undefined)
+  }
+}
+
+function toOffset(s: string): number {
+  const n = Number(s)
+  if (!Number.isSafeInteger(n)) throw new KbkError('KBK_INTERNAL', `Kafka offset ${s} is beyond what kbk can represent exactly.`, {kind: 'internal'})
+  return n
+}
+
+function toRecord(m: DecodedMessage): KafkaRecord {
+  return {
+    offset: toOffset(m.offset),
+    timestamp: Number(m.timestamp),
+    timestampType: m.batchContext.timestampType === 1 ? 'log-append' : 'create',
+    key: m.key,
+    value: m.value,
+    headers: orderedHeadersOf(m),
+  }
+}
+
+function sizeOf(r: ProduceRecord): number {
+  let n = 64 + (r.key?.length ?? 0) + (r.value?.length ?? 0)
+  for (const h of r.headers) n += h.key.length + (h.value?.length ?? 0) + 8
+  return n
+}

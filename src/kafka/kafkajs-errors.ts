@@ -1,0 +1,105 @@
+// Turns kafkajs failures into KbkErrors a person can act on. Pure: it only inspects the thrown
+// value (kafkajs errors carry a name, a protocol `type` and a `cause` chain), so it is unit-tested.
+import {KbkError} from '../errors.js'
+
+export interface ErrorContext {
+  /** The cluster's name in the workspace. */
+  cluster: string
+  /** Where the cluster is declared, e.g. "kbk.yaml:4:3", when known. */
+  position?: string
+  brokers: string[]
+  /** What kbk was doing, e.g. `reading "orders" partitions 0-3`. */
+  operation: string
+  topic?: string
+}
+
+interface ErrorLike {
+  name?: string
+  message?: string
+  type?: string
+  code?: string | number
+  cause?: unknown
+  originalError?: unknown
+  errors?: unknown[]
+}
+
+/** The error and everything it wraps, outermost first (kafkajs nests retries, aggregates, causes). */
+export function causeChain(e: unknown): ErrorLike[] {
+  const out: ErrorLike[] = []
+  const seen = new Set<unknown>()
+  const visit = (x: unknown): void => {
+    if (x === null || typeof x !== 'object' || seen.has(x) || out.length > 20) return
+    seen.add(x)
+    const el = x as ErrorLike
+    out.push(el)
+    visit(el.cause)
+    visit(el.originalError)
+    if (Array.isArray(el.errors)) el.errors.forEach(visit)
+  }
+  visit(e)
+  return out
+}
+
+const UNREACHABLE_NAMES = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSNoBrokerAvailableError', 'KafkaJSBrokerNotFound'])
+const AUTH_TYPES = new Set(['SASL_AUTHENTICATION_FAILED', 'TOPIC_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'ILLEGAL_SASL_STATE', 'UNSUPPORTED_SASL_MECHANISM'])
+
+function where(ctx: ErrorContext): string {
+  return ctx.position ? `cluster "${ctx.cluster}" (${ctx.position})` : `cluster "${ctx.cluster}"`
+}
+
+/** Maps a kafkajs error (or anything) to a KbkError; KbkErrors pass through unchanged. */
+export function mapKafkaError(e: unknown, ctx: ErrorContext): KbkError {
+  if (e instanceof KbkError) return e
+  const chain = causeChain(e)
+  const details = {cluster: ctx.cluster, ...(ctx.topic ? {topic: ctx.topic} : {}), operation: ctx.operation}
+  const key = `clusters.${ctx.cluster}`
+
+  const auth = chain.find((c) => c.name === 'KafkaJSSASLAuthenticationError' || (c.type !== undefined && AUTH_TYPES.has(c.type)))
+  if (auth) {
+    const authz = auth.type !== undefined && auth.type.endsWith('AUTHORIZATION_FAILED')
+    return new KbkError('KBK_KAFKA_AUTH', authz
+      ? `${where(ctx)} refused ${ctx.operation}: the principal is not authorized (${auth.type}).`
+      : `${where(ctx)} rejected kbk's credentials while ${ctx.operation}.`, {
+      suggestion: authz
+        ? `Grant the principal ACLs for ${ctx.topic ? `topic "${ctx.topic}" (Describe, Read or Write)` : 'the resource'} and consumer groups (kbk-tmp-* Read/Delete), or use another user in ${key}.sasl.`
+        : `Check ${key}.sasl (mechanism, username, password) and the environment variables it interpolates.`,
+      kind: 'environment',
+      cause: e,
+      details,
+    })
+  }
+
+  if (chain.some((c) => c.type === 'UNKNOWN_TOPIC_OR_PARTITION' || c.type === 'UNKNOWN_TOPIC_ID' || c.name === 'KafkaJSTopicMetadataNotLoaded')) {
+    return noTopic(ctx, e)
+  }
+
+  const unreachable = chain.find((c) => (c.name !== undefined && UNREACHABLE_NAMES.has(c.name)) || c.code === 'ECONNREFUSED' || c.code === 'ENOTFOUND' || c.code === 'ETIMEDOUT' || c.code === 'EHOSTUNREACH')
+  if (unreachable) {
+    return new KbkError('KBK_KAFKA_UNREACHABLE', `Cannot reach ${where(ctx)} at ${ctx.brokers.join(', ')} while ${ctx.operation}: ${unreachable.message ?? 'connection failed'}.`, {
+      suggestion: `Check ${key}.brokers, ${key}.tls and that the brokers are reachable from here (firewall, VPN, DNS).`,
+      kind: 'environment',
+      retriable: true,
+      cause: e,
+      details,
+    })
+  }
+
+  const first = chain[0]
+  const retriable = chain.some((c) => (c as {retriable?: boolean}).retriable === true)
+  return new KbkError('KBK_KAFKA_ERROR', `${where(ctx)} failed while ${ctx.operation}: ${first?.message ?? String(e)}${first?.type ? ` (${first.type})` : ''}.`, {
+    suggestion: retriable ? 'Retry: the broker reported a transient error.' : 'Check the broker logs for this error; rerun with DEBUG=kbk* for more detail.',
+    kind: 'environment',
+    retriable,
+    cause: e,
+    details,
+  })
+}
+
+export function noTopic(ctx: ErrorContext, cause?: unknown): KbkError {
+  return new KbkError('KBK_KAFKA_NO_TOPIC', `Topic "${ctx.topic ?? '?'}" does not exist on ${where(ctx)} (while ${ctx.operation}).`, {
+    suggestion: 'Run `kbk plan` again: it refreshes the topic list and reports deleted topics as drift.',
+    kind: 'environment',
+    ...(cause === undefined ? {} : {cause}),
+    details: {cluster: ctx.cluster, topic: ctx.topic, operation: ctx.operation},
+  })
+}
