@@ -165,7 +165,7 @@ export function formatStateItem(item: StateItem): string {
       ['PART', 'OFFSETS HELD', 'NEXT', 'SEGMENTS', 'RECORDS', 'STORED', 'TIMESTAMPS', 'GAPS'],
       t.partitions.map((p) => [
         String(p.partition),
-        p.segment_count > 0 ? `${p.first_offset}..` : '-',
+        p.segment_count > 0 ? `${p.first_offset}..${p.next_offset - 1}` : '-',
         String(p.next_offset),
         count(p.segment_count),
         count(p.records),
