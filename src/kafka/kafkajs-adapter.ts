@@ -133,8 +133,18 @@ class KafkajsAdapter implements KafkaPort {
     try {
       return await fn()
     } catch (e) {
-      throw mapKafkaError(e, this.#errCtx(operation, topic))
+      const mapped = mapKafkaError(e, this.#errCtx(operation, topic))
+      // kafkajs' admin keeps every topic it was asked about in its metadata requests; once one is
+      // gone, each later admin call fails on it. Start over with a fresh admin client.
+      if (mapped.code === 'KBK_KAFKA_NO_TOPIC') await this.#resetAdmin()
+      throw mapped
     }
+  }
+
+  async #resetAdmin(): Promise<void> {
+    const admin = this.#admin
+    this.#admin = undefined
+    if (admin) await (await admin.catch(() => undefined))?.disconnect().catch(() => undefined)
   }
 
   #adminClient(): Promise<Admin> {
@@ -523,6 +533,7 @@ class KafkajsAdapter implements KafkaPort {
     }
     if (failure !== undefined) {
       if (failure instanceof KbkError) throw failure
+      await this.#resetAdmin()
       const admin = await this.#adminClient().catch(() => undefined)
       if (admin && !(await admin.listTopics().catch(() => [topic])).includes(topic)) {
         throw noTopic(this.#errCtx('reading (the topic was deleted during the read)', topic), failure)
@@ -537,8 +548,22 @@ class KafkajsAdapter implements KafkaPort {
 
   /** The temporary group must not outlive the read; the broker may need a moment after LeaveGroup. */
   async #deleteGroup(groupId: string): Promise<void> {
-    const admin = await this.#adminClient().catch(() => undefined)
-    if (!admin) return
+    // A client of its own: the shared admin may be stuck on a topic deleted during the read.
+    const admin = this.#kafka.admin()
+    try {
+      await admin.connect()
+    } catch {
+      this.#ctx.logger?.warn(`could not delete the temporary consumer group ${groupId}; delete it with kafka-consumer-groups --delete`)
+      return
+    }
+    try {
+      await this.#deleteGroupWith(admin, groupId)
+    } finally {
+      await admin.disconnect().catch(() => undefined)
+    }
+  }
+
+  async #deleteGroupWith(admin: Admin, groupId: string): Promise<void> {
     for (let attempt = 0; attempt < 20; attempt++) {
       try {
         await admin.deleteGroups([groupId])

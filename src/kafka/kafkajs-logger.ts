@@ -26,9 +26,18 @@ export function formatLogEntry(entry: LogEntry): string {
   return `[${entry.namespace || 'kafkajs'}] ${message}${extra.length > 0 ? ` (${extra.join(', ')})` : ''}`
 }
 
+/**
+ * kafkajs logs every broker error response and every consumer crash at ERROR, then retries or
+ * throws; kbk reports the final outcome as a KbkError, so those lines are debug noise, not news.
+ */
+export function isRoutineKafkajsError(entry: LogEntry): boolean {
+  return entry.namespace === 'Connection' || entry.log.message.startsWith('Crash:') || entry.log.message.startsWith('Restarting the consumer')
+}
+
 export function kafkajsLogCreator(logger: KafkaLogger): logCreator {
   return () => (entry) => {
-    if (entry.level === logLevel.ERROR) logger.error(formatLogEntry(entry))
+    if (entry.level === logLevel.ERROR && isRoutineKafkajsError(entry)) logger.debug?.(formatLogEntry(entry))
+    else if (entry.level === logLevel.ERROR) logger.error(formatLogEntry(entry))
     else if (entry.level === logLevel.WARN) logger.warn(formatLogEntry(entry))
     else logger.debug?.(formatLogEntry(entry))
   }
