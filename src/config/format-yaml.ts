@@ -26,7 +26,15 @@ export function formatWorkspaceYaml(file: string, text: string): FormatResult {
       })),
     }
   }
-  if (doc.contents) reorder(doc.contents, configSchema())
+  if (isMap(doc.contents) && doc.contents.items.length > 0) {
+    // A comment above the first key is the file's header, not that key's: keep it on top.
+    const first = doc.contents.items[0]!.key as Node | null
+    const header = isScalar(first) ? first.commentBefore : undefined
+    if (isScalar(first) && header) first.commentBefore = undefined
+    reorder(doc.contents, configSchema())
+    const top = doc.contents.items[0]!.key as Node | null
+    if (header && isScalar(top)) top.commentBefore = top.commentBefore ? `${header}\n${top.commentBefore}` : header
+  } else if (doc.contents) reorder(doc.contents, configSchema())
   const out = doc.toString({indent: 2, indentSeq: true, lineWidth: 0, minContentWidth: 0, flowCollectionPadding: false})
   return {text: out, diagnostics: []}
 }

@@ -21,20 +21,20 @@ version: 1
 # \${VAR:-default} gives a fallback for local runs.
 clusters:
   main:
-    brokers: ["\${KAFKA_BOOTSTRAP:-127.0.0.1:9092}"]
     # tls: true
     # sasl: {mechanism: scram-sha-512, username: "\${KAFKA_USER}", password: "\${KAFKA_PASSWORD}"}
+    brokers: ["\${KAFKA_BOOTSTRAP:-127.0.0.1:9092}"]
 
 # Where backups and kbk's state live: fs (a local directory), s3 (or MinIO), azure, gcs.
 stores:
-  local:
-    type: fs
-    path: ./.kbk-backups # relative to this file; git-ignored
   # s3:
   #   type: s3
   #   bucket: my-kafka-backups
   #   region: eu-west-1
   #   prefix: prod/
+  local:
+    type: fs
+    path: ./.kbk-backups # relative to this file; git-ignored
 
 # How long backups are kept, counted from when kbk wrote them: 7d, 90d, 7y or never.
 # minKeep: the newest N runs are never expired. allowDestroy: apply may delete expired backups.
@@ -53,9 +53,10 @@ policies:
       exclude: [".*-repartition", ".*-restored"]
     retention: dev
     # tags: [gdpr]       # compliance rules: gdpr, sox, hipaa, pci-dss, dora, or your own
-    compression: {codec: zstd, level: 3}
     rpo: 1h # plan reports drift when the newest backup is older than this
-    # encryption: {key: "\${KBK_MAIN_KEY}"}   # 32 bytes, base64: openssl rand -base64 32
+    compression: {codec: zstd, level: 3}
+    # encryption: {key: "\${KBK_MAIN_KEY}"} # 32 bytes, base64: openssl rand -base64 32
+    consumerGroups: {include: [".*"]} # committed offsets captured with each backup
 
 # Declared restores: applied once, then recorded. Never onto the source topics.
 # restores:
