@@ -15,6 +15,9 @@ import {STORE_KINDS, createTestStore, kafkaWorkspace, runKbk, tempDir, writeWork
 const {Kafka, CompressionTypes, logLevel} = kafkajs
 registerKafkaCodecs()
 
+// Recent timestamps: the test brokers apply time retention, and old ones would be deleted at once.
+const T0 = Math.floor(Date.now() / 1000) * 1000 - 3_600_000
+
 const CODECS = [
   ['gzip', CompressionTypes.GZIP],
   ['snappy', CompressionTypes.Snappy],
@@ -35,7 +38,7 @@ function makeMessages(n: number, start: number): Array<Expected & {kafkajs: kafk
   for (let i = start; i < start + n; i++) {
     const key = i % 7 === 0 ? null : i % 11 === 0 ? '' : `k-${i % 13}`
     const value = i % 9 === 0 ? null : i % 10 === 0 ? '' : JSON.stringify({i, text: 'x'.repeat(i % 50)})
-    const timestamp = 1_700_000_000_000 + i * 1000
+    const timestamp = T0 + i * 1000
     const partition = i % 2
     // kafkajs encodes an object of headers key by key, array values in order: dup-a, dup-a, b.
     const headers: Array<[string, string]> = i % 3 === 0 ? [] : [['dup', `first-${i}`], ['dup', `second-${i}`], ['b', 'x']]
@@ -74,6 +77,17 @@ async function decodeAll(configFile: string): Promise<Map<string, Expected[]>> {
       out.set(index.topic, records)
     }
     return out
+  } finally {
+    await s.close()
+  }
+}
+
+async function listStore(configFile: string): Promise<string[]> {
+  const s = await openWorkspaceStore({config: configFile})
+  try {
+    const keys: string[] = []
+    for await (const o of s.store.list('')) keys.push(o.key)
+    return keys
   } finally {
     await s.close()
   }
@@ -137,8 +151,7 @@ for (const kind of STORE_KINDS) {
       // Plan is read-only: no topic, no group, no state.
       assert.deepEqual((await admin.listTopics()).sort(), topicsBefore)
       assert.deepEqual((await admin.listGroups()).groups.map((g) => g.groupId).sort(), groupsBefore)
-      const again = JSON.parse((await runKbk(['plan', '--json'], {cwd: dir, env: storeEnv})).stdout) as Plan
-      assert.deepEqual(again.states, p.states, 'plan wrote no state')
+      assert.deepEqual(await listStore(configFile), [], 'plan wrote nothing to the store')
 
       const apply = await runKbk(['apply', '--auto-approve'], {cwd: dir, env: storeEnv})
       assert.equal(apply.code, 0, apply.stderr + apply.stdout)

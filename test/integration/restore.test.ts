@@ -9,7 +9,8 @@ import {randomName, testEnv} from '../helpers/env.js'
 import {createTestStore, runKbk, tempDir, writeWorkspace} from '../helpers/workspace.js'
 
 const {Kafka, CompressionTypes, logLevel} = kafkajs
-const T0 = 1_700_000_000_000
+// Recent timestamps: the test brokers apply time retention, and old ones would be deleted at once.
+const T0 = Math.floor(Date.now() / 1000) * 1000 - 3_600_000
 
 interface Rec {
   partition: number
