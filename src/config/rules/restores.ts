@@ -14,7 +14,11 @@ export function literalTopic(source: string): string | undefined {
 export function sampleTopic(source: string): string | undefined {
   const literal = literalTopic(source)
   if (literal) return literal
-  const sample = source.replace(/\\\./g, '\u0000').replace(/\.\*|\.\+/g, 'x').replace(/\u0000/g, '.')
+  // Wildcards become "x"; escaped dots stay dots. Split on the escapes so the two never mix.
+  const sample = source
+    .split('\\.')
+    .map((part) => part.replace(/\.\*|\.\+/g, 'x'))
+    .join('.')
   return compilePattern(source).regex.test(sample) ? sample : undefined
 }
 
