@@ -216,7 +216,8 @@ export function batchEndOf(message: DecodedMessage): number {
  * ordered list our encoder writes. Non-symbol keys are a best effort for code that only sees them.
  */
 export function toKafkajsHeaders(headers: RecordHeader[]): Record<string, Buffer[]> {
-  const obj: Record<string, Buffer[]> & {[ORDERED_HEADERS]?: RecordHeader[]} = {}
+  // No prototype: a header named "__proto__" must be a plain key, not Object.prototype.
+  const obj = Object.create(null) as Record<string, Buffer[]> & {[ORDERED_HEADERS]?: RecordHeader[]}
   for (const h of headers) {
     if (h.value !== null) (obj[h.key] ??= []).push(h.value)
   }

@@ -6,7 +6,10 @@ export interface PartitionWatermarks {
   partition: number
   /** Earliest offset still on the broker (log start). */
   low: number
-  /** High watermark: the next offset to be written. */
+  /**
+   * High watermark: the next offset to be written. Read with read_committed isolation, so while a
+   * transaction is open this is the last stable offset (readRanges can read up to it without waiting).
+   */
   high: number
 }
 
@@ -82,12 +85,16 @@ export interface KafkaPort {
   /**
    * Read exactly [from, to) of each listed partition of one topic, then resolve. Commits nothing
    * to any group; any temporary group the client needs is deleted before this resolves.
+   * read_committed: aborted transactional records and control records are not delivered, but
+   * `nextOffset` moves past them. Throws KBK_KAFKA_OFFSET_GONE when `from` is below the log start
+   * (retention deleted it), KBK_KAFKA_NO_TOPIC when the topic disappears mid-read.
    */
   readRanges(topic: string, ranges: ReadRange[], onBatch: RecordBatchHandler, options?: {signal?: AbortSignal}): Promise<void>
+  /** Throws KBK_KAFKA_TOPIC_EXISTS (kind conflict) when the topic already exists. */
   createTopic(topic: TopicInfo): Promise<void>
   /** Produce records to one topic, preserving order per partition; returns the offsets assigned. */
   produce(topic: string, records: ProduceRecord[]): Promise<number[]>
-  /** Commit offsets for a group that has no active members. */
+  /** Commit offsets for a group that has no active members (else KBK_KAFKA_GROUP_ACTIVE). */
   commitGroupOffsets(groupId: string, topic: string, offsets: {partition: number; offset: number}[]): Promise<void>
   close(): Promise<void>
 }
