@@ -306,13 +306,14 @@ export class FsObjectStore implements ObjectStore {
         continue
       }
       if (startAfter !== undefined && compareKeys(key, startAfter) <= 0) continue
-      let info
+      // Like the cloud listings, no retainUntil here (head() has it): one stat per object, no sidecar read.
+      let s
       try {
-        info = await this.head(key)
+        s = await this.statObject(key)
       } catch (e) {
         throw this.fail(`listing "${key}"`, e)
       }
-      if (info) yield info // deleted while we walked: skip, like an object store would
+      if (s) yield {key, size: s.size, etag: s.etag, lastModified: s.mtime} // gone while we walked: skip, like an object store
     }
   }
 
