@@ -13,6 +13,7 @@ import type {ByteRange, ListOptions, ObjectInfo, ObjectStore, PutOptions, StoreC
 import {httpStatusOf, isRetriable, networkErrorCode, withRetry, type RetryOptions} from './retry.js'
 import {revealSecret, type AzureStoreConfig, type StoreContext} from './store-config.js'
 import {StoreErrors} from './store-errors.js'
+import {ownWriteLanded} from './ambiguous-write.js'
 
 /** Bodies up to this size go in one Put Blob; larger ones are staged in blocks of this size. */
 const BLOCK_SIZE = 8 * 1024 * 1024
@@ -139,10 +140,21 @@ export class AzureObjectStore implements ObjectStore {
         ? {immutabilityPolicy: {expiriesOn: options.retainUntil, policyMode: 'Locked' as const}}
         : {}),
     }
-    if (Buffer.isBuffer(body)) {
-      const out = await this.call(op, what, key, () => blob.upload(body, body.length, common))
-      return {etag: out.etag ?? ''}
+    const putBuffer = async (data: Buffer): Promise<{etag: string}> => {
+      let tries = 0
+      try {
+        const out = await this.call(op, what, key, () => {
+          tries++
+          return blob.upload(data, data.length, common)
+        })
+        return {etag: out.etag ?? ''}
+      } catch (e) {
+        const landed = await ownWriteLanded(this, key, data, e, tries)
+        if (landed) return landed
+        throw e
+      }
     }
+    if (Buffer.isBuffer(body)) return putBuffer(body)
     // Stage blocks (uncommitted blocks are invisible and garbage-collected by the service), then
     // commit with the conditions: the commit is where a create-only race is decided.
     const blockIds: string[] = []
@@ -171,11 +183,7 @@ export class AzureObjectStore implements ObjectStore {
       if (inFlight.size >= BLOCKS_IN_FLIGHT) await Promise.race(inFlight)
       if (failure !== undefined) break
     }
-    if (single !== undefined) {
-      const data = single
-      const out = await this.call(op, what, key, () => blob.upload(data, data.length, common))
-      return {etag: out.etag ?? ''}
-    }
+    if (single !== undefined) return putBuffer(single)
     await Promise.all(inFlight)
     if (failure !== undefined) throw failure
     const out = await this.call(op, what, key, () => blob.commitBlockList(blockIds, common))

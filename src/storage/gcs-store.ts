@@ -13,6 +13,7 @@ import {httpStatusOf, isRetriable, networkErrorCode, withRetry, type RetryOption
 import type {GcsStoreConfig, StoreContext} from './store-config.js'
 import {StoreErrors} from './store-errors.js'
 import {readUpTo, rejoin} from './streams.js'
+import {ownWriteLanded} from './ambiguous-write.js'
 
 const DELETE_CONCURRENCY = 16
 /** Streams up to this size are buffered and sent in one (retriable) simple upload. */
@@ -140,11 +141,19 @@ export class GcsObjectStore implements ObjectStore {
     }
     if (data) {
       const buf = data
-      return this.call(op, what, key, async () => {
-        const file = this.bucket.file(this.fullKey(key))
-        await file.save(buf, {resumable: false, validation: 'crc32c', metadata, ...(preconditionOpts ? {preconditionOpts} : {})})
-        return {etag: String((file.metadata as GcsMeta).generation ?? '')}
-      })
+      let tries = 0
+      try {
+        return await this.call(op, what, key, async () => {
+          tries++
+          const file = this.bucket.file(this.fullKey(key))
+          await file.save(buf, {resumable: false, validation: 'crc32c', metadata, ...(preconditionOpts ? {preconditionOpts} : {})})
+          return {etag: String((file.metadata as GcsMeta).generation ?? '')}
+        })
+      } catch (e) {
+        const landed = await ownWriteLanded(this, key, buf, e, tries)
+        if (landed) return landed
+        throw e
+      }
     }
     try {
       const file = this.streamBucket.file(this.fullKey(key))
@@ -171,22 +180,25 @@ export class GcsObjectStore implements ObjectStore {
       const src = this.bucket.file(this.fullKey(key)).createReadStream(range ? {start: range.start, end: range.end, validation: false} : {})
       const out = new PassThrough()
       // The request starts on the first read; wait for its answer so "absent" throws here, not later.
+      let settled = false
       await new Promise<void>((resolve, reject) => {
-        let failed = false
-        src.once('error', (e) => {
-          failed = true
-          reject(e)
+        src.on('error', (e) => {
+          if (settled) out.destroy(this.mapError(e, 'read', `reading "${key}"`, key))
+          else {
+            settled = true
+            reject(e)
+          }
         })
-        src.once('response', (res: {statusCode?: number}) => {
-          if ((res.statusCode ?? 200) < 400) resolve()
-          // else the error event follows
-        })
-        src.once('end', () => {
-          if (!failed) resolve()
-        })
+        const ok = (): void => {
+          if (settled) return
+          settled = true
+          resolve()
+        }
+        // A 4xx/5xx response is followed by the error event.
+        src.once('response', (res: {statusCode?: number}) => ((res.statusCode ?? 200) < 400 ? ok() : undefined))
+        src.once('end', ok)
         src.pipe(out)
       })
-      src.on('error', (e) => out.destroy(this.mapError(e, 'read', `reading "${key}"`, key)))
       return out
     })
   }

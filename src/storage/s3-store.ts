@@ -23,6 +23,7 @@ import {httpStatusOf, isRetriable, networkErrorCode, withRetry, type RetryOption
 import {revealSecret, type S3StoreConfig, type StoreContext} from './store-config.js'
 import {StoreErrors} from './store-errors.js'
 import {readUpTo, rejoin} from './streams.js'
+import {ownWriteLanded} from './ambiguous-write.js'
 
 /** Below this a stream is read into memory and sent with one PutObject; above it, multipart. */
 const PART_SIZE = 8 * 1024 * 1024
@@ -151,16 +152,24 @@ export class S3ObjectStore implements ObjectStore {
     }
     const what = `writing "${key}"`
     const op: Op = options.ifMatch !== undefined ? 'cas' : 'write'
-    if (Buffer.isBuffer(body)) {
-      const out = await this.call(op, what, key, () => this.client.send(new PutObjectCommand({...params, Body: body, ContentLength: body.length})))
-      return {etag: out.ETag ?? ''}
+    const putBuffer = async (data: Buffer): Promise<{etag: string}> => {
+      let tries = 0
+      try {
+        const out = await this.call(op, what, key, () => {
+          tries++
+          return this.client.send(new PutObjectCommand({...params, Body: data, ContentLength: data.length}))
+        })
+        return {etag: out.ETag ?? ''}
+      } catch (e) {
+        const landed = await ownWriteLanded(this, key, data, e, tries)
+        if (landed) return landed
+        throw e
+      }
     }
+    if (Buffer.isBuffer(body)) return putBuffer(body)
     // A stream: read the first part; a small object goes as one (retriable) PutObject.
     const {head, rest} = await readUpTo(body, PART_SIZE)
-    if (rest === undefined) {
-      const out = await this.call(op, what, key, () => this.client.send(new PutObjectCommand({...params, Body: head, ContentLength: head.length})))
-      return {etag: out.ETag ?? ''}
-    }
+    if (rest === undefined) return putBuffer(head)
     // Multipart: lib-storage passes IfNoneMatch/IfMatch on to CompleteMultipartUpload, where S3
     // evaluates them, so a create-only race is still decided by the server at completion.
     try {
