@@ -4,11 +4,13 @@
 import assert from 'node:assert/strict'
 import {after, before, describe, it} from 'node:test'
 import kafkajs from 'kafkajs'
+import {registerKafkaCodecs} from '../../src/kafka/kafkajs-codecs.js'
 import type {Plan} from '../../src/plan/types.js'
 import {randomName, testEnv} from '../helpers/env.js'
 import {createTestStore, runKbk, tempDir, writeWorkspace} from '../helpers/workspace.js'
 
 const {Kafka, CompressionTypes, logLevel} = kafkajs
+registerKafkaCodecs()
 // Recent timestamps: the test brokers apply time retention, and old ones would be deleted at once.
 const T0 = Math.floor(Date.now() / 1000) * 1000 - 3_600_000
 
