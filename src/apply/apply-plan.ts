@@ -35,6 +35,8 @@ export interface ApplyContext {
   kbkVersion: string
   now?: () => Date
   lockTimeoutMs?: number
+  /** user@host, recorded in the lock. */
+  who?: string
   /** Called with the outcome once everything is committed (the audit trail hooks in here). */
   afterApply?: (outcome: ApplyOutcome, committers: Record<string, StateCommitter>) => Promise<void>
 }
@@ -81,7 +83,7 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOut
     // Stores are locked in name order so two applies can never hold one each and wait forever.
     for (const name of storeNames) {
       const handle = requireStore(ctx, name)
-      const lock = await acquireLock(handle.store, {operation: 'apply', timeoutMs: ctx.lockTimeoutMs ?? 0})
+      const lock = await acquireLock(handle.store, {operation: 'apply', timeoutMs: ctx.lockTimeoutMs ?? 0, kbkVersion: ctx.kbkVersion, ...(ctx.who ? {who: ctx.who} : {})})
       locks.push(lock)
       ctx.reporter.emit({type: 'lock.acquired', store: name, lock_id: lock.info.id})
       let read = await handle.state.read()

@@ -222,6 +222,7 @@ export async function runApply(ctx: WorkspaceContext, plan: Plan, options: {repo
     configDigest: ctx.desired.configDigest,
     kbkVersion: KBK_VERSION,
     lockTimeoutMs: options.lockTimeoutMs,
+    who: whoAmI(),
   })
 }
 
