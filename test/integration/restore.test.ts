@@ -195,7 +195,11 @@ restores:
     for (let i = 0; i < 500; i++) {
       const topics = await admin.listTopics()
       if (topics.includes(`${topic}-resume`)) {
-        const n = (await admin.fetchTopicOffsets(`${topic}-resume`)).reduce((s, p) => s + Number(p.high), 0)
+        // A just-created topic may not have a leader yet: that is "not yet", not a failure.
+        const n = await admin
+          .fetchTopicOffsets(`${topic}-resume`)
+          .then((o) => o.reduce((s, p) => s + Number(p.high), 0))
+          .catch(() => 0)
         if (n > 0) break
       }
       await new Promise((r) => setTimeout(r, 10))
