@@ -89,7 +89,10 @@ export function formatChange(ch: ResourceChange): string[] {
 
 export function formatDrift(d: Drift): string[] {
   const tag = d.severity === 'critical' ? c.boldRed('!!') : d.severity === 'warning' ? c.yellow(' !') : c.dim(' i')
-  return [`  ${tag} ${c.bold(d.address)} ${d.kind}: ${d.severity === 'critical' ? c.red(d.message) : d.message}`, `       fix: ${d.fix}`]
+  const lines = [`  ${tag} ${c.bold(d.address)} ${d.kind}: ${d.severity === 'critical' ? c.red(d.message) : d.message}`]
+  if (d.expected !== undefined || d.found !== undefined) lines.push(c.dim(`       expected: ${value(d.expected ?? null)}  found: ${value(d.found ?? null)}`))
+  lines.push(`       fix: ${d.fix}`)
+  return lines
 }
 
 export function formatSummaryLine(plan: Plan): string {
@@ -102,6 +105,11 @@ export function formatSummaryLine(plan: Plan): string {
 export function formatPlanText(plan: Plan): string {
   const out: string[] = []
   const errors = plan.diagnostics.filter((d) => d.severity === 'error')
+  const lost = plan.drift.filter((d) => d.kind === 'data-loss')
+  if (lost.length > 0) {
+    // The loudest line of the plan: records are gone for good, and the schedule must change.
+    out.push(c.boldRed(`DATA LOSS: Kafka deleted records that were never backed up, in ${lost.length} partition range(s). See the drift below.`), '')
+  }
   if (plan.drift.length > 0) {
     out.push(c.bold('Drift: what changed outside kbk since the last apply'), '')
     for (const d of plan.drift) out.push(...formatDrift(d))
@@ -149,8 +157,10 @@ export function formatPlanMarkdown(plan: Plan): string {
     out.push('')
   }
   if (plan.drift.length > 0) {
-    out.push('#### Drift', '', '| severity | address | kind | finding | fix |', '|---|---|---|---|---|')
-    for (const d of plan.drift) out.push(`| ${d.severity} | \`${d.address}\` | ${d.kind} | ${escapeMd(d.message)} | ${escapeMd(d.fix)} |`)
+    out.push('#### Drift', '', '| severity | address | kind | finding | expected | found | fix |', '|---|---|---|---|---|---|---|')
+    for (const d of plan.drift) {
+      out.push(`| ${d.severity} | \`${d.address}\` | ${d.kind} | ${escapeMd(d.message)} | ${mdValue(d.expected)} | ${mdValue(d.found)} | ${escapeMd(d.fix)} |`)
+    }
     out.push('')
   }
   if (!plan.refresh_only && plan.resource_changes.length > 0) {
@@ -169,8 +179,14 @@ export function formatPlanMarkdown(plan: Plan): string {
     out.push('', '<details><summary>Full plan</summary>', '', '```diff', ...plan.resource_changes.flatMap((ch) => formatChange(ch)), '```', '', '</details>')
   } else if (!plan.refresh_only) {
     out.push('No changes. Your backups match the configuration.')
+  } else if (plan.drift.length === 0) {
+    out.push('No drift. The store and the clusters match the recorded state.')
   }
   return out.join('\n') + '\n'
+}
+
+function mdValue(v: unknown): string {
+  return v === undefined || v === null ? '—' : `\`${escapeMd(JSON.stringify(v)).replace(/`/g, "'")}\``
 }
 
 function escapeMd(s: string): string {

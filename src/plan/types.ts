@@ -233,10 +233,23 @@ export interface ClusterView {
 export interface StoreObjectView {
   /** Store key -> size, for the recorded objects that were checked. */
   sizes: Record<string, number>
-  /** Keys under the kbk area that no state knows. */
+  /** Keys under the kbk area (data/ and _kbk/) that no state knows, with why when known. */
   unknown: string[]
+  /** Why some unknown keys are there (e.g. an interrupted state commit), by key. */
+  unknown_reasons?: Record<string, string>
   /** True when the listing covered every recorded object. */
   complete: boolean
+}
+
+/** What a normal plan's cheap probe of a store saw (a --refresh-only plan lists everything instead). */
+export interface StoreProbe {
+  /** Per probed partition: the first offset of the oldest segment object found, null when none. */
+  partitions: Array<{policy: string; topic: string; partition: number; first_offset: number | null; first_key: string | null}>
+  /** Partitions with recorded segments, and how many of them this plan probed (bounded per plan). */
+  total: number
+  probed: number
+  /** Only for a store with no state yet: the first object found under data/, or null. */
+  data_without_state?: string | null
 }
 
 export interface Observed {
@@ -246,6 +259,8 @@ export interface Observed {
   segments: Record<string, SegmentRef[]>
   /** Per store: what a listing found, when the refresh listed (drift checks). */
   objects?: Record<string, StoreObjectView>
+  /** Per store: the cheap probe of a normal plan, when the refresh did not list. */
+  probes?: Record<string, StoreProbe>
 }
 
 export interface PlanOptions {

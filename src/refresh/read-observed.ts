@@ -4,12 +4,21 @@
 // no object written).
 import type {KafkaPort} from '../kafka/port.js'
 import {topicMatches} from '../plan/plan-changes.js'
-import type {ClusterView, Desired, Observed, StoreObjectView, TopicView} from '../plan/types.js'
-import type {ObjectStore} from '../storage/object-store.js'
+import type {ClusterView, Desired, Observed, StoreObjectView, StoreProbe, TopicView} from '../plan/types.js'
+import {AUDIT_PREFIX} from '../audit/audit-log.js'
+import {SEGMENT_KEY_PREFIX, parseSegmentKey, segmentKey} from '../segment/index.js'
+import type {ObjectInfo, ObjectStore} from '../storage/object-store.js'
+import {KBK_PREFIX, LOCK_KEY, STATE_PREFIX} from '../state/layout.js'
+import {listUnreferencedStateObjects} from '../state/state-store.js'
 import type {StateRead, StateStore} from '../state/state-store.js'
 import type {SegmentRef, StateSnapshot} from '../state/types.js'
 import {topicKey} from '../state/types.js'
 import {asKbkError} from '../errors.js'
+
+/** A normal plan probes at most this many partitions per store (a rotating window; see docs/drift.md). */
+export const DEFAULT_PROBE_LIMIT = 1000
+/** Unknown objects younger than this are not reported: an apply running right now may be writing them. */
+export const DEFAULT_UNKNOWN_GRACE_MS = 15 * 60_000
 
 export interface RefreshPorts {
   store: (name: string) => {store: ObjectStore; state: StateStore}
@@ -22,6 +31,10 @@ export interface RefreshOptions {
   listObjects: boolean
   /** Bounded parallelism for per-topic reads. */
   concurrency?: number
+  /** Without listObjects: how many partitions' oldest segment to probe per store (default 1000). */
+  probeLimit?: number
+  /** Unknown objects modified less than this long ago are not reported (default 15 minutes). */
+  unknownGraceMs?: number
 }
 
 export interface Refreshed {
@@ -54,11 +67,19 @@ export async function readObserved(desired: Desired, ports: RefreshPorts, option
   })
 
   let objects: Record<string, StoreObjectView> | undefined
+  let probes: Record<string, StoreProbe> | undefined
+  const concurrency = options.concurrency ?? 8
   if (options.listObjects) {
     objects = {}
-    for (const name of storeNames) objects[name] = await listStoreObjects(ports.store(name).store, states[name]!, segments)
+    const graceMs = options.unknownGraceMs ?? DEFAULT_UNKNOWN_GRACE_MS
+    for (const name of storeNames) objects[name] = await listStoreObjects(ports.store(name).store, states[name]!, segments, options.now, graceMs)
+  } else {
+    probes = {}
+    for (const name of storeNames) {
+      probes[name] = await probeStore(ports.store(name).store, states[name]!, reads[name]!.etag !== undefined, options.now, options.probeLimit ?? DEFAULT_PROBE_LIMIT, concurrency)
+    }
   }
-  return {observed: {states, clusters, segments, ...(objects ? {objects} : {})}, reads}
+  return {observed: {states, clusters, segments, ...(objects ? {objects} : {}), ...(probes ? {probes} : {})}, reads}
 }
 
 async function readCluster(name: string, desired: Desired, kafka: KafkaPort, concurrency: number): Promise<ClusterView> {
@@ -89,6 +110,13 @@ async function readCluster(name: string, desired: Desired, kafka: KafkaPort, con
 
 function segmentLoads(desired: Desired, states: Record<string, StateSnapshot>, options: RefreshOptions): Array<{store: string; policy: string; topic: string}> {
   const loads = new Map<string, {store: string; policy: string; topic: string}>()
+  if (options.listObjects) {
+    // Every recorded topic, also those of policies no longer in the config: their segments are
+    // still kbk's, and must be neither "unknown" nor go unchecked.
+    for (const [store, state] of Object.entries(states)) {
+      for (const index of Object.values(state.topics)) loads.set(topicKey(index.policy, index.topic), {store, policy: index.policy, topic: index.topic})
+    }
+  }
   for (const policy of Object.values(desired.policies)) {
     const state = states[policy.store]
     if (!state) continue
@@ -104,16 +132,98 @@ function segmentLoads(desired: Desired, states: Record<string, StateSnapshot>, o
   return [...loads.values()].sort((a, b) => a.policy.localeCompare(b.policy) || a.topic.localeCompare(b.topic))
 }
 
-async function listStoreObjects(store: ObjectStore, state: StateSnapshot, segments: Record<string, SegmentRef[]>): Promise<StoreObjectView> {
+async function listStoreObjects(store: ObjectStore, state: StateSnapshot, segments: Record<string, SegmentRef[]>, now: Date, graceMs: number): Promise<StoreObjectView> {
   const known = new Set<string>()
   for (const index of Object.values(state.topics)) for (const s of segments[topicKey(index.policy, index.topic)] ?? []) known.add(s.key)
+  const recent = (o: ObjectInfo): boolean => o.lastModified !== undefined && now.getTime() - o.lastModified.getTime() < graceMs
   const sizes: Record<string, number> = {}
   const unknown: string[] = []
-  for await (const o of store.list('data/')) {
+  const reasons: Record<string, string> = {}
+  for await (const o of store.list(SEGMENT_KEY_PREFIX)) {
     if (known.has(o.key)) sizes[o.key] = o.size
-    else unknown.push(o.key)
+    else if (!recent(o)) {
+      unknown.push(o.key)
+      const parts = parseSegmentKey(o.key)
+      const p = parts ? state.topics[topicKey(parts.policy, parts.topic)]?.partitions.find((x) => x.partition === parts.partition) : undefined
+      if (parts && p && parts.firstOffset >= p.next_offset) reasons[o.key] = 'a segment past the checkpoint: left by an interrupted backup run (the next kbk apply of this topic removes it)'
+      else if (!parts) reasons[o.key] = 'not a kbk segment name: written by someone else'
+    }
   }
-  return {sizes, unknown, complete: true}
+  // kbk's own area. Every commit supersedes topic indexes (and merges chunks), which stay behind
+  // unreferenced: that is normal and not drift. A state object newer than the state itself
+  // comes from a commit that never completed (a crash); anything else here kbk never writes.
+  const unreferenced = new Set((await listUnreferencedStateObjects(store)).map((o) => o.key))
+  for await (const o of store.list(KBK_PREFIX)) {
+    if (recent(o) || o.key === LOCK_KEY || o.key.startsWith(AUDIT_PREFIX)) continue
+    if (o.key.startsWith(STATE_PREFIX)) {
+      if (!unreferenced.has(o.key)) continue
+      const serial = stateObjectSerial(o.key)
+      if (serial !== undefined && serial <= state.serial) continue
+      unknown.push(o.key)
+      reasons[o.key] =
+        serial === undefined
+          ? 'not a name kbk gives state objects: written by someone else'
+          : `a state object of serial ${serial}, but the state is at serial ${state.serial}: left by a commit that never completed (an apply that was killed)`
+    } else {
+      unknown.push(o.key)
+      reasons[o.key] = 'kbk never writes this key: written by someone else'
+    }
+  }
+  return {sizes, unknown, unknown_reasons: reasons, complete: true}
+}
+
+const STATE_OBJECT_NAME = /^_kbk\/state\/(?:topics|chunks)\/[^/]+\/[^/]+\/([0-9]{12})-[0-9a-f]+\.json$/
+
+function stateObjectSerial(key: string): number | undefined {
+  const m = STATE_OBJECT_NAME.exec(key)
+  return m ? Number(m[1]) : undefined
+}
+
+/**
+ * A normal plan must stay interactive over a million segments, so it does not list the store.
+ * It probes, per partition, the first object under the partition's prefix (one LIST request
+ * that stops at the first key): that must be the oldest recorded segment. This catches what
+ * usually happens — a bucket lifecycle rule or a person deleting the oldest backups, or the
+ * whole prefix — but not a segment missing from the middle (kbk plan --refresh-only and kbk
+ * verify catch those). Over `limit` partitions, a window that moves every hour is probed.
+ */
+async function probeStore(store: ObjectStore, state: StateSnapshot, hasState: boolean, now: Date, limit: number, concurrency: number): Promise<StoreProbe> {
+  if (!hasState) {
+    let first: string | null = null
+    try {
+      for await (const o of store.list(SEGMENT_KEY_PREFIX)) {
+        first = o.key
+        break
+      }
+    } catch {
+      // A store that cannot be listed yet (no bucket): the first apply says so clearly.
+    }
+    return {partitions: [], total: 0, probed: 0, data_without_state: first}
+  }
+  const all: Array<{policy: string; topic: string; partition: number}> = []
+  for (const index of Object.values(state.topics)) {
+    for (const p of index.partitions) if (p.segment_count > 0) all.push({policy: index.policy, topic: index.topic, partition: p.partition})
+  }
+  all.sort((a, b) => a.policy.localeCompare(b.policy) || a.topic.localeCompare(b.topic) || a.partition - b.partition)
+  let window = all
+  if (all.length > limit) {
+    const start = (Math.floor(now.getTime() / 3_600_000) * limit) % all.length
+    window = [...all.slice(start), ...all.slice(0, start)].slice(0, limit)
+  }
+  const partitions: StoreProbe['partitions'] = []
+  await mapLimit(window, concurrency, async ({policy, topic, partition}) => {
+    const prefix = segmentKey(policy, topic, partition, 0, 0).replace(/[^/]+$/, '')
+    let found: {key: string; first: number} | undefined
+    for await (const o of store.list(prefix)) {
+      const parts = parseSegmentKey(o.key)
+      if (!parts) continue
+      found = {key: o.key, first: parts.firstOffset}
+      break
+    }
+    partitions.push({policy, topic, partition, first_offset: found?.first ?? null, first_key: found?.key ?? null})
+  })
+  partitions.sort((a, b) => a.policy.localeCompare(b.policy) || a.topic.localeCompare(b.topic) || a.partition - b.partition)
+  return {partitions, total: all.length, probed: window.length}
 }
 
 export async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

@@ -228,9 +228,12 @@ describe('planChanges: restores, RPO and drills', () => {
   it('reports a policy past its RPO and an overdue drill', () => {
     const state = recorded(emptyState())
     state.topics['orders/orders.created'] = topicIndex('orders', 'orders.created', [partitionSummary(0, 10)], {last_backup_at: new Date(NOW.getTime() - 3 * 3_600_000).toISOString()})
-    const plan = planChanges(desired([policy('orders', {rpoMs: 3_600_000})], [], {drillWithinMs: {orders: 30 * DAY}}), observed(state, {'orders.created': topicView([[0, 10]])}), opts)
+    const plan = planChanges(desired([policy('orders', {rpoMs: 3_600_000})], [], {drillWithinMs: {orders: 30 * DAY}}), observed(state, {'orders.created': topicView([[0, 12]])}), opts)
     assert.deepEqual(plan.drift.map((d) => d.kind), ['rpo-exceeded', 'drill-overdue'])
-    assert.match(plan.drift[0]!.message, /3h old, over its rpo of 1h/)
+    assert.match(plan.drift[0]!.message, /3h old, over its rpo of 1h, with 2 record\(s\) on the cluster not backed up/)
+    // Fully backed up (a quiet topic): within the RPO however old the last run is.
+    const quiet = planChanges(desired([policy('orders', {rpoMs: 3_600_000})]), observed(state, {'orders.created': topicView([[0, 10]])}), opts)
+    assert.deepEqual(quiet.drift, [])
   })
 })
 
