@@ -59,4 +59,6 @@ if (files.some((f) => f.startsWith('test/integration'))) {
 }
 
 // One run, one summary. Files run one at a time: the 2-core machine also hosts the brokers.
-run(`tests (${files.length} files)`, process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files], env)
+// --test-force-exit: a failed test can leave a Kafka client open; that must not hang the run.
+// --test-timeout bounds any single test, so a wedged server fails loudly instead of eating CI's time.
+run(`tests (${files.length} files)`, process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-force-exit', '--test-timeout=300000', '--test-reporter=spec', ...files], env)
