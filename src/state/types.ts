@@ -8,8 +8,8 @@
 
 export const STATE_FORMAT_VERSION = 1
 
-/** Everything a plan needs, without loading segment lists. */
-export interface StateSnapshot {
+/** The fields the head file and the in-memory snapshot share. */
+export interface StateHeader {
   format_version: number
   lineage: string
   serial: number
@@ -18,6 +18,10 @@ export interface StateSnapshot {
   /** Settings recorded when each policy was last applied (no secrets: only a digest of keys). */
   policies: Record<string, PolicyRecord>
   restores: Record<string, RestoreRecord>
+}
+
+/** Everything a plan needs, without loading segment lists. */
+export interface StateSnapshot extends StateHeader {
   /** Keyed by topicKey(policy, topic). */
   topics: Record<string, TopicIndex>
 }
@@ -134,14 +138,7 @@ export function topicKey(policy: string, topic: string): string {
 }
 
 /** `_kbk/state/head.json`: O(topics), never holds segment lists. */
-export interface StateHeadFile {
-  format_version: number
-  lineage: string
-  serial: number
-  kbk_version: string
-  updated_at: string
-  policies: Record<string, PolicyRecord>
-  restores: Record<string, RestoreRecord>
+export interface StateHeadFile extends StateHeader {
   /** Keyed by topicKey(policy, topic). */
   topics: Record<string, TopicIndexRef>
 }
