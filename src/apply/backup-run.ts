@@ -7,9 +7,11 @@ import type {KafkaPort, KafkaRecord} from '../kafka/port.js'
 import type {BackupRun} from '../plan/types.js'
 import {segmentKey, SegmentWriter} from '../segment/index.js'
 import type {SegmentOptions} from '../segment/index.js'
+import {sharedCompressPool} from '../segment/compress-pool.js'
 import type {ObjectStore} from '../storage/object-store.js'
 import type {Gap, SegmentRef} from '../state/types.js'
 import type {Reporter} from './events.js'
+import type {MaskingStats} from './masking.js'
 import type {StateCommitter} from './state-committer.js'
 
 export interface BackupRuntime {
@@ -21,9 +23,18 @@ export interface BackupRuntime {
   retainUntil?: Date
   /** Applied to each record before it is written (GDPR masking); returns the record to keep. */
   transform?: (record: KafkaRecord) => KafkaRecord
+  /** Counters the masking transform keeps, reported with the run's outcome. */
+  masking?: MaskingStats
   /** Consumer groups whose committed offsets are snapshotted with the topic. */
   groups?: (kafka: KafkaPort, topic: string) => Promise<Record<string, Record<number, number>>>
 }
+
+/**
+ * Blocks of one partition's segment that may be compressing on worker threads at once. Enough to
+ * keep every worker busy while the main thread decodes the next fetch; bounded so memory stays a
+ * few blocks per partition.
+ */
+const MAX_BLOCKS_IN_FLIGHT = 4
 
 export interface BackupResult {
   records: number
@@ -82,6 +93,8 @@ export async function applyBackupRun(
       await state.checkpoint(run.policy, run.topic, pw.partition, nextOffset, undefined)
       return
     }
+    await w.drain()
+    pw.chunks.push(...w.takeOutput())
     const fin = w.finish()
     const body = Buffer.concat([...pw.chunks, ...fin.tail])
     pw.chunks = []
@@ -130,8 +143,9 @@ export async function applyBackupRun(
       for (const raw of records) {
         if (raw.offset >= pw.to) break
         const record = runtime.transform ? runtime.transform(raw) : raw
-        if (!pw.writer) pw.writer = new SegmentWriter(runtime.segment)
+        if (!pw.writer) pw.writer = new SegmentWriter(runtime.segment, sharedCompressPool())
         pw.writer.add(record)
+        if (pw.writer.pendingBlocks >= MAX_BLOCKS_IN_FLIGHT) await pw.writer.drain()
         pw.chunks.push(...pw.writer.takeOutput())
         result.records++
         result.bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0)

@@ -11,6 +11,7 @@ import {
   HEADER_CHECKSUM_BYTES, HEADER_FIXED_BYTES, INDEX_ENTRY_BYTES, MAGIC, SEGMENT_ID_BYTES, MAX_BLOCK_BYTES, MAX_KEY_ID_BYTES, TRAILER_BYTES,
   TRAILER_CHECKSUM_BYTES, TRAILER_MAGIC, digest, u32, writeInt64,
 } from './layout.js'
+import type {CompressPool} from './compress-pool.js'
 import {encodeRecord, encodedBound} from './record-codec.js'
 import type {SegmentOptions, SegmentSummary} from './types.js'
 
@@ -25,6 +26,16 @@ export interface SegmentFinish {
   sha256: string
   /** Size of the whole object in bytes. */
   size: number
+}
+
+/** What a block needs to be written once its compressed payload is ready. */
+interface BlockMeta {
+  fill: number
+  records: number
+  first: number
+  last: number
+  minTs: number
+  maxTs: number
 }
 
 export class SegmentWriter {
@@ -48,6 +59,10 @@ export class SegmentWriter {
   private blockMinTs = 0
   private blockMaxTs = 0
 
+  /** Blocks being compressed on the pool, in order; written by drain(). */
+  private pending: Array<{packed: Promise<Buffer>; meta: BlockMeta}> = []
+  private readonly pool: CompressPool | undefined
+
   private readonly index: Buffer[] = []
   private records = 0
   private firstOffset = -1
@@ -56,7 +71,11 @@ export class SegmentWriter {
   private maxTs = 0
   private uncompressed = 0
 
-  constructor(options: SegmentOptions) {
+  /**
+   * With a pool, zstd blocks are compressed on worker threads: takeOutput() then returns only
+   * blocks already written, and the caller must `await drain()` before finish().
+   */
+  constructor(options: SegmentOptions, pool?: CompressPool) {
     const codec = options.codec
     if (codec !== 'zstd' && codec !== 'none') throw optionError(`Unknown segment codec "${String(codec)}"; kbk writes "zstd" or "none".`, 'Set the policy\'s `compression.codec` to zstd or none.')
     this.codecId = CODEC_IDS[codec]
@@ -66,6 +85,7 @@ export class SegmentWriter {
     const blockBytes = options.blockBytes ?? DEFAULT_BLOCK_BYTES
     if (!Number.isInteger(blockBytes) || blockBytes < 1 || blockBytes > MAX_BLOCK_BYTES) throw optionError(`Segment block size ${blockBytes} is out of range (1 byte to ${MAX_BLOCK_BYTES}).`, 'Use the default block size (1 MiB) unless measurements say otherwise.')
     this.blockBytes = blockBytes
+    this.pool = this.codecId === CODEC_IDS.zstd ? pool : undefined
 
     let keyIdBytes = Buffer.alloc(0)
     const encrypted = options.encryption !== undefined
@@ -157,6 +177,21 @@ export class SegmentWriter {
     if (this.fill >= this.blockBytes) this.sealBlock()
   }
 
+  /** Blocks handed to the compression pool and not yet written. */
+  get pendingBlocks(): number {
+    return this.pending.length
+  }
+
+  /** Waits for the blocks being compressed and writes them, in order. */
+  async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const next = this.pending[0]!
+      const packed = await next.packed
+      this.pending.shift()
+      this.writeBlock(packed, next.meta)
+    }
+  }
+
   /** Bytes ready to be written out; drain after add() to keep memory at one block. */
   takeOutput(): Buffer[] {
     const out = this.out
@@ -169,7 +204,8 @@ export class SegmentWriter {
     if (this.records === 0) {
       throw new KbkError('KBK_SEGMENT_EMPTY', 'A segment needs at least one record: its name and summary come from its offsets.', {kind: 'internal', suggestion: 'This is a bug in kbk: only finish a writer that has records.'})
     }
-    this.sealBlock()
+    if (this.pending.length > 0) throw new KbkError('KBK_INTERNAL', 'SegmentWriter.finish() with blocks still compressing: await drain() first. This is a bug in kbk.', {kind: 'internal'})
+    this.sealBlock(true)
     this.finished = true
     this.buf = Buffer.alloc(0)
 
@@ -232,19 +268,38 @@ export class SegmentWriter {
     this.buf = next
   }
 
-  private sealBlock(): void {
+  private sealBlock(sync = false): void {
     if (this.blockRecords === 0) return
+    const meta: BlockMeta = {fill: this.fill, records: this.blockRecords, first: this.blockFirst, last: this.blockLast, minTs: this.blockMinTs, maxTs: this.blockMaxTs}
+    const plain = this.buf.subarray(0, this.fill)
+    if (this.pool && !sync) {
+      // The pool takes the block buffer itself (transferred to a worker); start a fresh one.
+      const packed = this.pool.compress(this.fill === this.buf.length ? this.buf : Buffer.from(plain), this.level)
+      // Awaited in order by drain(); until then a failure must not count as unhandled.
+      packed.catch(() => undefined)
+      this.pending.push({packed, meta})
+      if (this.fill === this.buf.length) this.buf = Buffer.alloc(0)
+    } else {
+      if (this.pending.length > 0) throw new KbkError('KBK_INTERNAL', 'SegmentWriter: a block was sealed while earlier ones were compressing. This is a bug in kbk.', {kind: 'internal'})
+      // zstd returns a fresh buffer; without compression copy, because this.buf is reused.
+      const packed = this.codecId === CODEC_IDS.zstd ? compress(plain, {compressionLevel: this.level}) : this.dataKey ? plain : Buffer.from(plain)
+      this.writeBlock(packed, meta)
+    }
+    this.fill = 0
+    this.blockRecords = 0
+    // A record bigger than the block size grew the buffer: let that memory go.
+    if (this.buf.length > this.blockBytes) this.buf = Buffer.alloc(0)
+  }
+
+  private writeBlock(packed: Buffer, meta: BlockMeta): void {
     const blockIndex = this.index.length
     const blockOffset = this.written
-    const plain = this.buf.subarray(0, this.fill)
-    // zstd returns a fresh buffer; without compression copy, because this.buf is reused.
-    const packed = this.codecId === CODEC_IDS.zstd ? compress(plain, {compressionLevel: this.level}) : this.dataKey ? plain : Buffer.from(plain)
     const stored = packed.length + (this.dataKey ? GCM_TAG_BYTES : 0)
     const head = Buffer.allocUnsafe(BLOCK_HEADER_BYTES)
     BLOCK_TAG.copy(head, 0)
     head.writeUInt32LE(stored, 4)
-    head.writeUInt32LE(this.fill, 8)
-    head.writeUInt32LE(this.blockRecords, 12)
+    head.writeUInt32LE(meta.fill, 8)
+    head.writeUInt32LE(meta.records, 12)
     const indexBytes = u32(blockIndex)
     const payload = this.dataKey && this.noncePrefix
       ? sealBlock(this.dataKey, this.noncePrefix, blockIndex, Buffer.concat([this.headerSum, indexBytes, head]), packed)
@@ -257,18 +312,13 @@ export class SegmentWriter {
     const entry = Buffer.allocUnsafe(INDEX_ENTRY_BYTES)
     writeInt64(entry, blockOffset, 0)
     entry.writeUInt32LE(BLOCK_HEADER_BYTES + stored + BLOCK_CHECKSUM_BYTES, 8)
-    entry.writeUInt32LE(this.blockRecords, 12)
-    writeInt64(entry, this.blockFirst, 16)
-    writeInt64(entry, this.blockLast, 24)
-    writeInt64(entry, this.blockMinTs, 32)
-    writeInt64(entry, this.blockMaxTs, 40)
+    entry.writeUInt32LE(meta.records, 12)
+    writeInt64(entry, meta.first, 16)
+    writeInt64(entry, meta.last, 24)
+    writeInt64(entry, meta.minTs, 32)
+    writeInt64(entry, meta.maxTs, 40)
     this.index.push(entry)
-
-    this.uncompressed += this.fill
-    this.fill = 0
-    this.blockRecords = 0
-    // A record bigger than the block size grew the buffer: let that memory go.
-    if (this.buf.length > this.blockBytes) this.buf = Buffer.alloc(0)
+    this.uncompressed += meta.fill
   }
 }
 

@@ -1,0 +1,406 @@
+#!/usr/bin/env node
+// `npm run bench`: kbk end to end against the local test Kafka, beside what users would
+// otherwise run (kcat dumping the same topic to a file) and the machine's compression limit
+// (zstd-napi on one core, same bytes, same level). Prints a table and writes BENCHMARKS.md.
+// Not part of `npm test`: speed is checked here, never by timed assertions.
+//
+//   npm run bench                     full size (~1 GiB dataset a), 3 runs each
+//   npm run bench -- --quick          small datasets, 1 run: a smoke test of the harness
+//   npm run bench -- --profile        also CPU-profile one backup and one restore (docs/performance.md)
+//   npm run bench -- --only backup,kcat,zstd,restore,rss,s3,plan   a subset
+// Env knobs: KBK_BENCH_MB (dataset a size, MiB), KBK_BENCH_RUNS, KBK_BENCH_KEEP=1 (keep topics/stores).
+import {spawn, spawnSync} from 'node:child_process'
+import {createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {cpus, totalmem} from 'node:os'
+import {join} from 'node:path'
+import {performance} from 'node:perf_hooks'
+import {fileURLToPath} from 'node:url'
+import kafkajs from 'kafkajs'
+import {compress} from 'zstd-napi'
+import {generate, produceWithKcat} from './datasets.mjs'
+import {summarizeProfile} from './profile.mjs'
+
+const root = fileURLToPath(new URL('../../', import.meta.url))
+const args = process.argv.slice(2)
+const quick = args.includes('--quick')
+const profile = args.includes('--profile')
+const onlyArg = args.find((a) => a.startsWith('--only'))
+const only = onlyArg ? new Set((onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',')) : undefined
+const wants = (what) => !only || only.has(what)
+const MiB = 1024 * 1024
+const sizeA = Number(process.env.KBK_BENCH_MB ?? (quick ? 48 : 1024)) * MiB
+const RUNS = Number(process.env.KBK_BENCH_RUNS ?? (quick ? 1 : 3))
+const LEVEL = 3 // the default policy's zstd level (src/config/types.ts DEFAULTS)
+const work = join(root, '.cache/bench')
+const runTag = Date.now().toString(36)
+
+function log(msg) {
+  process.stderr.write(`[bench] ${msg}\n`)
+}
+
+// ---- environment ----
+const envText = readFileSync(join(root, '.env.test'), 'utf8')
+const env = Object.fromEntries(envText.split('\n').filter((l) => /^[A-Z0-9_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
+const SRC = env.KBK_TEST_KAFKA_BOOTSTRAP
+const DST = env.KBK_TEST_KAFKA_TARGET_BOOTSTRAP
+
+function which(cmd) {
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], {encoding: 'utf8'})
+  return r.status === 0 ? r.stdout.trim() : undefined
+}
+function ensureKcat() {
+  let k = which('kcat') ?? which('kafkacat')
+  if (k) return k
+  log('kcat missing: apt-get install -y kafkacat')
+  const policy = spawnSync('apt-cache', ['policy', 'kafkacat'], {encoding: 'utf8'})
+  if (!/Candidate: (?!\(none\))/.test(policy.stdout ?? '')) spawnSync('apt-get', ['update'], {stdio: 'inherit'})
+  spawnSync('apt-get', ['install', '-y', 'kafkacat'], {stdio: 'inherit'})
+  k = which('kcat') ?? which('kafkacat')
+  if (!k) throw new Error('kcat is not available and could not be installed (apt-get install -y kafkacat)')
+  return k
+}
+
+log('building kbk (tsc -p tsconfig.build.json)')
+if (spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {stdio: 'inherit'}).status !== 0) process.exit(1)
+const kcat = ensureKcat()
+const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
+mkdirSync(work, {recursive: true})
+
+const {Kafka, logLevel} = kafkajs
+const source = new Kafka({clientId: 'kbk-bench', brokers: [SRC], logLevel: logLevel.NOTHING})
+const target = new Kafka({clientId: 'kbk-bench', brokers: [DST], logLevel: logLevel.NOTHING})
+const srcAdmin = source.admin()
+const dstAdmin = target.admin()
+await srcAdmin.connect()
+await dstAdmin.connect()
+
+const created = {source: [], target: []}
+async function createTopic(admin, topic, partitions) {
+  await admin.createTopics({waitForLeaders: true, topics: [{topic, numPartitions: partitions, configEntries: [{name: 'retention.ms', value: '-1'}, {name: 'retention.bytes', value: '-1'}]}]})
+}
+
+// ---- child processes: wall time and peak RSS ----
+/** Runs a command; returns wall seconds, peak RSS (MiB, of the child via /usr/bin/time -v) and output. */
+function measure(cmd, cmdArgs, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const argv = timeBin ? [timeBin, ['-v', cmd, ...cmdArgs]] : [cmd, cmdArgs]
+    const t0 = performance.now()
+    const child = spawn(argv[0], argv[1], {cwd: opts.cwd ?? root, env: {...process.env, KBK_IN_AUTOMATION: '1', NO_COLOR: '1', ...opts.env}, stdio: ['ignore', opts.stdoutFile ? 'pipe' : 'pipe', 'pipe']})
+    let stdout = ''
+    let stderr = ''
+    if (opts.stdoutFile) child.stdout.pipe(createWriteStream(opts.stdoutFile))
+    else child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('error', reject)
+    child.on('close', (code) => {
+      const seconds = (performance.now() - t0) / 1000
+      const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)
+      if (code !== 0) return reject(new Error(`${cmd} ${cmdArgs.join(' ')} exited ${code}\n${stderr.slice(-3000)}`))
+      resolve({seconds, rssMiB: rss ? Number(rss[1]) / 1024 : undefined, stdout, stderr})
+    })
+  })
+}
+
+const kbkBin = join(root, 'bin/run.js')
+function kbk(cwd, kbkArgs, extraNodeArgs = []) {
+  return measure(process.execPath, [...extraNodeArgs, kbkBin, ...kbkArgs], {cwd})
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+// ---- workspaces ----
+function storeYaml(kind, dir, bucket) {
+  if (kind === 'fs') return `type: fs\n    path: ${JSON.stringify(join(dir, 'backups'))}`
+  return `type: s3\n    bucket: ${bucket}\n    region: ${env.KBK_TEST_S3_REGION}\n    prefix: bench/\n    endpoint: "\${S3_ENDPOINT}"\n    forcePathStyle: true\n    accessKeyId: "\${S3_KEY}"\n    secretAccessKey: "\${S3_SECRET}"`
+}
+const s3Env = {S3_ENDPOINT: env.KBK_TEST_S3_ENDPOINT, S3_KEY: env.KBK_TEST_S3_ACCESS_KEY_ID, S3_SECRET: env.KBK_TEST_S3_SECRET_ACCESS_KEY}
+process.env.S3_ENDPOINT = s3Env.S3_ENDPOINT
+process.env.S3_KEY = s3Env.S3_KEY
+process.env.S3_SECRET = s3Env.S3_SECRET
+
+function workspace(dir, {topic, store, restore}) {
+  mkdirSync(dir, {recursive: true})
+  writeFileSync(join(dir, 'kbk.yaml'), `version: 1
+clusters:
+  source: {brokers: ["${SRC}"]}
+  target: {brokers: ["${DST}"]}
+stores:
+  bench:
+    ${store}
+retention:
+  bench: {maxAge: 7d, minKeep: 1, allowDestroy: true}
+policies:
+  bench:
+    cluster: source
+    store: bench
+    topics: {include: ["${topic.replace(/\./g, '\\\\.')}"]}
+    retention: bench
+    rpo: 1h
+    compression: {codec: zstd, level: ${LEVEL}}
+${restore ? `restores:
+  ${restore}:
+    from: {policy: bench, pointInTime: latest}
+    to: {cluster: target, topicSuffix: -${restore}}
+    topics: {include: [".*"]}
+    createTopics: true
+` : ''}`)
+}
+
+let s3Client
+async function createBucket() {
+  const {S3Client, CreateBucketCommand} = await import('@aws-sdk/client-s3')
+  s3Client ??= new S3Client({endpoint: env.KBK_TEST_S3_ENDPOINT, region: env.KBK_TEST_S3_REGION, forcePathStyle: true, credentials: {accessKeyId: env.KBK_TEST_S3_ACCESS_KEY_ID, secretAccessKey: env.KBK_TEST_S3_SECRET_ACCESS_KEY}})
+  const name = `kbk-bench-${runTag}-${Math.random().toString(36).slice(2, 8)}`
+  await s3Client.send(new CreateBucketCommand({Bucket: name}))
+  return name
+}
+const buckets = []
+async function emptyAndDeleteBucket(bucket) {
+  const {ListObjectsV2Command, DeleteObjectsCommand, DeleteBucketCommand} = await import('@aws-sdk/client-s3')
+  for (;;) {
+    const page = await s3Client.send(new ListObjectsV2Command({Bucket: bucket}))
+    const keys = (page.Contents ?? []).map((o) => ({Key: o.Key}))
+    if (keys.length === 0) break
+    await s3Client.send(new DeleteObjectsCommand({Bucket: bucket, Delete: {Objects: keys}}))
+  }
+  await s3Client.send(new DeleteBucketCommand({Bucket: bucket})).catch(() => undefined)
+}
+
+/** One kbk backup of `topic` into a fresh store: plan --out, then the timed `kbk apply PLAN`. */
+async function kbkBackup(ds, kind, i, nodeArgs = []) {
+  const dir = join(work, `${runTag}-${ds.name}-${kind}-${i}`)
+  let bucket
+  if (kind === 's3') buckets.push((bucket = await createBucket()))
+  workspace(dir, {topic: ds.topic, store: storeYaml(kind, dir, bucket)})
+  await kbk(dir, ['plan', '--out', 'backup.plan'])
+  const r = await kbk(dir, ['apply', 'backup.plan', '--json'], nodeArgs)
+  const events = r.stdout.split('\n').filter(Boolean).map((l) => { try { return JSON.parse(l) } catch { return {} } })
+  const last = events.filter((e) => e.type === 'backup.progress').pop()
+  if (!last || last.records !== ds.records) throw new Error(`kbk backed up ${last?.records} records of ${ds.topic}, expected ${ds.records}`)
+  return {...r, dir, bucket, stored: last.stored_bytes}
+}
+
+/** Restores what `dir`'s store holds into a new topic on the target cluster; timed `kbk apply PLAN`. */
+async function kbkRestore(ds, backup, i, nodeArgs = []) {
+  const name = `r${runTag}${i}`
+  workspace(backup.dir, {topic: ds.topic, store: storeYaml(backup.bucket ? 's3' : 'fs', backup.dir, backup.bucket), restore: name})
+  await kbk(backup.dir, ['plan', '--out', 'restore.plan'])
+  const r = await kbk(backup.dir, ['apply', 'restore.plan', '--json'], nodeArgs)
+  const topic = `${ds.topic}-${name}`
+  created.target.push(topic)
+  const offsets = await dstAdmin.fetchTopicOffsets(topic)
+  const n = offsets.reduce((a, p) => a + Number(p.high) - Number(p.low), 0)
+  if (n !== ds.records) throw new Error(`restore wrote ${n} records into ${topic}, expected ${ds.records}`)
+  await dstAdmin.deleteTopics({topics: [topic]}).catch(() => undefined)
+  return r
+}
+
+async function kcatDump(ds) {
+  const file = join(work, `${runTag}-${ds.name}.kcat`)
+  const r = await measure(kcat, ['-C', '-b', SRC, '-t', ds.topic, '-o', 'beginning', '-e', '-q', '-X', 'fetch.message.max.bytes=4194304'], {stdoutFile: file})
+  const size = statSync(file).size
+  rmSync(file, {force: true})
+  if (size < ds.bytes) throw new Error(`kcat dumped ${size} bytes of ${ds.topic}, expected at least ${ds.bytes}`)
+  return r
+}
+
+/** zstd-napi at the policy's level, one core, from memory, over the same records in 1 MiB blocks. */
+async function zstdLimit(kind, bytes) {
+  const blocks = []
+  await generate(kind, Math.min(bytes, 256 * MiB), 7, async (b) => blocks.push(b))
+  const total = blocks.reduce((n, b) => n + b.length, 0)
+  const times = []
+  let out = 0
+  for (let i = 0; i < Math.max(RUNS, 3); i++) {
+    const t0 = performance.now()
+    out = 0
+    for (const b of blocks) out += compress(b, {compressionLevel: LEVEL}).length
+    times.push((performance.now() - t0) / 1000)
+  }
+  return {seconds: median(times), bytes: total, ratio: total / out}
+}
+
+// ---- the run ----
+const datasets = [
+  {name: 'a', label: '(a) ~1 KiB JSON, 12 partitions', kind: 'large', partitions: 12, bytes: sizeA, compression: 'none'},
+  {name: 'b', label: '(b) ~100 B JSON, 12 partitions', kind: 'small', partitions: 12, bytes: Math.round(sizeA / 4), compression: 'none'},
+  {name: 'c', label: '(c) ~1 KiB JSON, producer lz4', kind: 'large', partitions: 12, bytes: Math.round(sizeA / 4), compression: 'lz4'},
+  {name: 'a-small', label: '(a) at 1/8 size (RSS check)', kind: 'large', partitions: 12, bytes: Math.round(sizeA / 8), compression: 'none'},
+]
+const needed = new Set()
+if (wants('backup') || wants('kcat') || wants('restore') || wants('s3') || wants('rss') || profile) needed.add('a')
+if (wants('backup') || wants('kcat')) { needed.add('b'); needed.add('c') }
+if (wants('rss')) needed.add('a-small')
+
+const rows = []
+const profiles = {}
+const mbps = (bytes, s) => bytes / MiB / s
+
+try {
+  for (const ds of datasets.filter((d) => needed.has(d.name))) {
+    ds.topic = `bench.${runTag}.${ds.name}`
+    await createTopic(srcAdmin, ds.topic, ds.partitions)
+    created.source.push(ds.topic)
+    log(`producing ${ds.label}: ${(ds.bytes / MiB).toFixed(0)} MiB into ${ds.topic} with kcat (${ds.compression})`)
+    const t0 = performance.now()
+    const {records, bytes} = await produceWithKcat({kcat, bootstrap: SRC, topic: ds.topic, kind: ds.kind, bytes: ds.bytes, seed: 42, compression: ds.compression})
+    const offsets = await srcAdmin.fetchTopicOffsets(ds.topic)
+    const inTopic = offsets.reduce((a, p) => a + Number(p.high), 0)
+    if (inTopic !== records) throw new Error(`${ds.topic} holds ${inTopic} records, produced ${records}`)
+    Object.assign(ds, {records, bytes})
+    log(`  ${records} records, ${(bytes / MiB).toFixed(0)} MiB in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+  }
+  const byName = Object.fromEntries(datasets.map((d) => [d.name, d]))
+
+  const zstd = {}
+  if (wants('zstd') || wants('backup')) {
+    for (const kind of ['large', 'small']) {
+      const z = await zstdLimit(kind, sizeA)
+      zstd[kind] = z
+      rows.push({what: `zstd-napi level ${LEVEL}, 1 core, from memory (${kind === 'large' ? '~1 KiB' : '~100 B'} records)`, dataset: kind === 'large' ? 'a' : 'b', command: `compress(1 MiB blocks, {compressionLevel: ${LEVEL}})`, runs: Math.max(RUNS, 3), seconds: z.seconds, mbs: mbps(z.bytes, z.seconds), extra: `ratio ${z.ratio.toFixed(2)}`})
+      log(`zstd ${kind}: ${mbps(z.bytes, z.seconds).toFixed(0)} MB/s, ratio ${z.ratio.toFixed(2)}`)
+    }
+  }
+
+  const backups = {}
+  for (const ds of datasets.filter((d) => needed.has(d.name) && d.name !== 'a-small')) {
+    let kcatMed
+    if (wants('kcat')) {
+      const rs = []
+      for (let i = 0; i < RUNS; i++) rs.push(await kcatDump(ds))
+      kcatMed = median(rs.map((r) => r.seconds))
+      rows.push({what: 'kcat dump to a file (baseline)', dataset: ds.name, command: `kcat -C -t T -o beginning -e > file`, runs: RUNS, seconds: kcatMed, mbs: mbps(ds.bytes, kcatMed), rps: ds.records / kcatMed, rss: median(rs.map((r) => r.rssMiB ?? 0))})
+      log(`kcat ${ds.name}: ${mbps(ds.bytes, kcatMed).toFixed(1)} MB/s`)
+    }
+    if (wants('backup') || (ds.name === 'a' && (wants('restore') || wants('rss')))) {
+      const rs = []
+      for (let i = 0; i < (wants('backup') ? RUNS : 1); i++) {
+        const r = await kbkBackup(ds, 'fs', i)
+        rs.push(r)
+        log(`kbk backup ${ds.name} fs #${i}: ${r.seconds.toFixed(1)} s, ${mbps(ds.bytes, r.seconds).toFixed(1)} MB/s, RSS ${r.rssMiB?.toFixed(0)} MiB`)
+        if (i > 0) rmSync(r.dir, {recursive: true, force: true})
+      }
+      backups[ds.name] = rs[0]
+      const s = median(rs.map((r) => r.seconds))
+      const z = zstd[ds.kind]
+      rows.push({what: 'kbk backup → fs store', dataset: ds.name, command: 'kbk apply backup.plan', runs: rs.length, seconds: s, mbs: mbps(ds.bytes, s), rps: ds.records / s, rss: Math.max(...rs.map((r) => r.rssMiB ?? 0)), vsKcat: kcatMed ? kcatMed / s : undefined, vsZstd: z ? mbps(ds.bytes, s) / mbps(z.bytes, z.seconds) : undefined, extra: `stored ${(rs[0].stored / MiB).toFixed(0)} MiB`})
+    }
+  }
+
+  const a = byName.a
+  if (wants('rss')) {
+    const small = byName['a-small']
+    const r = await kbkBackup(small, 'fs', 0)
+    rows.push({what: 'kbk backup → fs store (1/8 size, RSS check)', dataset: 'a-small', command: 'kbk apply backup.plan', runs: 1, seconds: r.seconds, mbs: mbps(small.bytes, r.seconds), rps: small.records / r.seconds, rss: r.rssMiB})
+    const rr = await kbkRestore(small, r, 0)
+    rows.push({what: 'kbk restore fs → target Kafka (1/8 size, RSS check)', dataset: 'a-small', command: 'kbk apply restore.plan', runs: 1, seconds: rr.seconds, mbs: mbps(small.bytes, rr.seconds), rps: small.records / rr.seconds, rss: rr.rssMiB})
+    rmSync(r.dir, {recursive: true, force: true})
+  }
+
+  if (wants('restore') || wants('rss')) {
+    const rs = []
+    for (let i = 0; i < (wants('restore') ? RUNS : 1); i++) {
+      const r = await kbkRestore(a, backups.a, i + 1)
+      rs.push(r)
+      log(`kbk restore a fs #${i}: ${r.seconds.toFixed(1)} s, ${mbps(a.bytes, r.seconds).toFixed(1)} MB/s, RSS ${r.rssMiB?.toFixed(0)} MiB`)
+    }
+    const s = median(rs.map((r) => r.seconds))
+    rows.push({what: 'kbk restore fs → target Kafka', dataset: 'a', command: 'kbk apply restore.plan', runs: rs.length, seconds: s, mbs: mbps(a.bytes, s), rps: a.records / s, rss: Math.max(...rs.map((r) => r.rssMiB ?? 0))})
+  }
+
+  if (wants('s3')) {
+    const rs = []
+    const runs = Math.min(RUNS, 2)
+    for (let i = 0; i < runs; i++) {
+      const r = await kbkBackup(a, 's3', i)
+      rs.push(r)
+      log(`kbk backup a s3 #${i}: ${r.seconds.toFixed(1)} s, ${mbps(a.bytes, r.seconds).toFixed(1)} MB/s, RSS ${r.rssMiB?.toFixed(0)} MiB`)
+    }
+    const s = median(rs.map((r) => r.seconds))
+    const kcatRow = rows.find((r) => r.dataset === 'a' && r.what.startsWith('kcat'))
+    rows.push({what: 'kbk backup → S3 (versitygw)', dataset: 'a', command: 'kbk apply backup.plan', runs, seconds: s, mbs: mbps(a.bytes, s), rps: a.records / s, rss: Math.max(...rs.map((r) => r.rssMiB ?? 0)), vsKcat: kcatRow ? kcatRow.seconds / s : undefined})
+    const rr = await kbkRestore(a, rs[0], 9)
+    rows.push({what: 'kbk restore S3 → target Kafka', dataset: 'a', command: 'kbk apply restore.plan', runs: 1, seconds: rr.seconds, mbs: mbps(a.bytes, rr.seconds), rps: a.records / rr.seconds, rss: rr.rssMiB})
+    for (const r of rs) rmSync(r.dir, {recursive: true, force: true})
+  }
+
+  if (profile) {
+    const profDir = join(work, `prof-${runTag}`)
+    mkdirSync(profDir, {recursive: true})
+    const b = await kbkBackup(a, 'fs', 99, ['--cpu-prof', `--cpu-prof-dir=${join(profDir, 'backup')}`])
+    const newest = (d) => join(d, readdirSync(d).filter((f) => f.endsWith('.cpuprofile')).sort().pop())
+    profiles.backup = {seconds: b.seconds, ...summarizeProfile(newest(join(profDir, 'backup')))}
+    await kbkRestore(a, b, 98, ['--cpu-prof', `--cpu-prof-dir=${join(profDir, 'restore')}`]).then((r) => {
+      profiles.restore = {seconds: r.seconds, ...summarizeProfile(newest(join(profDir, 'restore')))}
+    })
+    rmSync(b.dir, {recursive: true, force: true})
+    writeFileSync(join(work, 'last-profile.json'), JSON.stringify(profiles, null, 2))
+    for (const [k, p] of Object.entries(profiles)) {
+      log(`profile ${k}: wall ${p.seconds.toFixed(1)} s, CPU samples ${p.totalMs} ms`)
+      for (const c of p.categories) log(`  ${String(c.pct).padStart(5)}%  ${c.ms} ms  ${c.name}`)
+      log('  top functions by self time:')
+      for (const f of p.top) log(`  ${String(f.pct).padStart(5)}%  ${f.name}`)
+    }
+  }
+
+  if (wants('plan')) {
+    const topics = quick ? 100 : 1000
+    log(`plan latency: ${topics * 10} partitions / ${topics * 1000} segments (building the cached state on first use)`)
+    const times = []
+    let last
+    for (let i = 0; i < RUNS + 1; i++) {
+      const r = spawnSync(process.execPath, [join(root, 'scripts/bench/plan-latency.mjs'), work, String(topics)], {encoding: 'utf8'})
+      if (r.status !== 0) throw new Error(`plan-latency failed: ${r.stderr}`)
+      last = JSON.parse(r.stdout.trim().split('\n').pop())
+      if (last.build_ms !== undefined) { log(`  built the synthetic state in ${(last.build_ms / 1000).toFixed(1)} s`); continue }
+      times.push(last.plan_ms / 1000)
+    }
+    rows.push({what: `plan: ${topics * 10} partitions, ${topics * 1000} segments (state on fs, synthetic cluster view, in-process)`, dataset: 'synthetic', command: 'openWorkspace + makePlan (what `kbk plan` runs)', runs: times.length, seconds: median(times), rss: last.rss_mib, extra: `${last.summary.run} backup actions`})
+  }
+} finally {
+  if (!process.env.KBK_BENCH_KEEP) {
+    log('cleaning up bench topics and stores')
+    if (created.source.length) await srcAdmin.deleteTopics({topics: created.source}).catch(() => undefined)
+    const left = (await dstAdmin.listTopics()).filter((t) => t.startsWith(`bench.${runTag}.`))
+    if (left.length) await dstAdmin.deleteTopics({topics: left}).catch(() => undefined)
+    for (const b of buckets) await emptyAndDeleteBucket(b).catch(() => undefined)
+    for (const f of readdirSync(work)) if (f.startsWith(`${runTag}-`)) rmSync(join(work, f), {recursive: true, force: true})
+  }
+  await srcAdmin.disconnect()
+  await dstAdmin.disconnect()
+}
+
+// ---- report ----
+const fmt = (n, d = 1) => (n === undefined || Number.isNaN(n) ? '' : n.toFixed(d))
+const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM; brokers and stores on the same machine`
+const header = '| what | dataset | command | runs | median s | MB/s | records/s | peak RSS MiB | × kcat | × zstd 1 core | notes |'
+const sep = '|---|---|---|---|---|---|---|---|---|---|---|'
+const lines = rows.map((r) => `| ${r.what} | ${r.dataset} | \`${r.command}\` | ${r.runs} | ${fmt(r.seconds, 2)} | ${fmt(r.mbs)} | ${r.rps ? Math.round(r.rps).toLocaleString('en-US') : ''} | ${fmt(r.rss, 0)} | ${fmt(r.vsKcat, 2)} | ${fmt(r.vsZstd, 2)} | ${r.extra ?? ''} |`)
+const dsLines = datasets.filter((d) => d.records).map((d) => `- ${d.label}: ${d.records.toLocaleString('en-US')} records, ${(d.bytes / MiB).toFixed(0)} MiB of values, produced with kcat (\`-z ${d.compression}\`)`)
+const table = [header, sep, ...lines].join('\n')
+process.stdout.write(`\n${table}\n`)
+const md = `# kbk benchmarks
+
+Generated by \`npm run bench${args.length ? ' -- ' + args.join(' ') : ''}\` on ${new Date().toISOString().slice(0, 10)}. Not part of \`npm test\`: speed is
+checked here, never by timed assertions. What the numbers mean, the CPU profile and what moved
+them: [docs/performance.md](docs/performance.md).
+
+- Machine: ${machine}
+- Node ${process.version}, Kafka ${env.KBK_TEST_KAFKA_VERSION} (one KRaft broker per cluster), S3: ${env.KBK_TEST_S3_SERVER}
+- MB/s = MiB of record values (keys are null) per second of the timed command's wall time; the
+  timed command is \`kbk apply PLANFILE\` (the plan is made before the clock starts). Peak RSS is
+  the kbk process's maximum resident set (\`/usr/bin/time -v\`), max over runs.
+- × kcat: kcat's time / kbk's time on the same topic (> 1: kbk is faster). × zstd 1 core: kbk's
+  MB/s / zstd-napi's MB/s compressing the same kind of records from memory at level ${LEVEL} on one core.
+${dsLines.join('\n')}
+
+${table}
+`
+if (!quick && !only) writeFileSync(join(root, 'BENCHMARKS.md'), md)
+else writeFileSync(join(work, 'BENCHMARKS.partial.md'), md)
+log(quick || only ? `partial run: table written to ${join(work, 'BENCHMARKS.partial.md')}` : 'wrote BENCHMARKS.md')
+process.exit(0)

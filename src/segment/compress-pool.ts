@@ -1,0 +1,93 @@
+// zstd compression on worker threads. The backup's main thread also decodes Kafka fetches; with
+// compression there too, a 2-core machine used one core and backups ran at about 70 MB/s
+// (docs/performance.md). Workers take whole blocks (1 MiB) and give back one zstd frame each,
+// byte-identical to compress() on the main thread.
+import {availableParallelism} from 'node:os'
+import {createRequire} from 'node:module'
+import {Worker} from 'node:worker_threads'
+import {KbkError} from '../errors.js'
+
+// Inline (eval) so it works from dist/ and from the TypeScript sources under tsx alike.
+const WORKER_SOURCE = `
+const {parentPort, workerData} = require('node:worker_threads')
+const {compress} = require(workerData.zstd)
+parentPort.on('message', ({id, buf, level}) => {
+  try {
+    const out = compress(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength), {compressionLevel: level})
+    parentPort.postMessage({id, out})
+  } catch (e) {
+    parentPort.postMessage({id, error: String(e && e.message || e)})
+  }
+})
+`
+
+interface Job {
+  resolve: (b: Buffer) => void
+  reject: (e: unknown) => void
+}
+
+export class CompressPool {
+  readonly #workers: Worker[] = []
+  readonly #size: number
+  readonly #jobs = new Map<number, Job>()
+  readonly #load = new Map<Worker, number>()
+  #next = 0
+
+  constructor(size: number) {
+    this.#size = Math.max(1, size)
+  }
+
+  /** Compresses `plain` (handed over: the caller must not touch it again) into one zstd frame. */
+  compress(plain: Buffer, level: number): Promise<Buffer> {
+    const worker = this.#pick()
+    const id = this.#next++
+    // Transfer needs an ArrayBuffer of our own; a pooled Buffer would take its neighbours along.
+    const own = plain.byteOffset === 0 && plain.buffer.byteLength === plain.length ? plain : Buffer.from(plain)
+    return new Promise<Buffer>((resolve, reject) => {
+      this.#jobs.set(id, {resolve, reject})
+      this.#load.set(worker, (this.#load.get(worker) ?? 0) + 1)
+      worker.ref()
+      const u8 = new Uint8Array(own.buffer, own.byteOffset, own.length)
+      worker.postMessage({id, buf: u8, level}, [own.buffer as ArrayBuffer])
+    })
+  }
+
+  #pick(): Worker {
+    if (this.#workers.length < this.#size) {
+      const zstd = createRequire(import.meta.url).resolve('zstd-napi')
+      const w = new Worker(WORKER_SOURCE, {eval: true, workerData: {zstd}})
+      w.on('message', (m: {id: number; out?: Uint8Array; error?: string}) => {
+        const job = this.#jobs.get(m.id)
+        this.#jobs.delete(m.id)
+        const load = (this.#load.get(w) ?? 1) - 1
+        this.#load.set(w, load)
+        // An idle worker must not keep the process alive.
+        if (load === 0) w.unref()
+        if (!job) return
+        if (m.error !== undefined || !m.out) job.reject(new KbkError('KBK_INTERNAL', `zstd compression failed on a worker thread: ${m.error}`, {kind: 'internal'}))
+        else job.resolve(Buffer.from(m.out.buffer, m.out.byteOffset, m.out.byteLength))
+      })
+      w.on('error', (e) => this.#failAll(e))
+      w.unref()
+      this.#workers.push(w)
+      this.#load.set(w, 0)
+      return w
+    }
+    let best = this.#workers[0] as Worker
+    for (const w of this.#workers) if ((this.#load.get(w) ?? 0) < (this.#load.get(best) ?? 0)) best = w
+    return best
+  }
+
+  #failAll(e: unknown): void {
+    for (const job of this.#jobs.values()) job.reject(e)
+    this.#jobs.clear()
+  }
+}
+
+let shared: CompressPool | undefined
+
+/** One pool per process, sized to the machine: workers start on first use. */
+export function sharedCompressPool(): CompressPool {
+  shared ??= new CompressPool(availableParallelism())
+  return shared
+}
