@@ -31,7 +31,7 @@ export function formatLogEntry(entry: LogEntry): string {
  * throws; kbk reports the final outcome as a KbkError, so those lines are debug noise, not news.
  */
 export function isRoutineKafkajsError(entry: LogEntry): boolean {
-  return entry.namespace === 'Connection' || entry.log.message.startsWith('Crash:') || entry.log.message.startsWith('Restarting the consumer')
+  return entry.namespace === 'Connection' || entry.namespace === 'BrokerPool' || entry.log.message.startsWith('Crash:') || entry.log.message.startsWith('Restarting the consumer')
 }
 
 export function kafkajsLogCreator(logger: KafkaLogger): logCreator {

@@ -36,13 +36,16 @@ export function planChanges(desired: Desired, observed: Observed, options: PlanO
     planPolicy(policy, state, changes)
     if (!state) continue
     if (!cluster || cluster.error) {
-      drift.push({
-        address: policyAddress(policy.name),
-        kind: 'cluster-unreachable',
-        severity: 'critical',
-        message: `Cluster "${policy.cluster}" could not be read: ${cluster?.error?.message ?? 'not refreshed'}`,
-        fix: `Check the brokers of cluster "${policy.cluster}" and that they are reachable from here.`,
-      })
+      // Not drift: without the cluster the plan cannot say what it would copy, so it must not
+      // pretend to be complete. An error makes the plan fail (exit 1) and unapplyable.
+      if (!diagnostics.some((d) => d.code === (cluster?.error?.code ?? 'KBK_KAFKA_UNREACHABLE') && d.message.includes(`"${policy.cluster}"`))) {
+        diagnostics.push({
+          severity: 'error',
+          code: cluster?.error?.code ?? 'KBK_KAFKA_UNREACHABLE',
+          message: `Cluster "${policy.cluster}" could not be read, so the backups of policy "${policy.name}" cannot be planned: ${cluster?.error?.message ?? 'not refreshed'}`,
+          suggestion: `Check clusters.${policy.cluster}.brokers, TLS/SASL settings, and that the brokers are reachable from here.`,
+        })
+      }
       continue
     }
     planBackups(policy, state, cluster, options, changes, drift)

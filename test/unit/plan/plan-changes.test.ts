@@ -118,10 +118,12 @@ describe('planChanges: backups', () => {
     assert.deepEqual(addresses(targeted), ['run backup.orders["orders.b"]'])
   })
 
-  it('reports an unreachable cluster instead of planning its backups', () => {
+  it('fails the plan when a cluster cannot be read, rather than plan without it', () => {
     const obs: Observed = {states: {primary: recorded(emptyState())}, clusters: {prod: {topics: {}, error: {code: 'KBK_KAFKA_UNREACHABLE', message: 'no brokers'}}}, segments: {}}
     const plan = planChanges(desired([policy('orders')]), obs, opts)
-    assert.equal(plan.drift[0]!.kind, 'cluster-unreachable')
+    assert.equal(plan.diagnostics[0]!.code, 'KBK_KAFKA_UNREACHABLE')
+    assert.equal(plan.diagnostics[0]!.severity, 'error')
+    assert.equal(plan.applyable, false)
     assert.deepEqual(plan.resource_changes, [])
   })
 })
