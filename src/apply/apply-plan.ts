@@ -116,6 +116,17 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOut
         ctx.reporter.emit({type: 'change.done', address: change.address, summary: r.message ?? 'done', ...(r.records !== undefined ? {records: r.records} : {}), ...(r.bytes !== undefined ? {bytes: r.bytes} : {}), duration_ms: Date.now() - t0})
       } catch (error) {
         const e = asKbkError(error)
+        if (e.code === 'KBK_KAFKA_NO_TOPIC' && change.backup) {
+          // Deleted between plan and apply: what was copied stays recorded and restorable; the
+          // topic is marked deleted so the next plan reports it, and the rest of the run goes on.
+          const run = change.backup
+          await committers[run.store]!.update({policy: run.policy, topic: run.topic, deletedAt: now().toISOString()})
+          const message = `topic "${run.topic}" was deleted from cluster "${run.cluster}" after the plan; what was copied before is kept`
+          outcomes.push({address: change.address, status: 'skipped', code: e.code, message})
+          summary.skipped++
+          ctx.reporter.emit({type: 'warning', address: change.address, message})
+          continue
+        }
         outcomes.push({address: change.address, status: 'failed', code: e.code, message: e.message})
         summary.failed++
         ctx.reporter.emit({type: 'change.failed', address: change.address, code: e.code, message: e.message})
@@ -163,12 +174,22 @@ async function applyChange(
   if (change.type === 'backup' && change.backup) {
     const run = change.backup
     const handle = requireStore(ctx, run.store)
-    const result = await applyBackupRun(run, change.address, {kafka: ctx.kafka(run.cluster), store: handle.store, state: committers[run.store]!, reporter: ctx.reporter, runId, now}, ctx.backupRuntime(run.policy))
+    const runtime = ctx.backupRuntime(run.policy)
+    const result = await applyBackupRun(run, change.address, {kafka: ctx.kafka(run.cluster), store: handle.store, state: committers[run.store]!, reporter: ctx.reporter, runId, now}, runtime)
     summary.records += result.records
     summary.bytes += result.bytes
     summary.stored_bytes += result.storedBytes
     summary.segments += result.segments
-    return {message: `${result.records} record(s) in ${result.segments} segment(s)${result.removedLeftovers ? `, ${result.removedLeftovers} leftover(s) of an interrupted run removed` : ''}`, records: result.records, bytes: result.bytes}
+    let masking = ''
+    if (runtime.masking) {
+      const m = runtime.masking
+      summary.masked_records = (summary.masked_records ?? 0) + m.masked
+      summary.unmasked_records = (summary.unmasked_records ?? 0) + m.notJson
+      masking = `; masking: ${m.masked} record(s) masked, ${m.notJson} non-JSON value(s) left as is`
+      // Masking only understands JSON: a value it cannot read is backed up unmasked, and says so.
+      if (m.notJson > 0) ctx.reporter.emit({type: 'warning', address: change.address, message: `${m.notJson} record value(s) of "${run.topic}" are not JSON objects or arrays: they were backed up as is, without masking.`})
+    }
+    return {message: `${result.records} record(s) in ${result.segments} segment(s)${result.removedLeftovers ? `, ${result.removedLeftovers} leftover(s) of an interrupted run removed` : ''}${masking}`, records: result.records, bytes: result.bytes}
   }
   if (change.type === 'expire' && change.expire) {
     const n = await applyExpiry(change.expire, requireStore(ctx, change.expire.store), committers[change.expire.store]!, now)
@@ -199,7 +220,11 @@ async function applyExpiry(set: ExpirySet, handle: StoreHandle, committer: State
   }
   for (const s of refs) {
     if (s.retain_until && Date.parse(s.retain_until) > now().getTime()) {
-      throw new KbkError('KBK_RETENTION_IMMUTABLE', `Segment ${s.key} is immutable until ${s.retain_until}; kbk never deletes it earlier.`, {kind: 'internal'})
+      // The planner never selects such a segment; a plan made with a clock ahead of this one could.
+      throw new KbkError('KBK_RETENTION_IMMUTABLE', `Segment ${s.key} is immutable until ${s.retain_until}; kbk never deletes it earlier. Nothing of ${set.topic} was expired.`, {
+        kind: 'conflict',
+        suggestion: 'Run `kbk plan` again: expiry of immutable backups waits until their retention ends (check this machine\'s clock if the plan was made elsewhere).',
+      })
     }
   }
   await committer.removeSegments(set.policy, set.topic, refs)
