@@ -91,6 +91,12 @@ export function describeTopic(state: StateSnapshot, index: TopicIndex, segments:
       if (to > from) holes.push({partition, from, to, recorded_gap: gaps.some((g) => g.from <= from && g.to >= to)})
     }
   }
+  // A recorded gap with no segment after it yet (or with none held at all) is a hole too.
+  for (const p of index.partitions) {
+    for (const g of p.gaps) {
+      if (!holes.some((h) => h.partition === p.partition && h.from <= g.from && h.to >= g.to)) holes.push({partition: p.partition, from: g.from, to: g.to, recorded_gap: true})
+    }
+  }
   return {
     policy: index.policy,
     topic: index.topic,
