@@ -171,6 +171,14 @@ async function applyChange(
     committer.setPolicy({name: change.name, settings: change.after as Record<string, unknown>, created_at: prior?.created_at ?? at, updated_at: at})
     return {message: change.actions[0] === 'create' ? 'created' : 'updated'}
   }
+  if (change.type === 'backup' && !change.backup && change.topic !== undefined) {
+    // The topic is gone from the cluster: record it, so the next plan stops reporting it.
+    const store = (change.after as {store?: string} | null)?.store ?? ''
+    const committer = committers[store]
+    if (!committer) throw new KbkError('KBK_PLAN_STALE', `Saved plan is stale — it refers to store "${store}", which this run did not lock.`, {suggestion: 'Run `kbk plan` again.'})
+    await committer.update({policy: change.name, topic: change.topic, deletedAt: now().toISOString()})
+    return {message: 'recorded as deleted from the cluster; backups kept'}
+  }
   if (change.type === 'backup' && change.backup) {
     const run = change.backup
     const handle = requireStore(ctx, run.store)

@@ -35,7 +35,9 @@ function headline(ch: ResourceChange): string {
     ch.type === 'policy'
       ? {create: 'will be created', update: 'will be updated in-place', delete: 'will no longer be managed', run: 'will run'}[action]
       : ch.type === 'backup'
-        ? 'will be backed up'
+        ? action === 'update'
+          ? 'will be recorded as deleted'
+          : 'will be backed up'
         : ch.type === 'expire'
           ? 'will expire (DESTROYS BACKUP DATA)'
           : action === 'update'

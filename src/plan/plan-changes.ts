@@ -170,6 +170,17 @@ function planBackups(
   for (const index of sortedValues(state.topics)) {
     if (index.policy !== policy.name || liveSet.has(index.topic)) continue
     if (cluster.topics[index.topic]) continue // still there, but no longer selected: kept, not drift
+    if (index.deleted_at) continue // already recorded by an earlier apply
+    changes.push({
+      address: backupAddress(policy.name, index.topic),
+      type: 'backup',
+      name: policy.name,
+      topic: index.topic,
+      actions: ['update'],
+      before: {deleted_at: null},
+      after: {deleted_at: '(recorded at apply)', store: policy.store},
+      notes: ['The topic was deleted from the cluster: kbk records that, and keeps its backups restorable.'],
+    })
     drift.push({
       address: backupAddress(policy.name, index.topic),
       kind: 'topic-deleted',

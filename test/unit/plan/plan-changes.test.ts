@@ -104,6 +104,11 @@ describe('planChanges: backups', () => {
       opts,
     )
     assert.deepEqual(plan.drift.map((d) => d.kind).sort(), ['partitions-added', 'topic-deleted', 'topic-recreated'])
+    const gone = plan.resource_changes.find((c) => c.topic === 'orders.gone')!
+    assert.deepEqual(gone.actions, ['update'], 'apply records the deletion, so the next plan is quiet')
+    state.topics['orders/orders.gone']!.deleted_at = NOW.toISOString()
+    const after = planChanges(desired([policy('orders')]), observed(state, {'orders.grew': topicView([[0, 3], [0, 4]]), 'orders.reset': topicView([[0, 5]])}), opts)
+    assert.ok(!after.drift.some((d) => d.kind === 'topic-deleted'))
     const grew = plan.resource_changes.find((c) => c.topic === 'orders.grew')!
     assert.deepEqual(grew.backup!.ranges, [{partition: 1, from: 0, to: 4}])
   })
@@ -270,6 +275,7 @@ describe('planChanges: properties', () => {
         // Apply the plan's backups to the state, as apply records them.
         const state = structuredClone(o.states.primary!)
         for (const ch of plan.resource_changes) {
+          if (ch.type === 'backup' && !ch.backup) state.topics[`orders/${ch.topic}`]!.deleted_at = NOW.toISOString()
           if (!ch.backup) continue
           const key = `orders/${ch.backup.topic}`
           const index = state.topics[key] ?? topicIndex('orders', ch.backup.topic, [])
