@@ -1,5 +1,4 @@
 // `kbk apply [PLANFILE]`: apply a saved plan exactly, or plan, show and ask for `yes`.
-import {readFile} from 'node:fs/promises'
 import {createInterface} from 'node:readline/promises'
 import {Args, Flags} from '@oclif/core'
 import type {ApplyOutcome} from '../apply/apply-plan.js'
@@ -11,6 +10,7 @@ import {c} from '../format/colors.js'
 import {formatPlanText} from '../format/plan-text.js'
 import {formatApplySummary} from '../format/apply-text.js'
 import {listrReporter, ndjsonReporter, plainReporter} from '../format/progress.js'
+import {readPlanFile} from '../cli/plan-file-io.js'
 import {decodePlanFile} from '../plan/plan-file.js'
 import {hasChanges} from '../plan/types.js'
 
@@ -22,7 +22,7 @@ Takes the store's lock for the whole run. Offsets are recorded only after the se
   static override examples = ['<%= config.bin %> apply', '<%= config.bin %> apply plan.kbk', '<%= config.bin %> apply --auto-approve --json   # CI: NDJSON events on stdout']
 
   static override args = {
-    planfile: Args.string({description: 'A plan saved with `kbk plan --out FILE`.'}),
+    planfile: Args.string({description: 'A plan saved with `kbk plan --out FILE`.', ignoreStdin: true}),
   }
 
   static override flags = {
@@ -38,7 +38,7 @@ Takes the store's lock for the whole run. Offsets are recorded only after the se
       let plan
       if (this.args.planfile) {
         if (this.flags.target) throw new KbkError('KBK_USAGE', '--target cannot be combined with a saved plan: the plan already says what to do.', {suggestion: 'Pass --target to `kbk plan --out FILE` instead.'})
-        plan = decodePlanFile(await readFile(this.args.planfile), this.args.planfile)
+        plan = decodePlanFile(await readPlanFile(this.args.planfile), this.args.planfile)
       } else {
         plan = await makePlan(ws, {refreshOnly: false, targets: this.flags.target ?? [], listObjects: false})
         if (!this.jsonEnabled()) process.stderr.write(formatPlanText(plan) + '\n\n')
