@@ -24,6 +24,9 @@ export interface ApplySummary {
   segments: number
   deleted_segments: number
   restored_records: number
+  /** GDPR masking (only when a policy masks): values changed, and non-JSON values left as is. */
+  masked_records?: number
+  unmasked_records?: number
 }
 
 export interface Reporter {

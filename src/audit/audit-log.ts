@@ -60,7 +60,20 @@ export async function appendAuditEntry(store: ObjectStore, fields: Omit<AuditEnt
   let last: AuditEntry | undefined
   let lastKey: string | undefined
   for await (const o of store.list(AUDIT_PREFIX)) lastKey = o.key
-  if (lastKey) last = JSON.parse((await store.get(lastKey)).toString('utf8')) as AuditEntry
+  if (lastKey) {
+    const raw = (await store.get(lastKey)).toString('utf8')
+    try {
+      last = JSON.parse(raw) as AuditEntry
+    } catch {
+      last = undefined
+    }
+    if (!isAuditEntry(last)) {
+      throw new KbkError('KBK_AUDIT_CORRUPT', `Could not append an audit record: the newest one, ${lastKey}, is not a readable audit record, so the chain cannot continue from it.`, {
+        kind: 'environment',
+        suggestion: 'Run `kbk audit verify` and find out who changed the audit trail; the apply itself completed.',
+      })
+    }
+  }
   const body = {...fields, seq: (last?.seq ?? 0) + 1, prev_hash: last?.hash ?? GENESIS}
   const entry: AuditEntry = {...body, hash: hashEntry(body)}
   try {
@@ -74,33 +87,56 @@ export async function appendAuditEntry(store: ObjectStore, fields: Omit<AuditEnt
 export interface AuditProblem {
   key: string
   seq?: number
-  kind: 'unreadable' | 'altered' | 'removed' | 'reordered' | 'misnamed'
+  kind: 'unreadable' | 'altered' | 'removed' | 'reordered'
   message: string
 }
 
+function isAuditEntry(v: unknown): v is AuditEntry {
+  const e = v as Partial<AuditEntry> | null
+  return typeof e === 'object' && e !== null && Number.isSafeInteger(e.seq) && typeof e.hash === 'string' && typeof e.prev_hash === 'string'
+}
+
+/**
+ * Checks the chain. Each record's hash covers its content and its predecessor's hash, and each
+ * file is named for its position, so: an edited record no longer matches its hash (altered); a
+ * record rewritten with a fresh hash breaks the link from its successor (altered); a gap in the
+ * numbers is a removal; a record in another record's file is a reordering. The newest records can
+ * be cut off without a trace in the chain itself: the documented limit of a chain kept in the
+ * same store (see docs/security.md).
+ */
 export function verifyAuditEntries(entries: Array<{key: string; entry?: AuditEntry; error?: string}>): AuditProblem[] {
   const problems: AuditProblem[] = []
-  let prev: AuditEntry | undefined
-  let expectedSeq = 1
+  const readable: Array<{key: string; entry: AuditEntry}> = []
   for (const {key, entry, error} of entries) {
-    if (!entry) {
-      problems.push({key, kind: 'unreadable', message: `cannot be read: ${error}`})
+    if (!isAuditEntry(entry)) {
+      problems.push({key, kind: 'unreadable', message: entry === undefined ? `cannot be read: ${error}` : 'is not an audit record (no seq, hash or prev_hash)'})
       continue
     }
     const {hash, ...body} = entry
-    if (hashEntry(body) !== hash) problems.push({key, seq: entry.seq, kind: 'altered', message: `record ${entry.seq} was altered after it was written (its content no longer matches its hash)`})
-    if (key !== auditKey(entry.seq)) problems.push({key, seq: entry.seq, kind: 'misnamed', message: `holds record ${entry.seq} but is named for another position`})
-    if (entry.seq > expectedSeq) {
-      problems.push({key, seq: entry.seq, kind: 'removed', message: `record(s) ${expectedSeq}..${entry.seq - 1} are missing before record ${entry.seq}`})
-    } else if (entry.seq < expectedSeq) {
-      problems.push({key, seq: entry.seq, kind: 'reordered', message: `record ${entry.seq} appears after record ${expectedSeq - 1}`})
+    if (hashEntry(body) !== hash) problems.push({key, seq: entry.seq, kind: 'altered', message: `record ${entry.seq} was altered after it was written: its content no longer matches its hash`})
+    if (key !== auditKey(entry.seq)) problems.push({key, seq: entry.seq, kind: 'reordered', message: `holds record ${entry.seq} in the place of another record: records were moved or reordered`})
+    readable.push({key, entry})
+  }
+  let prev: AuditEntry | undefined
+  for (const {key, entry} of [...readable].sort((a, b) => a.entry.seq - b.entry.seq || a.key.localeCompare(b.key))) {
+    const expected = (prev?.seq ?? 0) + 1
+    if (prev && entry.seq === prev.seq) {
+      problems.push({key, seq: entry.seq, kind: 'reordered', message: `a second copy of record ${entry.seq}`})
+      continue
     }
-    const wantPrev = prev?.hash ?? GENESIS
-    if (entry.prev_hash !== wantPrev && entry.seq === expectedSeq) {
-      problems.push({key, seq: entry.seq, kind: prev ? 'reordered' : 'removed', message: `record ${entry.seq} does not chain to ${prev ? `record ${prev.seq}` : 'the start'}: a record before it was removed, replaced or reordered`})
+    if (entry.seq > expected) {
+      problems.push({key, seq: entry.seq, kind: 'removed', message: `record(s) ${expected}..${entry.seq - 1} are missing before record ${entry.seq}`})
+    } else if (entry.prev_hash !== (prev?.hash ?? GENESIS)) {
+      problems.push({
+        key,
+        seq: entry.seq,
+        kind: 'altered',
+        message: prev
+          ? `record ${entry.seq} does not chain to record ${prev.seq}: record ${prev.seq} was replaced after record ${entry.seq} was written (or record ${entry.seq} was forged)`
+          : `record ${entry.seq} does not chain to the start of the trail: it was replaced or forged`,
+      })
     }
     prev = entry
-    expectedSeq = Math.max(expectedSeq, entry.seq + 1)
   }
   return problems
 }

@@ -88,7 +88,7 @@ export async function openWorkspace(flags: {config?: string}): Promise<Workspace
     backupRuntime(policyName) {
       const p = ws.policies[policyName]
       if (!p) throw new KbkError('KBK_PLAN_STALE', `Saved plan is stale — policy "${policyName}" is no longer in the workspace.`, {suggestion: 'Run `kbk plan` again.'})
-      return backupRuntimeOf(p, ctx.kafka.bind(ctx))
+      return backupRuntimeOf(p, clockNow)
     },
     keyring(policyName) {
       const p = ws.policies[policyName]
@@ -142,9 +142,35 @@ function keyringOf(keys: EncryptionKey[], policy: string): Map<string, Buffer> {
   return ring
 }
 
-function backupRuntimeOf(p: PolicyConfig, _kafka: (cluster: string) => KafkaPort): BackupRuntime {
+/**
+ * The clock of every plan and apply. `KBK_NOW` (an ISO timestamp) shifts it — for tests only, so
+ * that expiry can be proven without waiting days: time still moves, from that instant on. Read
+ * here and nowhere else; the planner and the applier take `now` as an input.
+ */
+export function clockNow(): Date {
+  const pinned = process.env.KBK_NOW
+  if (pinned === undefined || pinned === '') return new Date()
+  clockOffset ??= parseClockOverride(pinned) - Date.now()
+  return new Date(Date.now() + clockOffset)
+}
+let clockOffset: number | undefined
+
+function parseClockOverride(text: string): number {
+  const ms = /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : Number.NaN
+  if (!Number.isFinite(ms)) {
+    throw new KbkError('KBK_USAGE', `KBK_NOW "${text}" is not an ISO timestamp.`, {suggestion: 'Unset KBK_NOW: it is for tests only. Tests set it to e.g. 2026-03-22T14:30:00Z.'})
+  }
+  return ms
+}
+
+/** How long an immutable tier with `maxAge: never` locks its objects: a century is "forever" to any store. */
+const FOREVER_MS = 100 * 365 * 86_400_000
+
+function backupRuntimeOf(p: PolicyConfig, now: () => Date): BackupRuntime {
   const stats = {masked: 0, notJson: 0}
-  const retainUntil = p.tier.immutable && p.tier.maxAgeMs !== null ? new Date(Date.now() + p.tier.maxAgeMs) : p.tier.immutable ? new Date(Date.now() + 100 * 365 * 86_400_000) : undefined
+  // The lock lasts exactly maxAge from now: by the time a segment is old enough to expire, the
+  // store lets it go, and not a moment earlier.
+  const retainUntil = p.tier.immutable ? new Date(now().getTime() + (p.tier.maxAgeMs ?? FOREVER_MS)) : undefined
   return {
     segment: {
       codec: p.compression.codec,
@@ -154,7 +180,7 @@ function backupRuntimeOf(p: PolicyConfig, _kafka: (cluster: string) => KafkaPort
     segmentMaxBytes: p.segment.maxBytes,
     ...(p.segment.maxRecords !== undefined ? {segmentMaxRecords: p.segment.maxRecords} : {}),
     ...(retainUntil ? {retainUntil} : {}),
-    ...(p.masking ? {transform: createMasker(p.masking.fields, p.masking.mode, stats)} : {}),
+    ...(p.masking ? {transform: createMasker(p.masking.fields, p.masking.mode, stats), masking: stats} : {}),
     groups:
       p.consumerGroups.include.length === 0
         ? undefined
@@ -177,9 +203,54 @@ export interface MakePlanOptions {
 }
 
 export async function makePlan(ctx: WorkspaceContext, options: MakePlanOptions): Promise<Plan> {
-  const now = new Date()
+  const now = clockNow()
   const {observed} = await readObserved(ctx.desired, {store: (n) => ctx.storeHandle(n), kafka: (c) => ctx.kafka(c)}, {now, listObjects: options.listObjects})
-  return planChanges(ctx.desired, observed, {now, kbkVersion: KBK_VERSION, refreshOnly: options.refreshOnly, targets: options.targets})
+  const desired = await withStoreProtection(ctx)
+  return planChanges(desired, observed, {now, kbkVersion: KBK_VERSION, refreshOnly: options.refreshOnly, targets: options.targets})
+}
+
+const STORE_PROTECTION_FIX: Record<string, (store: string) => string> = {
+  fs: () => 'A local directory has no write-once feature: for protection kbk alone cannot give, use an S3 bucket with Object Lock, an Azure container with version-level immutability, or a GCS bucket with object retention.',
+  s3: (store) => `Create the bucket with S3 Object Lock (ObjectLockEnabledForBucket) and set stores.${store}.objectLock: true, so a missing lock fails instead of warning.`,
+  azure: () => 'Enable version-level immutability (immutable storage with versioning) on the container.',
+  gcs: () => 'Create the bucket with object retention enabled (gcloud storage buckets create --enable-per-object-retention).',
+}
+
+/**
+ * Compliance rules again, against what the stores really do: an immutable tier on a store that
+ * does not itself enforce write-once is a warning naming the store; on one that does, the
+ * config-only warning that objectLock is unset is dropped (the bucket has the lock). One probe
+ * per store (cached by the adapter), only for stores that hold immutable policies.
+ */
+async function withStoreProtection(ctx: WorkspaceContext): Promise<Desired> {
+  const byStore = new Map<string, string[]>()
+  for (const p of Object.values(ctx.desired.policies).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (p.retention.immutable) byStore.set(p.store, [...(byStore.get(p.store) ?? []), p.name])
+  }
+  if (byStore.size === 0) return ctx.desired
+  const added: PlanDiagnostic[] = []
+  const enforcing = new Set<string>()
+  for (const [name, policies] of [...byStore.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
+    const cfg = ctx.workspace.stores[name]
+    if (!cfg) continue
+    // A store that cannot be asked was already reported by the refresh; `objectLock: true` on a
+    // bucket without the lock fails here, loudly, as documented.
+    const caps = await ctx.storeHandle(name).store.capabilities()
+    if (caps.enforcesRetention) {
+      enforcing.add(name)
+      continue
+    }
+    const pos = ctx.workspace.positionOf(['stores', name])
+    added.push({
+      severity: 'warning',
+      code: 'KBK_RETENTION_NOT_ENFORCED_BY_STORE',
+      message: `store "${name}" (${cfg.type}) does not enforce write-once itself: kbk refuses to delete or overwrite the immutable backups of ${policies.map((p) => `policy "${p}"`).join(', ')} before their retention ends, but anyone with direct access to the store can still delete them`,
+      suggestion: (STORE_PROTECTION_FIX[cfg.type] ?? STORE_PROTECTION_FIX.fs!)(name),
+      ...(pos ? {file: pos.file, line: pos.line, column: pos.column} : {}),
+    })
+  }
+  const kept = ctx.desired.diagnostics.filter((d) => !(d.code.endsWith('_OBJECT_LOCK') && [...enforcing].some((s) => d.message.includes(`store "${s}"`))))
+  return {...ctx.desired, diagnostics: [...kept, ...added]}
 }
 
 export async function runApply(ctx: WorkspaceContext, plan: Plan, options: {reporter: Reporter; lockTimeoutMs: number}): Promise<ApplyOutcome> {
@@ -221,6 +292,7 @@ export async function runApply(ctx: WorkspaceContext, plan: Plan, options: {repo
     },
     configDigest: ctx.desired.configDigest,
     kbkVersion: KBK_VERSION,
+    now: clockNow,
     lockTimeoutMs: options.lockTimeoutMs,
     who: whoAmI(),
   })

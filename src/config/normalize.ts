@@ -161,7 +161,8 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
           ...opt('accessKeyId', secret(s.accessKeyId, [...p, 'accessKeyId'], ctx)),
           ...opt('secretAccessKey', secret(s.secretAccessKey, [...p, 'secretAccessKey'], ctx)),
           ...opt('sessionToken', secret(s.sessionToken, [...p, 'sessionToken'], ctx)),
-          objectLock: bool(s.objectLock, false),
+          // Unset means "detect from the bucket" (docs/stores.md), not false: keep it unset.
+          ...opt('objectLock', typeof s.objectLock === 'boolean' ? s.objectLock : undefined),
         }
         break
       case 'azure':

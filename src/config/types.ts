@@ -58,7 +58,8 @@ export interface S3StoreConfig {
   accessKeyId?: Secret
   secretAccessKey?: Secret
   sessionToken?: Secret
-  objectLock: boolean
+  /** unset: detect from the bucket; true: require Object Lock; false: never use it. */
+  objectLock?: boolean
 }
 
 export interface AzureStoreConfig {

@@ -14,7 +14,8 @@ export function formatApplySummary(outcome: ApplyOutcome): string {
   lines.push('')
   const what = `${formatCount(s.records)} record(s) backed up (${formatBytes(s.bytes)} read, ${formatBytes(s.stored_bytes)} stored in ${s.segments} segment(s))` +
     (s.deleted_segments ? `, ${s.deleted_segments} segment(s) expired` : '') +
-    (s.restored_records ? `, ${formatCount(s.restored_records)} record(s) restored` : '')
+    (s.restored_records ? `, ${formatCount(s.restored_records)} record(s) restored` : '') +
+    (s.masked_records !== undefined ? `, ${formatCount(s.masked_records)} masked, ${formatCount(s.unmasked_records ?? 0)} non-JSON left unmasked` : '')
   const rate = seconds > 0 && s.bytes > 0 ? ` — ${formatBytes(s.bytes / seconds)}/s` : ''
   if (outcome.ok) lines.push(c.green(c.bold(`Apply complete! ${s.done} done, ${s.skipped} skipped. ${what} in ${seconds.toFixed(1)}s${rate}.`)))
   else lines.push(c.red(c.bold(`Apply failed: ${s.failed} of ${s.changes} change(s) failed; ${s.done} done. ${what}. Run kbk plan and kbk apply again: completed work is kept.`)))

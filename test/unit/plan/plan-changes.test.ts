@@ -188,6 +188,18 @@ describe('planChanges: expiry', () => {
     const exp = plan.resource_changes.find((c) => c.type === 'expire')
     assert.equal(exp, undefined, 'the 200-day-old segment holds records before the restore point, so nothing may go')
   })
+
+  it('does not let an applied restore intent block expiry forever', () => {
+    const {state, segs} = withSegments([200, 150, 1])
+    const p = policy('orders', {retention: {tier: 'p', maxAgeMs: 90 * DAY, minKeep: 1, immutable: false, allowDestroy: true}})
+    const r = restore('drill')
+    state.restores.drill = {name: 'drill', settings: r.settings, applied_at: NOW.toISOString(), point_in_time: NOW.toISOString(), records: 30, progress: {}, status: 'complete'}
+    const plan = planChanges(desired([p], [r]), observed(state, {}, {segments: {'orders/orders.created': segs}}), opts)
+    assert.deepEqual(plan.resource_changes.find((c) => c.type === 'expire')?.expire?.segments.map((s) => s.first_offset), [0, 10])
+    state.restores.drill = {...state.restores.drill, status: 'in-progress'}
+    const resuming = planChanges(desired([p], [r]), observed(state, {}, {segments: {'orders/orders.created': segs}}), opts)
+    assert.equal(resuming.resource_changes.find((c) => c.type === 'expire'), undefined, 'an interrupted restore still needs every segment')
+  })
 })
 
 describe('planChanges: restores, RPO and drills', () => {
