@@ -98,6 +98,12 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOut
           {suggestion: 'Run `kbk plan` again and apply the new plan.', kind: 'conflict'},
         )
       }
+      if (read.etag === undefined) {
+        await refuseOrphanedData(handle.store, name)
+        // Establish the state before the first segment is written: from now on, objects in the
+        // store that the state does not know can only be leftovers of a run that died under the lock.
+        read = await handle.state.commit(read, {})
+      }
       committers[name] = new StateCommitter(handle.state, read, {beforeCommit: () => lock.assertHeld()})
     }
 
@@ -141,6 +147,19 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOut
     return outcome
   } finally {
     for (const lock of locks.reverse()) await lock.release().catch(() => undefined)
+  }
+}
+
+/**
+ * A store with backup data but no state: the state was lost, or another workspace uses this
+ * prefix. Applying would treat that data as leftovers of a dead run; refuse instead.
+ */
+async function refuseOrphanedData(store: ObjectStore, name: string): Promise<void> {
+  for await (const o of store.list('data/')) {
+    throw new KbkError('KBK_STATE_MISSING', `Store "${name}" holds backup data (e.g. ${o.key}) but no kbk state: the state was lost, or another workspace writes to the same prefix. kbk will not write here, so it cannot overwrite or remove those backups.`, {
+      suggestion: `Give this workspace its own prefix (stores.${name}.prefix), or recover _kbk/state/ from a bucket version or backup of the store.`,
+      kind: 'user',
+    })
   }
 }
 

@@ -76,7 +76,7 @@ export async function applyBackupRun(
     }
   }
 
-  result.removedLeftovers = await removeLeftovers(store, run)
+  result.removedLeftovers = await removeLeftovers(store, run, state.initial.snapshot.updated_at)
 
   // Record topic metadata and data-loss gaps first: a gap is a fact whatever happens next.
   const gaps = run.ranges.filter((r) => r.lost).map((r) => ({partition: r.partition, nextOffset: r.from, addGaps: [gapOf(r.lost!, now())]}))
@@ -182,6 +182,9 @@ export async function applyBackupRun(
   return result
 }
 
+/** Store and client clocks may differ; a leftover is still recognised within this margin. */
+const CLOCK_SKEW_MS = 60_000
+
 function gapOf(lost: {from: number; to: number}, at: Date): Gap {
   return {from: lost.from, to: lost.to, reason: 'retention-loss', detected_at: at.toISOString()}
 }
@@ -191,7 +194,10 @@ function gapOf(lost: {from: number; to: number}, at: Date): Gap {
  * them and before recording them. We hold the lock, so nobody else is writing them; remove them
  * so this run's create-only writes of the same ranges succeed.
  */
-async function removeLeftovers(store: ObjectStore, run: BackupRun): Promise<number> {
+async function removeLeftovers(store: ObjectStore, run: BackupRun, stateUpdatedAt: string): Promise<number> {
+  // A dead run wrote its leftovers after the last state commit. Anything older is not ours to
+  // remove (a lost state, a shared prefix): keep it, and let the create-only write fail loudly.
+  const notBefore = Date.parse(stateUpdatedAt) - CLOCK_SKEW_MS
   let removed = 0
   for (const r of run.ranges) {
     const checkpoint = r.lost ? r.lost.from : r.from
@@ -199,7 +205,9 @@ async function removeLeftovers(store: ObjectStore, run: BackupRun): Promise<numb
     const first = segmentKey(run.policy, run.topic, r.partition, checkpoint, 0)
     const startAfter = first.slice(0, first.lastIndexOf('-'))
     const stale: string[] = []
-    for await (const o of store.list(prefix, {startAfter})) stale.push(o.key)
+    for await (const o of store.list(prefix, {startAfter})) {
+      if (o.lastModified && o.lastModified.getTime() >= notBefore) stale.push(o.key)
+    }
     if (stale.length > 0) {
       await store.delete(stale)
       removed += stale.length

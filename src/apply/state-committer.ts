@@ -25,12 +25,16 @@ export class StateCommitter {
   /** Checkpoints as queued (ahead of the committed state). */
   private readonly offsets = new Map<string, Map<number, number>>()
 
+  /** The state as it was when this apply began (before any of its own commits). */
+  readonly initial: StateRead
+
   constructor(
     private readonly store: StateStore,
     base: StateRead,
     options: CommitterOptions = {},
   ) {
     this.base = base
+    this.initial = base
     this.opts = {maxPendingSegments: options.maxPendingSegments ?? 64, maxDelayMs: options.maxDelayMs ?? 5000, now: options.now ?? Date.now, beforeCommit: options.beforeCommit}
   }
 

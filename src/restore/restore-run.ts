@@ -56,7 +56,7 @@ export async function applyRestoreRun(run: RestoreRun, address: string, deps: Re
   if (!resuming) {
     for (const t of run.topics) {
       if (t.create) await createIfMissing(deps.kafka, t)
-      const wm = await deps.kafka.watermarks(t.target_topic)
+      const wm = await settled(() => deps.kafka.watermarks(t.target_topic))
       base[t.target_topic] = Object.fromEntries(wm.map((w) => [w.partition, w.high]))
     }
     deps.state.setRestore(record(run, deps, 'in-progress', base, 0))
@@ -67,7 +67,7 @@ export async function applyRestoreRun(run: RestoreRun, address: string, deps: Re
   let total = 0
   let bytes = 0
   for (const t of run.topics) {
-    const wm = new Map((await deps.kafka.watermarks(t.target_topic)).map((w) => [w.partition, w.high]))
+    const wm = new Map((await settled(() => deps.kafka.watermarks(t.target_topic))).map((w) => [w.partition, w.high]))
     const tBase = base[t.target_topic] ?? {}
     // Already produced, per target partition: skip that many records of its sequence.
     const skip = new Map<number, number>()
@@ -151,6 +151,22 @@ function record(run: RestoreRun, deps: RestoreDeps, status: RestoreRecord['statu
     progress: {},
     status,
     target_base: base,
+  }
+}
+
+/**
+ * A topic kbk just created may not have partition leaders everywhere yet (NOT_LEADER_FOR_PARTITION
+ * for a moment): retry retriable errors a bounded number of times before giving up.
+ */
+async function settled<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn()
+    } catch (error) {
+      const retriable = error instanceof KbkError ? error.retriable || /NOT_LEADER|LEADER_NOT_AVAILABLE|UNKNOWN_TOPIC/.test(error.message) : false
+      if (!retriable || i >= attempts) throw error
+      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * i)))
+    }
   }
 }
 
