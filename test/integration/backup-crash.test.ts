@@ -1,7 +1,7 @@
 // Crash safety: kill -9 an apply in the middle of writing segments, twice; after releasing the
 // dead run's lock, reruns converge and the store holds every record exactly once.
 import assert from 'node:assert/strict'
-import {readdirSync, statSync} from 'node:fs'
+import {readdirSync, rmSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import kafkajs from 'kafkajs'
@@ -123,5 +123,16 @@ describe('apply killed mid-run (kill -9) converges with nothing lost or duplicat
     } finally {
       await s.close()
     }
+  })
+
+  it('refuses to write into a store whose state is gone, instead of taking its backups for leftovers', async () => {
+    const backups = join(dir, 'backups')
+    const before = countSegments(backups)
+    rmSync(join(backups, '_kbk', 'state', 'head.json'))
+    const apply = await runKbk(['apply', '--auto-approve'], {cwd: dir})
+    assert.equal(apply.code, 1)
+    assert.match(apply.stderr, /KBK_STATE_MISSING/)
+    assert.match(apply.stderr, /holds backup data/)
+    assert.equal(countSegments(backups), before, 'no backup was removed')
   })
 })
