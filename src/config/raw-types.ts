@@ -181,7 +181,7 @@ export interface RawPolicy {
   /** Consumer groups whose committed offsets are captured with each backup. */
   consumerGroups?: RawSelection
   segment?: {
-    /** Roll a segment after this many uncompressed bytes (default: 64 MiB). */
+    /** Roll a segment after this many uncompressed bytes (default: 16 MiB). */
     maxBytes?: number
     /** Roll a segment after this many records. */
     maxRecords?: number

@@ -183,7 +183,9 @@ export const DEFAULTS = {
   connectionTimeoutMs: 10_000,
   minKeep: 1,
   compressionLevel: 3,
-  segmentMaxBytes: 64 * 1024 * 1024,
+  // 16 MiB uncompressed: an open segment per partition being backed up is held in memory (compressed)
+  // until it is written, so this bounds apply's memory; larger means fewer, bigger objects.
+  segmentMaxBytes: 16 * 1024 * 1024,
   pointInTime: 'latest',
   maskingMode: 'redact',
 } as const

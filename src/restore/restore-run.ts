@@ -11,7 +11,7 @@ import {createHash} from 'node:crypto'
 import {KbkError} from '../errors.js'
 import type {KafkaPort, KafkaRecord, ProduceRecord} from '../kafka/port.js'
 import type {RestoreRun, RestoreTopicPlan} from '../plan/types.js'
-import {decodeSegment} from '../segment/index.js'
+import {readSegment} from '../segment/index.js'
 import type {ObjectStore} from '../storage/object-store.js'
 import type {RestoreRecord, SegmentRef, TopicIndex} from '../state/types.js'
 import {topicKey} from '../state/types.js'
@@ -98,8 +98,8 @@ export async function applyRestoreRun(run: RestoreRun, address: string, deps: Re
         deps.reporter.emit({type: 'restore.progress', address, records: total, bytes, topic: t.target_topic})
       }
       for (const seg of [...bySource.get(sourcePartition)!].sort((a, b) => a.first_offset - b.first_offset)) {
-        const records = await readVerified(deps.store, seg, deps.keyring)
-        for (const r of records) {
+        for await (const block of readVerified(deps.store, seg, deps.keyring))
+        for (const r of block) {
           if (r.timestamp > pitMs) continue
           const position = next.get(targetPartition) ?? 0
           next.set(targetPartition, position + 1)
@@ -176,8 +176,12 @@ async function createIfMissing(kafka: KafkaPort, t: RestoreTopicPlan): Promise<v
   await kafka.createTopic({name: t.target_topic, partitions: t.partitions, configs: t.configs})
 }
 
-/** Reads a whole segment and checks its checksum before a single record of it is produced. */
-async function readVerified(store: ObjectStore, seg: SegmentRef, keyring: Map<string, Buffer>): Promise<KafkaRecord[]> {
+/**
+ * Reads a whole segment and checks its checksum before a single record of it is produced, then
+ * decodes it one block at a time: memory holds the stored (compressed) bytes and one block of
+ * records, not the segment's records all at once.
+ */
+async function* readVerified(store: ObjectStore, seg: SegmentRef, keyring: Map<string, Buffer>): AsyncGenerator<KafkaRecord[]> {
   const bytes = await store.get(seg.key)
   const digest = createHash('sha256').update(bytes).digest('hex')
   if (digest !== seg.sha256 || bytes.length !== seg.bytes) {
@@ -186,8 +190,7 @@ async function readVerified(store: ObjectStore, seg: SegmentRef, keyring: Map<st
       kind: 'environment',
     })
   }
-  const {records} = await decodeSegment(bytes, {keyring, objectName: seg.key})
-  return records
+  yield* readSegment([bytes], {keyring, objectName: seg.key})
 }
 
 function addMapping(entries: OffsetMapEntry[], source: number, targetPartition: number, target: number): void {
