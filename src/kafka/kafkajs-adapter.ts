@@ -104,6 +104,8 @@ export function kafkajsConfig(cluster: KafkaClusterConfig, ctx: KafkaContext): K
   }
 }
 
+const COORDINATOR_NOT_READY = /GROUP_LOAD_IN_PROGRESS|COORDINATOR_LOAD_IN_PROGRESS|COORDINATOR_NOT_AVAILABLE|GROUP_COORDINATOR_NOT_AVAILABLE|NOT_COORDINATOR|REBALANCE_IN_PROGRESS/
+
 export function openKafka(cluster: KafkaClusterConfig, ctx: KafkaContext): KafkaPort {
   return new KafkajsAdapter(cluster, ctx)
 }
@@ -387,7 +389,18 @@ class KafkajsAdapter implements KafkaPort {
       }
     }
     const all = marks.map((m) => m.partition)
-    await this.#guard(what, topic, () => this.#consumeRanges(topic, all, progress, onBatch, options.signal))
+    // A fresh cluster's group coordinator may still be loading (__consumer_offsets is being created):
+    // kafkajs gives up on that quickly. Positions live in `progress`, so a retry resumes exactly.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#guard(what, topic, () => this.#consumeRanges(topic, all, progress, onBatch, options.signal))
+        return
+      } catch (error) {
+        const transient = error instanceof KbkError && error.retriable && COORDINATOR_NOT_READY.test(error.message)
+        if (!transient || attempt >= 8 || options.signal?.aborted) throw error
+        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)))
+      }
+    }
   }
 
   #offsetGone(topic: string, partition: number, from: number, to: number, low: number): KbkError {
