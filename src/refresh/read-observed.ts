@@ -14,6 +14,7 @@ import type {StateRead, StateStore} from '../state/state-store.js'
 import type {SegmentRef, StateSnapshot} from '../state/types.js'
 import {topicKey} from '../state/types.js'
 import {asKbkError} from '../errors.js'
+import {mapLimit} from '../storage/keys.js'
 
 /** A normal plan probes at most this many partitions per store (a rotating window; see docs/drift.md). */
 export const DEFAULT_PROBE_LIMIT = 1000
@@ -224,15 +225,4 @@ async function probeStore(store: ObjectStore, state: StateSnapshot, hasState: bo
   })
   partitions.sort((a, b) => a.policy.localeCompare(b.policy) || a.topic.localeCompare(b.topic) || a.partition - b.partition)
   return {partitions, total: all.length, probed: window.length}
-}
-
-export async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0
-  const workers = Array.from({length: Math.min(limit, items.length)}, async () => {
-    while (next < items.length) {
-      const item = items[next++]!
-      await fn(item)
-    }
-  })
-  await Promise.all(workers)
 }

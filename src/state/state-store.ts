@@ -9,6 +9,7 @@ import {randomUUID} from 'node:crypto'
 import {KbkError, isKbkError} from '../errors.js'
 import type {ObjectInfo, ObjectStore} from '../storage/object-store.js'
 import {StoreErrorCode} from '../storage/object-store.js'
+import {mapLimit} from '../storage/keys.js'
 import {canonicalBytes, sha256Hex} from './canonical-json.js'
 import {HEAD_KEY, STATE_PREFIX, chunkKey, newObjectId, topicIndexKey} from './layout.js'
 import {addSegmentsToSummary, compareSegments, emptyPartition, mergeGaps, summarizePartition, withNextOffset} from './summaries.js'
@@ -481,19 +482,5 @@ function checkFormat(file: {format_version?: unknown; kbk_version?: unknown}, ke
 }
 
 /** Runs fn over items with at most `limit` in flight; the first failure rejects. */
-export async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0
-  let failed = false
-  const workers = Array.from({length: Math.min(limit, items.length)}, async () => {
-    while (!failed && next < items.length) {
-      const i = next++
-      try {
-        await fn(items[i]!, i)
-      } catch (error) {
-        failed = true
-        throw error
-      }
-    }
-  })
-  await Promise.all(workers)
-}
+// One bounded-concurrency helper for the whole code base (src/storage/keys.ts); re-exported here.
+export {mapLimit}

@@ -8,7 +8,7 @@ import {BlobServiceClient, StorageSharedKeyCredential, type ContainerClient, typ
 import {randomBytes} from 'node:crypto'
 import {Readable} from 'node:stream'
 import {KbkError} from '../errors.js'
-import {assertValidKey, assertValidRange, mapLimit, normalizePrefix, parseRetainUntil, RETAIN_META} from './keys.js'
+import {assertValidKey, assertValidRange, deletableKeys, mapLimit, normalizePrefix, parseRetainUntil, RETAIN_META} from './keys.js'
 import type {ByteRange, ListOptions, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities} from './object-store.js'
 import {httpStatusOf, isRetriable, networkErrorCode, withRetry, type RetryOptions} from './retry.js'
 import {revealSecret, type AzureStoreConfig, type StoreContext} from './store-config.js'
@@ -259,13 +259,8 @@ export class AzureObjectStore implements ObjectStore {
   }
 
   async delete(keys: string[]): Promise<void> {
-    for (const key of keys) assertValidKey(key)
-    const unique = [...new Set(keys)]
-    const now = Date.now()
-    const infos = await mapLimit(unique, DELETE_CONCURRENCY, (k) => this.head(k))
-    for (const info of infos) {
-      if (info?.retainUntil && info.retainUntil.getTime() > now) throw this.errors.retained(info.key, info.retainUntil)
-    }
+    // kbk's own refusal of retained objects, on top of what the store enforces.
+    const unique = await deletableKeys(keys, (k) => this.head(k), (k, until) => this.errors.retained(k, until), DELETE_CONCURRENCY)
     await mapLimit(unique, DELETE_CONCURRENCY, (k) =>
       this.call('delete', `deleting "${k}"`, undefined, async () => {
         await this.container.getBlobClient(this.fullKey(k)).deleteIfExists()

@@ -7,7 +7,7 @@ import {Storage, type Bucket, type File, type StorageOptions} from '@google-clou
 import {PassThrough, Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 import {KbkError} from '../errors.js'
-import {assertValidKey, assertValidRange, mapLimit, normalizePrefix, parseRetainUntil, RETAIN_META} from './keys.js'
+import {assertValidKey, assertValidRange, deletableKeys, mapLimit, normalizePrefix, parseRetainUntil, RETAIN_META} from './keys.js'
 import type {ByteRange, ListOptions, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities} from './object-store.js'
 import {httpStatusOf, isRetriable, networkErrorCode, withRetry, type RetryOptions} from './retry.js'
 import type {GcsStoreConfig, StoreContext} from './store-config.js'
@@ -252,13 +252,8 @@ export class GcsObjectStore implements ObjectStore {
   }
 
   async delete(keys: string[]): Promise<void> {
-    for (const key of keys) assertValidKey(key)
-    const unique = [...new Set(keys)]
-    const now = Date.now()
-    const infos = await mapLimit(unique, DELETE_CONCURRENCY, (k) => this.head(k))
-    for (const info of infos) {
-      if (info?.retainUntil && info.retainUntil.getTime() > now) throw this.errors.retained(info.key, info.retainUntil)
-    }
+    // kbk's own refusal of retained objects, on top of what the store enforces.
+    const unique = await deletableKeys(keys, (k) => this.head(k), (k, until) => this.errors.retained(k, until), DELETE_CONCURRENCY)
     await mapLimit(unique, DELETE_CONCURRENCY, (k) =>
       this.call('delete', `deleting "${k}"`, undefined, async () => {
         await this.bucket.file(this.fullKey(k)).delete({ignoreNotFound: true})

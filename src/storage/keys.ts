@@ -81,3 +81,24 @@ export function assertValidRange(range: {start: number; end: number} | undefined
     })
   }
 }
+
+/**
+ * kbk's own refusal to delete a retained object, shared by every adapter (on top of whatever the
+ * store enforces): validates the keys, refuses the whole batch when any key is still retained, and
+ * returns the distinct keys to delete.
+ */
+export async function deletableKeys(
+  keys: readonly string[],
+  head: (key: string) => Promise<{key: string; retainUntil?: Date} | undefined>,
+  retained: (key: string, until: Date) => Error,
+  concurrency: number,
+): Promise<string[]> {
+  for (const key of keys) assertValidKey(key)
+  const unique = [...new Set(keys)]
+  const now = Date.now()
+  const infos = await mapLimit(unique, concurrency, (k) => head(k))
+  for (const info of infos) {
+    if (info?.retainUntil && info.retainUntil.getTime() > now) throw retained(info.key, info.retainUntil)
+  }
+  return unique
+}

@@ -17,7 +17,7 @@ import {
 import {Upload} from '@aws-sdk/lib-storage'
 import {Readable} from 'node:stream'
 import {KbkError} from '../errors.js'
-import {assertValidKey, assertValidRange, mapLimit, normalizePrefix, parseRetainUntil, RETAIN_META} from './keys.js'
+import {assertValidKey, assertValidRange, deletableKeys, normalizePrefix, parseRetainUntil, RETAIN_META} from './keys.js'
 import type {ByteRange, ListOptions, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities} from './object-store.js'
 import {httpStatusOf, isRetriable, networkErrorCode, withRetry, type RetryOptions} from './retry.js'
 import {revealSecret, type S3StoreConfig, type StoreContext} from './store-config.js'
@@ -274,15 +274,8 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async delete(keys: string[]): Promise<void> {
-    for (const key of keys) assertValidKey(key)
-    const unique = [...new Set(keys)]
-    // kbk's own refusal, on top of Object Lock: on a versioned bucket S3 would accept the delete
-    // (adding a delete marker) and the data would look gone.
-    const now = Date.now()
-    const infos = await mapLimit(unique, HEAD_CONCURRENCY, (k) => this.head(k))
-    for (const info of infos) {
-      if (info?.retainUntil && info.retainUntil.getTime() > now) throw this.errors.retained(info.key, info.retainUntil)
-    }
+    // kbk's own refusal of retained objects, on top of what the store enforces.
+    const unique = await deletableKeys(keys, (k) => this.head(k), (k, until) => this.errors.retained(k, until), HEAD_CONCURRENCY)
     for (let i = 0; i < unique.length; i += DELETE_BATCH) {
       const batch = unique.slice(i, i + DELETE_BATCH)
       const out = await this.call('delete', `deleting ${batch.length} objects`, undefined, () =>
