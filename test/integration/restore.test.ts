@@ -2,6 +2,8 @@
 // consume the target and compare record by record; point-in-time stops exactly at the point;
 // a translated consumer group resumes at the right record; a killed restore reruns exactly.
 import assert from 'node:assert/strict'
+import {readFileSync, readdirSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import kafkajs from 'kafkajs'
 import {registerKafkaCodecs} from '../../src/kafka/kafkajs-codecs.js'
@@ -216,5 +218,57 @@ restores:
     assert.deepEqual(restored.map(strip), (await consumeAll(source, topic)).map(strip))
     await admin.deleteTopics({topics: [`${topic}-resume`]}).catch(() => undefined)
     await admin.disconnect()
+  })
+  it('maps partitions when asked, and stops at a corrupt segment before producing any of its records', async () => {
+    // All source partitions into one target partition: each source partition's order is kept.
+    writeWorkspace(dir, yaml + `  merged:
+    from: { policy: orders, pointInTime: latest }
+    to: { cluster: target, topicSuffix: "-merged" }
+    topics: { include: ["${prefix}\\\\..*"] }
+    createTopics: true
+    partitions: 1
+    partitionMapping: { 0: 0, 1: 0, 2: 0 }
+`)
+    const merged = await runKbk(['apply', '--auto-approve'], {cwd: dir})
+    assert.equal(merged.code, 0, merged.stderr + merged.stdout)
+    const out = await consumeAll(target, `${topic}-merged`)
+    assert.equal(out.length, N)
+    assert.ok(out.every((r) => r.partition === 0))
+    const src = await consumeAll(source, topic)
+    for (const p of [0, 1, 2]) {
+      const order = (rs: Rec[]) => rs.filter((r) => src.find((x) => x.value === r.value && x.timestamp === r.timestamp)?.partition === p).map((r) => r.timestamp)
+      assert.deepEqual(order(out), order(src.filter((r) => r.partition === p)))
+    }
+
+    // Damage one byte in the middle of a segment of partition 1, then restore again elsewhere.
+    const segDir = join(dir, 'backups', 'data', 'orders', topic, '1')
+    const victim = readdirSync(segDir).filter((f) => f.endsWith('.kbs')).sort()[1]!
+    const path = join(segDir, victim)
+    const bytes = readFileSync(path)
+    bytes[Math.floor(bytes.length / 2)] ^= 0x01
+    writeFileSync(path, bytes)
+    const [first, last] = victim.replace('.kbs', '').split('-').map(Number) as [number, number]
+    writeWorkspace(dir, yaml + `  damaged:
+    from: { policy: orders, pointInTime: latest }
+    to: { cluster: target, topicSuffix: "-damaged" }
+    topics: { include: ["${prefix}\\\\..*"] }
+    createTopics: true
+`)
+    const damaged = await runKbk(['apply', '--auto-approve'], {cwd: dir})
+    assert.equal(damaged.code, 1)
+    assert.match(damaged.stdout + damaged.stderr, /KBK_SEGMENT_CORRUPT/)
+    assert.ok((damaged.stdout + damaged.stderr).includes(victim), 'the error names the damaged object')
+    const produced = await consumeAll(target, `${topic}-damaged`)
+    const fromVictim = produced.filter((r) => {
+      const s = src.find((x) => x.value === r.value && x.timestamp === r.timestamp)
+      return s !== undefined && s.partition === 1 && s.offset >= first && s.offset <= last
+    })
+    assert.deepEqual(fromVictim, [], 'no record of the corrupt segment reached the target')
+    for (const t of [`${topic}-merged`, `${topic}-damaged`]) {
+      const a = target.admin()
+      await a.connect()
+      await a.deleteTopics({topics: [t]}).catch(() => undefined)
+      await a.disconnect()
+    }
   })
 })
