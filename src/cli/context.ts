@@ -49,6 +49,7 @@ export async function openWorkspace(flags: {config?: string}): Promise<Workspace
   if (errors.length > 0 || !loaded.workspace) {
     throw new KbkError('KBK_CONFIG_INVALID', `The workspace has ${errors.length} error(s):\n${errors.map((d) => formatDiagnostic(d)).join('\n')}`, {
       suggestion: 'Fix the errors above (`kbk validate` lists them too), then run the command again.',
+      details: {diagnostics: errors},
     })
   }
   const ws = loaded.workspace
