@@ -41,27 +41,28 @@ export interface VerifyOptions {
 
 export async function verifyBackups(snapshot: StateSnapshot, state: StateStore, store: ObjectStore, options: VerifyOptions): Promise<VerifyReport> {
   const report: VerifyReport = {deep: options.deep, ok: true, objects: 0, bytes: 0, records: 0, problems: []}
-  const segments: SegmentRef[] = []
-  for (const index of Object.values(snapshot.topics)) {
-    if (options.policy && index.policy !== options.policy) continue
-    if (options.topic && index.topic !== options.topic) continue
-    segments.push(...(await state.loadSegments(snapshot, index.policy, index.topic)))
-  }
-  checkContinuity(segments, report)
+  const topics = Object.values(snapshot.topics).filter((index) => (!options.policy || index.policy === options.policy) && (!options.topic || index.topic === options.topic))
+  // The total is known from the state's summaries, without loading any segment list.
+  const total = topics.reduce((n, t) => n + t.partitions.reduce((m, p) => m + p.segment_count, 0), 0)
   let done = 0
-  await mapLimit(segments, options.concurrency ?? 4, async (seg) => {
-    const address = backupAddress(seg.policy, seg.topic)
-    const problem = (kind: VerifyProblemKind, message: string): void => {
-      report.problems.push({address, key: seg.key, partition: seg.partition, kind, message})
-    }
-    const head = await store.head(seg.key)
-    if (!head) problem('missing', `recorded segment is missing from the store (partition ${seg.partition}, offsets ${seg.first_offset}..${seg.last_offset}, ${seg.records} record(s))`)
-    else if (head.size !== seg.bytes) problem('size', `size is ${head.size} bytes; kbk wrote ${seg.bytes}`)
-    else if (options.deep) await verifyDeep(seg, store, options.keyring(seg.policy), report, problem)
-    report.objects++
-    report.bytes += head?.size ?? 0
-    options.onProgress?.(++done, segments.length, report.bytes)
-  })
+  // One topic's segment list at a time: memory follows the largest topic, not the whole store.
+  for (const index of topics) {
+    const segments = await state.loadSegments(snapshot, index.policy, index.topic)
+    checkContinuity(segments, report)
+    await mapLimit(segments, options.concurrency ?? 4, async (seg) => {
+      const address = backupAddress(seg.policy, seg.topic)
+      const problem = (kind: VerifyProblemKind, message: string): void => {
+        report.problems.push({address, key: seg.key, partition: seg.partition, kind, message})
+      }
+      const head = await store.head(seg.key)
+      if (!head) problem('missing', `recorded segment is missing from the store (partition ${seg.partition}, offsets ${seg.first_offset}..${seg.last_offset}, ${seg.records} record(s))`)
+      else if (head.size !== seg.bytes) problem('size', `size is ${head.size} bytes; kbk wrote ${seg.bytes}`)
+      else if (options.deep) await verifyDeep(seg, store, options.keyring(seg.policy), report, problem)
+      report.objects++
+      report.bytes += head?.size ?? 0
+      options.onProgress?.(++done, total, report.bytes)
+    })
+  }
   report.problems.sort((a, b) => a.key.localeCompare(b.key) || a.kind.localeCompare(b.kind))
   report.ok = report.problems.length === 0
   return report

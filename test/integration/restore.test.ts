@@ -245,7 +245,8 @@ restores:
     const victim = readdirSync(segDir).filter((f) => f.endsWith('.kbs')).sort()[1]!
     const path = join(segDir, victim)
     const bytes = readFileSync(path)
-    bytes[Math.floor(bytes.length / 2)] ^= 0x01
+    const middle = Math.floor(bytes.length / 2)
+    bytes[middle] = bytes[middle]! ^ 0x01
     writeFileSync(path, bytes)
     const [first, last] = victim.replace('.kbs', '').split('-').map(Number) as [number, number]
     writeWorkspace(dir, yaml + `  damaged:
