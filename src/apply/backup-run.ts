@@ -127,12 +127,13 @@ export async function applyBackupRun(
   }
 
   let lastProgress = 0
+  const startedAt = Date.now()
   const partitionsDone = (): number => [...writers.values()].filter((p) => p.done).length
   const progress = (force: boolean): void => {
     const t = Date.now()
     if (!force && t - lastProgress < 500) return
     lastProgress = t
-    reporter.emit({type: 'backup.progress', address, records: result.records, bytes: result.bytes, stored_bytes: result.storedBytes, partitions_done: partitionsDone(), partitions: writers.size})
+    reporter.emit({type: 'backup.progress', address, records: result.records, bytes: result.bytes, stored_bytes: result.storedBytes, partitions_done: partitionsDone(), partitions: writers.size, elapsed_ms: Date.now() - startedAt})
   }
 
   const toRead = run.ranges.filter((r) => r.from < r.to).map((r) => ({partition: r.partition, from: r.from, to: r.to}))

@@ -5,7 +5,7 @@ export type ApplyEvent =
   | {type: 'apply.start'; changes: number; run_id: string}
   | {type: 'lock.acquired'; store: string; lock_id: string}
   | {type: 'change.start'; address: string; action: string; detail?: string}
-  | {type: 'backup.progress'; address: string; records: number; bytes: number; stored_bytes: number; partitions_done: number; partitions: number}
+  | {type: 'backup.progress'; address: string; records: number; bytes: number; stored_bytes: number; partitions_done: number; partitions: number; elapsed_ms: number}
   | {type: 'segment.written'; address: string; key: string; partition: number; first_offset: number; last_offset: number; records: number; bytes: number}
   | {type: 'restore.progress'; address: string; records: number; bytes: number; topic: string}
   | {type: 'change.done'; address: string; summary: string; records?: number; bytes?: number; duration_ms: number}

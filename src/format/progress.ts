@@ -17,7 +17,7 @@ export function describeEvent(e: ApplyEvent): string | undefined {
     case 'change.start':
       return `${e.address}: starting ${e.action}`
     case 'backup.progress':
-      return `${e.address}: ${formatCount(e.records)} record(s), ${formatBytes(e.bytes)} read, ${formatBytes(e.stored_bytes)} stored, ${e.partitions_done}/${e.partitions} partition(s) done`
+      return `${e.address}: ${formatCount(e.records)} record(s), ${formatBytes(e.bytes)} read (${formatBytes(e.elapsed_ms > 0 ? (e.bytes * 1000) / e.elapsed_ms : 0)}/s), ${formatBytes(e.stored_bytes)} stored, ${e.partitions_done}/${e.partitions} partition(s) done`
     case 'restore.progress':
       return `${e.address}: ${formatCount(e.records)} record(s) restored to ${e.topic}`
     case 'change.done':
