@@ -10,6 +10,7 @@ import type {SegmentOptions} from '../segment/index.js'
 import {sharedCompressPool} from '../segment/compress-pool.js'
 import type {ObjectStore} from '../storage/object-store.js'
 import type {Gap, SegmentRef} from '../state/types.js'
+import {topicKey} from '../state/types.js'
 import type {Reporter} from './events.js'
 import type {MaskingStats} from './masking.js'
 import type {StateCommitter} from './state-committer.js'
@@ -51,6 +52,8 @@ interface PartitionWriter {
   chunks: Buffer[]
   /** Offset after the last record handed to the current writer. */
   consumedTo: number
+  /** Where the next segment's covered span starts (see SegmentRef.covers_from). */
+  coverFrom: number
   done: boolean
 }
 
@@ -83,7 +86,14 @@ export async function applyBackupRun(
   await state.update({policy: run.policy, topic: run.topic, partitionCount: run.partition_count, configs: run.configs, deletedAt: null, ...(gaps.length > 0 ? {partitions: gaps} : {})})
 
   const writers = new Map<number, PartitionWriter>()
-  for (const r of run.ranges) writers.set(r.partition, {partition: r.partition, to: r.to, writer: undefined, chunks: [], consumedTo: r.from, done: r.from >= r.to})
+  const summaries = new Map((state.current.snapshot.topics[topicKey(run.policy, run.topic)]?.partitions ?? []).map((p) => [p.partition, p]))
+  for (const r of run.ranges) {
+    // Offsets the last run consumed after its last segment (markers, aborted records) are covered
+    // by this run's first segment; across a data-loss gap, coverage restarts after the gap.
+    const coveredTo = summaries.get(r.partition)?.covered_to
+    const coverFrom = r.lost || coveredTo === undefined || coveredTo > r.from ? r.from : coveredTo
+    writers.set(r.partition, {partition: r.partition, to: r.to, writer: undefined, chunks: [], consumedTo: r.from, coverFrom, done: r.from >= r.to})
+  }
 
   const flush = async (pw: PartitionWriter, nextOffset: number): Promise<void> => {
     const w = pw.writer
@@ -118,7 +128,10 @@ export async function applyBackupRun(
       written_at: now().toISOString(),
       ...(runtime.retainUntil ? {retain_until: runtime.retainUntil.toISOString()} : {}),
       ...(s.keyId ? {key_id: s.keyId} : {}),
+      covers_from: pw.coverFrom,
+      covers_to: nextOffset,
     }
+    pw.coverFrom = nextOffset
     result.segments++
     result.storedBytes += body.length
     reporter.emit({type: 'segment.written', address, key, partition: pw.partition, first_offset: s.firstOffset, last_offset: s.lastOffset, records: s.recordCount, bytes: body.length})

@@ -231,7 +231,7 @@ export class StateStore {
       const byPartition = groupBy(held.filter((s) => !gone.has(s.key)), (s) => s.partition)
       for (const p of recompute) {
         const old = partitions.get(p) ?? emptyPartition(p)
-        partitions.set(p, summarizePartition(p, old.next_offset, old.gaps, byPartition.get(p) ?? []))
+        partitions.set(p, summarizePartition(p, old.next_offset, old.gaps, byPartition.get(p) ?? [], old.covered_to))
       }
     }
 

@@ -27,6 +27,7 @@ export function addSegmentsToSummary(summary: PartitionSummary, segments: readon
     s.max_timestamp = s.max_timestamp === undefined ? seg.max_timestamp : Math.max(s.max_timestamp, seg.max_timestamp)
     s.oldest_written_at = earlier(s.oldest_written_at, seg.written_at)
     s.newest_written_at = later(s.newest_written_at, seg.written_at)
+    s.covered_to = Math.max(s.covered_to ?? 0, seg.covers_to ?? seg.last_offset + 1)
     // A segment is only recorded once durable, so the checkpoint is at least past it.
     s.next_offset = Math.max(s.next_offset, seg.last_offset + 1)
   }
@@ -34,8 +35,11 @@ export function addSegmentsToSummary(summary: PartitionSummary, segments: readon
 }
 
 /** The summary of a partition holding exactly `segments`, keeping its checkpoint and gaps. */
-export function summarizePartition(partition: number, nextOffset: number, gaps: readonly Gap[], segments: readonly SegmentRef[]): PartitionSummary {
-  return addSegmentsToSummary({...emptyPartition(partition, nextOffset), gaps: [...gaps]}, segments)
+export function summarizePartition(partition: number, nextOffset: number, gaps: readonly Gap[], segments: readonly SegmentRef[], coveredTo?: number): PartitionSummary {
+  const s = addSegmentsToSummary({...emptyPartition(partition, nextOffset), gaps: [...gaps]}, segments)
+  // Expiry removes the oldest segments only: what was covered stays covered.
+  if (coveredTo !== undefined) s.covered_to = Math.max(s.covered_to ?? 0, coveredTo)
+  return s
 }
 
 /** Moves the checkpoint; with no segments held, the earliest restorable offset moves with it. */

@@ -62,6 +62,12 @@ export interface PartitionSummary {
   uncompressed_bytes: number
   min_timestamp?: number
   max_timestamp?: number
+  /**
+   * End (exclusive) of the offsets accounted for by held segments: the next segment of this
+   * partition covers from here, so offsets a run consumed without data records (transaction
+   * markers, aborted or compacted records) stay explained even when no segment follows them.
+   */
+  covered_to?: number
   /** Oldest written_at among held segments: lets a plan see due expiry without loading chunks. */
   oldest_written_at?: string
   newest_written_at?: string
@@ -97,6 +103,13 @@ export interface SegmentRef {
   uncompressed_bytes: number
   min_timestamp: number
   max_timestamp: number
+  /**
+   * The offsets this segment accounts for, [covers_from, covers_to): its records plus the offsets
+   * around them that held no data records. Consecutive segments of a partition abut, except
+   * across a recorded gap. Absent on segments written before kbk recorded it.
+   */
+  covers_from?: number
+  covers_to?: number
   /** sha256 of the whole object, hex. */
   sha256: string
   /** The backup run that wrote it (a run is one apply). */

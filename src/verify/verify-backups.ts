@@ -9,9 +9,9 @@ import {mapLimit} from '../storage/keys.js'
 import {readSegment} from '../segment/index.js'
 import type {ObjectStore} from '../storage/object-store.js'
 import type {StateStore} from '../state/state-store.js'
-import type {SegmentRef, StateSnapshot} from '../state/types.js'
+import type {PartitionSummary, SegmentRef, StateSnapshot} from '../state/types.js'
 
-export type VerifyProblemKind = 'missing' | 'size' | 'checksum' | 'corrupt' | 'offsets' | 'count' | 'overlap' | 'key'
+export type VerifyProblemKind = 'missing' | 'size' | 'checksum' | 'corrupt' | 'offsets' | 'count' | 'overlap' | 'hole' | 'key'
 
 export interface VerifyProblem {
   address: string
@@ -48,7 +48,7 @@ export async function verifyBackups(snapshot: StateSnapshot, state: StateStore, 
   // One topic's segment list at a time: memory follows the largest topic, not the whole store.
   for (const index of topics) {
     const segments = await state.loadSegments(snapshot, index.policy, index.topic)
-    checkContinuity(segments, report)
+    checkContinuity(segments, report, index.partitions)
     await mapLimit(segments, options.concurrency ?? 4, async (seg) => {
       const address = backupAddress(seg.policy, seg.topic)
       const problem = (kind: VerifyProblemKind, message: string): void => {
@@ -111,7 +111,14 @@ async function verifyDeep(seg: SegmentRef, store: ObjectStore, keyring: Map<stri
   if (count > 0 && (first !== seg.first_offset || previous !== seg.last_offset)) problem('offsets', `holds offsets ${first}..${previous}; the state records ${seg.first_offset}..${seg.last_offset}`)
 }
 
-function checkContinuity(segments: SegmentRef[], report: VerifyReport): void {
+/**
+ * Segments of a partition never overlap, and consecutive segments' covered spans abut: the offsets
+ * between two segments' records are explained by the spans (markers, aborted or compacted records
+ * the backup consumed) or by a recorded gap (data loss). Anything else is a hole: records that
+ * Kafka held may be missing from the backup. Segments written before spans were recorded are
+ * only checked for overlap.
+ */
+export function checkContinuity(segments: SegmentRef[], report: VerifyReport, partitions: readonly PartitionSummary[] = []): void {
   const byPartition = new Map<string, SegmentRef[]>()
   for (const s of segments) {
     const k = `${s.policy}/${s.topic}/${s.partition}`
@@ -119,12 +126,30 @@ function checkContinuity(segments: SegmentRef[], report: VerifyReport): void {
   }
   for (const list of byPartition.values()) {
     const sorted = [...list].sort((a, b) => a.first_offset - b.first_offset)
-    for (let i = 1; i < sorted.length; i++) {
-      const a = sorted[i - 1]!
+    const gaps = partitions.find((p) => p.partition === sorted[0]!.partition)?.gaps ?? []
+    for (let i = 0; i < sorted.length; i++) {
       const b = sorted[i]!
-      if (b.first_offset <= a.last_offset) {
-        report.problems.push({address: backupAddress(b.policy, b.topic), key: b.key, partition: b.partition, kind: 'overlap', message: `offsets ${b.first_offset}..${b.last_offset} overlap ${a.key} (${a.first_offset}..${a.last_offset}): records would be restored twice`})
+      const address = backupAddress(b.policy, b.topic)
+      if (b.covers_from !== undefined && b.covers_to !== undefined && (b.first_offset < b.covers_from || b.last_offset >= b.covers_to)) {
+        report.problems.push({address, key: b.key, partition: b.partition, kind: 'offsets', message: `holds offsets ${b.first_offset}..${b.last_offset} outside the span it accounts for (${b.covers_from}..${b.covers_to - 1})`})
       }
+      if (i === 0) continue
+      const a = sorted[i - 1]!
+      if (b.first_offset <= a.last_offset) {
+        report.problems.push({address, key: b.key, partition: b.partition, kind: 'overlap', message: `offsets ${b.first_offset}..${b.last_offset} overlap ${a.key} (${a.first_offset}..${a.last_offset}): records would be restored twice`})
+        continue
+      }
+      if (a.covers_to === undefined || b.covers_from === undefined || b.covers_from <= a.covers_to) continue
+      const from = a.covers_to
+      const to = b.covers_from
+      if (gaps.some((g) => g.from <= from && g.to >= to)) continue
+      report.problems.push({
+        address,
+        key: b.key,
+        partition: b.partition,
+        kind: 'hole',
+        message: `offsets ${from}..${to - 1} between ${a.key} and this segment are in no segment and no recorded gap: records Kafka held there may be missing from the backup`,
+      })
     }
   }
 }
