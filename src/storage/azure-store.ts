@@ -10,7 +10,7 @@ import {Readable} from 'node:stream'
 import {KbkError} from '../errors.js'
 import {assertValidKey, assertValidRange, deletableKeys, mapLimit, normalizePrefix, parseRetainUntil, RETAIN_META} from './keys.js'
 import type {ByteRange, ListOptions, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities} from './object-store.js'
-import {httpStatusOf, isRetriable, networkErrorCode, withRetry, type RetryOptions} from './retry.js'
+import {httpStatusOf, isRetriable, networkErrorCode, withMappedRetry, type RetryOptions} from './retry.js'
 import {revealSecret, type AzureStoreConfig, type StoreContext} from './store-config.js'
 import {StoreErrors} from './store-errors.js'
 import {ownWriteLanded} from './ambiguous-write.js'
@@ -115,13 +115,7 @@ export class AzureObjectStore implements ObjectStore {
   }
 
   private call<T>(op: Op, what: string, key: string | undefined, fn: () => Promise<T>): Promise<T> {
-    return withRetry(async () => {
-      try {
-        return await fn()
-      } catch (e) {
-        throw this.mapError(e, op, what, key)
-      }
-    }, this.retry)
+    return withMappedRetry(fn, (e) => this.mapError(e, op, what, key), this.retry)
   }
 
   async put(key: string, body: Buffer | Readable, options: PutOptions = {}): Promise<{etag: string}> {

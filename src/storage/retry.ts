@@ -150,3 +150,17 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
     }
   }
 }
+
+/**
+ * withRetry for an adapter call: every raw SDK error is mapped (to a KbkError saying which store
+ * and what to check) before the retry policy looks at it, so retriability is judged once.
+ */
+export function withMappedRetry<T>(fn: () => Promise<T>, mapError: (e: unknown) => unknown, options: RetryOptions = {}): Promise<T> {
+  return withRetry(async () => {
+    try {
+      return await fn()
+    } catch (e) {
+      throw mapError(e)
+    }
+  }, options)
+}

@@ -8,6 +8,8 @@ import {fileURLToPath} from 'node:url'
 import {CreateBucketCommand, S3Client} from '@aws-sdk/client-s3'
 import {BlobServiceClient} from '@azure/storage-blob'
 import {Storage} from '@google-cloud/storage'
+import {openWorkspaceStore} from '../../src/cli/context.js'
+import type {SegmentRef} from '../../src/state/types.js'
 import {randomName, testEnv} from './env.js'
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
@@ -99,4 +101,17 @@ policies:
     topics: { include: ["${opts.include}"] }
     retention: production
 ${opts.policyExtra ?? ''}${opts.extra ?? ''}`
+}
+
+/** Every segment the workspace's state records, read through the real store. */
+export async function recordedSegments(config: string): Promise<SegmentRef[]> {
+  const s = await openWorkspaceStore({config})
+  try {
+    const {snapshot} = await s.state.read()
+    const out: SegmentRef[] = []
+    for (const index of Object.values(snapshot.topics)) out.push(...(await s.state.loadSegments(snapshot, index.policy, index.topic)))
+    return out
+  } finally {
+    await s.close()
+  }
 }

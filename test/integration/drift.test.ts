@@ -15,7 +15,7 @@ import type {SegmentRef} from '../../src/state/types.js'
 import {testEnv} from '../helpers/env.js'
 import {createTestTopic, deleteTestTopic, produceTestRecords, testKafka} from '../helpers/kafka.js'
 import type {TestRecord} from '../helpers/kafka.js'
-import {createTestStore, kafkaWorkspace, runKbk, tempDir, writeWorkspace} from '../helpers/workspace.js'
+import {createTestStore, kafkaWorkspace, recordedSegments, runKbk, tempDir, writeWorkspace} from '../helpers/workspace.js'
 import type {CliResult, StoreKind} from '../helpers/workspace.js'
 
 const env = testEnv()
@@ -43,17 +43,7 @@ async function workspace(kind: StoreKind, include: string, policyExtra = '', ext
     config,
     env: store.env,
     kbk: (args) => runKbk(args, {cwd: dir, env: store.env}),
-    segments: async () => {
-      const s = await openWorkspaceStore({config})
-      try {
-        const {snapshot} = await s.state.read()
-        const out: SegmentRef[] = []
-        for (const index of Object.values(snapshot.topics)) out.push(...(await s.state.loadSegments(snapshot, index.policy, index.topic)))
-        return out
-      } finally {
-        await s.close()
-      }
-    },
+    segments: () => recordedSegments(config),
   }
 }
 

@@ -12,7 +12,7 @@ import type {SegmentRef} from '../../src/state/types.js'
 import type {VerifyReport} from '../../src/verify/verify-backups.js'
 import {testEnv} from '../helpers/env.js'
 import {createTestTopic, deleteTestTopic, produceTestRecords} from '../helpers/kafka.js'
-import {createTestStore, kafkaWorkspace, runKbk, tempDir, writeWorkspace} from '../helpers/workspace.js'
+import {createTestStore, kafkaWorkspace, recordedSegments, runKbk, tempDir, writeWorkspace} from '../helpers/workspace.js'
 import type {CliResult} from '../helpers/workspace.js'
 
 const env = testEnv()
@@ -48,15 +48,7 @@ describe('kbk verify: shallow and deep, on an encrypted fs backup', () => {
 
   async function segments(): Promise<SegmentRef[]> {
     Object.assign(process.env, keyEnv)
-    const s = await openWorkspaceStore({config})
-    try {
-      const {snapshot} = await s.state.read()
-      const out: SegmentRef[] = []
-      for (const index of Object.values(snapshot.topics)) out.push(...(await s.state.loadSegments(snapshot, index.policy, index.topic)))
-      return out
-    } finally {
-      await s.close()
-    }
+    return recordedSegments(config)
   }
 
   it('passes on intact backups, shallow and deep, with progress on stderr', async () => {
