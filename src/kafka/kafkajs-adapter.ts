@@ -1,19 +1,19 @@
 // The Kafka port on kafkajs. Everything kafkajs-specific stays here: its missing manual partition
-// assignment (we read through a throwaway consumer group that never commits and is deleted),
-// its header object (kafkajs-records.ts), its codecs (kafkajs-codecs.ts), its logs and its errors.
-// `kbk plan` uses only the read-only methods, which send metadata/admin requests only: no client
-// may create a topic, and nothing here joins a group outside readRanges/commitGroupOffsets.
-import {randomUUID} from 'node:crypto'
+// assignment (readRanges sends plain Fetch requests on kafkajs' connections: kafkajs-fetch.ts, no
+// consumer group), its header object (kafkajs-records.ts), its codecs (kafkajs-codecs.ts), its logs
+// and its errors. `kbk plan` uses only the read-only methods, which send metadata/admin requests
+// only: no client may create a topic, and nothing here joins a group.
 import {readFileSync} from 'node:fs'
 import type {ConnectionOptions} from 'node:tls'
 import kafkajs from 'kafkajs'
-import type {Admin, Batch, Consumer, KafkaConfig, Message, Producer, SASLOptions} from 'kafkajs'
+import type {Admin, KafkaConfig, Message, Producer, SASLOptions} from 'kafkajs'
 import {KbkError} from '../errors.js'
-import {registerKafkaCodecs} from './kafkajs-codecs.js'
+import {kafkaDecompressors, registerKafkaCodecs} from './kafkajs-codecs.js'
+import {createReadCluster, fetchRanges, type FetchLimits, type KafkajsCluster} from './kafkajs-fetch.js'
 import {mapKafkaError, noTopic, type ErrorContext} from './kafkajs-errors.js'
 import {kafkajsLogCreator, stderrLogger, type KafkaLogger} from './kafkajs-logger.js'
-import {batchEndOf, installRecordPatches, orderedHeadersOf, toKafkajsHeaders, type DecodedMessage} from './kafkajs-records.js'
-import type {GroupOffsets, KafkaPort, KafkaRecord, PartitionWatermarks, ProduceRecord, ReadRange, RecordBatchHandler, TopicInfo} from './port.js'
+import {installRecordPatches, toKafkajsHeaders} from './kafkajs-records.js'
+import type {GroupOffsets, KafkaPort, PartitionWatermarks, ProduceRecord, ReadRange, RecordBatchHandler, TopicInfo} from './port.js'
 import {RangeProgress} from './range-progress.js'
 
 const {Kafka, CompressionTypes, ConfigResourceTypes, ConfigSource, logLevel, Partitioners} = kafkajs
@@ -46,14 +46,11 @@ export interface KafkaContext {
 }
 
 const MiB = 1024 * 1024
-/** Per-partition fetch size. Brokers still return a first batch larger than this whole (KIP-74). */
-const FETCH_PARTITION_BYTES = 4 * MiB
-const FETCH_RESPONSE_BYTES = 16 * MiB
+/** Fetch sizes: 4 MiB per partition (a larger first batch still comes whole, KIP-74), 16 MiB per response. */
+const FETCH_LIMITS: FetchLimits = {partitionBytes: 4 * MiB, responseBytes: 16 * MiB, maxWaitMs: 500}
 /** Produce in chunks: kafkajs sends all of one call as a single batch per partition. */
 const PRODUCE_CHUNK_BYTES = 4 * MiB
 const PRODUCE_CHUNK_RECORDS = 8000
-/** How often a read that makes no progress checks that its topic still exists. */
-const STALL_CHECK_MS = 5000
 
 function reveal(v: SecretValue): string {
   return typeof v === 'string' ? v : v.reveal()
@@ -104,8 +101,6 @@ export function kafkajsConfig(cluster: KafkaClusterConfig, ctx: KafkaContext): K
   }
 }
 
-const COORDINATOR_NOT_READY = /GROUP_LOAD_IN_PROGRESS|COORDINATOR_LOAD_IN_PROGRESS|COORDINATOR_NOT_AVAILABLE|GROUP_COORDINATOR_NOT_AVAILABLE|NOT_COORDINATOR|REBALANCE_IN_PROGRESS/
-
 export function openKafka(cluster: KafkaClusterConfig, ctx: KafkaContext): KafkaPort {
   return new KafkajsAdapter(cluster, ctx)
 }
@@ -116,7 +111,7 @@ class KafkajsAdapter implements KafkaPort {
   readonly #brokers: string[]
   #admin?: Promise<Admin>
   #producer?: Promise<Producer>
-  readonly #consumers = new Set<Consumer>()
+  readonly #readers = new Set<KafkajsCluster>()
 
   constructor(cluster: KafkaClusterConfig, ctx: KafkaContext) {
     if (!Array.isArray(cluster.brokers) || cluster.brokers.length === 0) {
@@ -388,18 +383,21 @@ class KafkajsAdapter implements KafkaPort {
         })
       }
     }
-    const all = marks.map((m) => m.partition)
-    // A fresh cluster's group coordinator may still be loading (__consumer_offsets is being created):
-    // kafkajs gives up on that quickly. Positions live in `progress`, so a retry resumes exactly.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.#guard(what, topic, () => this.#consumeRanges(topic, all, progress, onBatch, options.signal))
-        return
-      } catch (error) {
-        const transient = error instanceof KbkError && error.retriable && COORDINATOR_NOT_READY.test(error.message)
-        if (!transient || attempt >= 8 || options.signal?.aborted) throw error
-        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)))
-      }
+    const cluster = createReadCluster(this.#kafka)
+    this.#readers.add(cluster)
+    try {
+      await this.#guard(what, topic, () =>
+        fetchRanges(cluster, topic, progress, onBatch, FETCH_LIMITS, {
+          decompressors: kafkaDecompressors,
+          ...(options.signal ? {signal: options.signal} : {}),
+          offsetGone: (partition, from, to, low) => this.#offsetGone(topic, partition, from, to, low),
+          noTopic: (cause) => noTopic(this.#errCtx('reading (the topic was deleted during the read)', topic), cause),
+          topicExists: async () => (await (await this.#adminClient()).listTopics()).includes(topic),
+        }),
+      )
+    } finally {
+      this.#readers.delete(cluster)
+      await cluster.disconnect().catch(() => undefined)
     }
   }
 
@@ -411,190 +409,8 @@ class KafkajsAdapter implements KafkaPort {
     })
   }
 
-  async #consumeRanges(topic: string, allPartitions: number[], progress: RangeProgress, onBatch: RecordBatchHandler, signal: AbortSignal | undefined): Promise<void> {
-    const groupId = `kbk-tmp-${randomUUID()}`
-    const consumer = this.#kafka.consumer({
-      groupId,
-      allowAutoTopicCreation: false,
-      readUncommitted: false,
-      maxBytesPerPartition: FETCH_PARTITION_BYTES,
-      maxBytes: FETCH_RESPONSE_BYTES,
-      maxWaitTimeInMs: 500,
-      sessionTimeout: 60_000,
-      heartbeatInterval: 3000,
-      retry: {retries: 5, initialRetryTime: 250, maxRetryTime: 10_000, restartOnFailure: async () => false},
-    })
-    this.#consumers.add(consumer)
-    let failure: unknown
-    let finish!: () => void
-    const finished = new Promise<void>((resolve) => (finish = resolve))
-    const fail = (e: unknown): void => {
-      if (failure === undefined) failure = e
-      finish()
-    }
-    // onBatch calls from eachBatch and from the batch-end listener run strictly one after another.
-    let queue: Promise<void> = Promise.resolve()
-    let lastProgress = Date.now()
-    const deliver = (partition: number, records: KafkaRecord[], nextOffset: number): Promise<void> => {
-      lastProgress = Date.now()
-      queue = queue.then(async () => {
-        if (failure !== undefined) return
-        await onBatch(partition, records, nextOffset)
-        if (progress.allDone()) finish()
-      }).catch(fail)
-      return queue
-    }
-    const pauseDone = (): void => {
-      const done = progress.partitions.filter((p) => p.position >= p.to).map((p) => p.partition)
-      if (done.length > 0) consumer.pause([{topic, partitions: done}])
-    }
-    const onAbort = (): void => fail(new KbkError('KBK_ABORTED', `Reading "${topic}" was cancelled.`, {kind: 'user'}))
-    signal?.addEventListener('abort', onAbort, {once: true})
-
-    const stallTimer = setInterval(() => {
-      if (Date.now() - lastProgress < STALL_CHECK_MS) return
-      lastProgress = Date.now()
-      void this.#adminClient()
-        .then((a) => a.listTopics())
-        .then((ts) => {
-          if (!ts.includes(topic)) fail(noTopic(this.#errCtx('reading (the topic was deleted during the read)', topic)))
-        })
-        .catch(() => undefined)
-    }, 1000)
-    stallTimer.unref()
-
-    try {
-      await consumer.connect()
-      await consumer.subscribe({topics: [topic], fromBeginning: true})
-      consumer.on(consumer.events.CRASH, (ev) => fail(ev.payload.error))
-      // After every (re)join: kbk's positions win over whatever kafkajs would start from.
-      consumer.on(consumer.events.GROUP_JOIN, () => {
-        try {
-          pauseDone()
-          for (const p of progress.partitions) if (p.position < p.to) consumer.seek({topic, partition: p.partition, offset: String(p.position)})
-        } catch (e) {
-          fail(e)
-        }
-      })
-      // kafkajs handles a fetch that held only control records or aborted data itself, without
-      // calling eachBatch: learn the partition's progress from the batch-end event instead.
-      consumer.on(consumer.events.END_BATCH_PROCESS, (ev) => {
-        const {partition, lastOffset, topic: t} = ev.payload
-        if (t !== topic || lastOffset === null || lastOffset === undefined) return
-        const before = progress.get(partition)?.position ?? 0
-        const step = progress.take(partition, [], Number(lastOffset) + 1)
-        if (step) {
-          pauseDone()
-          // Only non-data records were fetched; make sure none of the skipped offsets was lost to retention.
-          queue = queue.then(async () => {
-            const low = (await this.watermarks(topic)).find((w) => w.partition === partition)?.low ?? 0
-            if (low > before) throw this.#offsetGone(topic, partition, before, progress.get(partition)?.to ?? before, low)
-          }).catch(fail)
-          void deliver(partition, [], step.nextOffset)
-        }
-      })
-      const listed = new Set(progress.partitions.map((p) => p.partition))
-      const unlisted = allPartitions.filter((p) => !listed.has(p))
-      void consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
-        eachBatch: async ({batch, resolveOffset, heartbeat, isRunning}) => {
-          // Never throw into kafkajs: it would retry the batch and hand it to us again.
-          try {
-            if (failure !== undefined || !isRunning()) return
-            const state = progress.get(batch.partition)
-            if (!state || state.position >= state.to) return
-            const raw = (batch as Batch & {rawMessages: DecodedMessage[]}).rawMessages
-            let seenUpTo = 0
-            let firstBatchStart = Number.MAX_SAFE_INTEGER
-            for (const m of raw) {
-              seenUpTo = Math.max(seenUpTo, batchEndOf(m))
-              firstBatchStart = Math.min(firstBatchStart, Number(m.batchContext.firstOffset))
-            }
-            // A jump past our position is a compaction gap, unless the log start moved past it.
-            if (firstBatchStart > state.position) {
-              const low = (await this.watermarks(topic)).find((w) => w.partition === batch.partition)?.low ?? 0
-              if (low > state.position) throw this.#offsetGone(topic, batch.partition, state.position, state.to, low)
-            }
-            const data = (batch.messages as unknown as DecodedMessage[]).map(toRecord)
-            const step = progress.take(batch.partition, data, seenUpTo)
-            // Always tell kafkajs where we are, so a stale fetch position cannot loop.
-            resolveOffset(String(state.position - 1))
-            if (!step) return
-            if (step.nextOffset >= state.to) pauseDone()
-            await deliver(batch.partition, step.records, step.nextOffset)
-            await heartbeat()
-          } catch (e) {
-            fail(e)
-          }
-        },
-      }).catch(fail)
-      // Not listed: never fetched. Listed: start at `from` (repeated on every join, see above).
-      if (unlisted.length > 0) consumer.pause([{topic, partitions: unlisted}])
-      for (const p of progress.partitions) if (p.position < p.to) consumer.seek({topic, partition: p.partition, offset: String(p.position)})
-      pauseDone()
-      if (progress.allDone()) finish()
-      await finished
-      await queue
-    } catch (e) {
-      fail(e)
-    } finally {
-      clearInterval(stallTimer)
-      signal?.removeEventListener('abort', onAbort)
-      await consumer.disconnect().catch(() => undefined)
-      this.#consumers.delete(consumer)
-      await this.#deleteGroup(groupId)
-    }
-    if (failure !== undefined) {
-      if (failure instanceof KbkError) throw failure
-      await this.#resetAdmin()
-      const admin = await this.#adminClient().catch(() => undefined)
-      if (admin && !(await admin.listTopics().catch(() => [topic])).includes(topic)) {
-        throw noTopic(this.#errCtx('reading (the topic was deleted during the read)', topic), failure)
-      }
-      throw failure
-    }
-    if (!progress.allDone()) {
-      const p = progress.partitions.find((x) => x.position < x.to)
-      throw new KbkError('KBK_KAFKA_READ_INCOMPLETE', `Reading "${topic}" stopped early at partition ${p?.partition} offset ${p?.position} (wanted up to ${p?.to}).`, {kind: 'environment', retriable: true})
-    }
-  }
-
-  /** The temporary group must not outlive the read; the broker may need a moment after LeaveGroup. */
-  async #deleteGroup(groupId: string): Promise<void> {
-    // A client of its own: the shared admin may be stuck on a topic deleted during the read.
-    const admin = this.#kafka.admin()
-    try {
-      await admin.connect()
-    } catch {
-      this.#ctx.logger?.warn(`could not delete the temporary consumer group ${groupId}; delete it with kafka-consumer-groups --delete`)
-      return
-    }
-    try {
-      await this.#deleteGroupWith(admin, groupId)
-    } finally {
-      await admin.disconnect().catch(() => undefined)
-    }
-  }
-
-  async #deleteGroupWith(admin: Admin, groupId: string): Promise<void> {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      try {
-        await admin.deleteGroups([groupId])
-        return
-      } catch (e) {
-        const groups = (e as {groups?: {errorCode?: number; error?: {type?: string}}[]}).groups ?? []
-        const types = groups.map((g) => g.error?.type)
-        if (types.length > 0 && types.every((t) => t === 'GROUP_ID_NOT_FOUND')) return
-        await new Promise((r) => setTimeout(r, 100 * (attempt + 1)))
-      }
-    }
-    this.#ctx.logger?.warn(`could not delete the temporary consumer group ${groupId}; delete it with kafka-consumer-groups --delete`)
-  }
-
   async close(): Promise<void> {
-    for (const c of this.#consumers) await c.disconnect().catch(() => undefined)
+    for (const c of this.#readers) await c.disconnect().catch(() => undefined)
     const producer = this.#producer
     const admin = this.#admin
     this.#producer = undefined
@@ -608,17 +424,6 @@ function toOffset(s: string): number {
   const n = Number(s)
   if (!Number.isSafeInteger(n)) throw new KbkError('KBK_INTERNAL', `Kafka offset ${s} is beyond what kbk can represent exactly.`, {kind: 'internal'})
   return n
-}
-
-function toRecord(m: DecodedMessage): KafkaRecord {
-  return {
-    offset: toOffset(m.offset),
-    timestamp: Number(m.timestamp),
-    timestampType: m.batchContext.timestampType === 1 ? 'log-append' : 'create',
-    key: m.key,
-    value: m.value,
-    headers: orderedHeadersOf(m),
-  }
 }
 
 function sizeOf(r: ProduceRecord): number {

@@ -6,6 +6,7 @@ import {createRequire} from 'node:module'
 import kafkajs from 'kafkajs'
 import {compressFrame, decompressFrame} from 'lz4-napi'
 import {compress as zstdCompress, decompress as zstdDecompress} from 'zstd-napi'
+import {Compression, type Decompressors} from './record-batch.js'
 
 const {CompressionCodecs, CompressionTypes} = kafkajs
 
@@ -50,4 +51,12 @@ export function registerKafkaCodecs(): void {
   CompressionCodecs[CompressionTypes.LZ4] = () => lz4Codec
   CompressionCodecs[CompressionTypes.ZSTD] = () => zstdCodec
   registered = true
+}
+
+/** Decompressors for kbk's own record batch decoder (record-batch.ts), by Kafka codec id. gzip is built in. */
+export const kafkaDecompressors: Decompressors = {
+  [Compression.Snappy]: (b) => (require('kafkajs-snappy') as () => KafkajsCodec)().decompress(b),
+  // Async: lz4-napi decompresses on libuv's thread pool, off the main thread.
+  [Compression.Lz4]: (b) => decompressFrame(b),
+  [Compression.Zstd]: (b) => zstdDecompress(b),
 }

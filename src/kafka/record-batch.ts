@@ -1,0 +1,354 @@
+// Kafka's wire formats for reading, decoded straight into kbk's records: the Fetch response (v11)
+// and record batches (magic 2). No Kafka client here: kafkajs-fetch.ts sends the request on a
+// kafkajs connection and hands the response bytes over. Keys, values and header values are views
+// into the response (no copy); one object per record and per header is all that is allocated.
+// read_committed is applied here, the way Kafka's own consumer does it: data of aborted
+// transactions and control batches are skipped, but the position still moves past them.
+import {gunzipSync} from 'node:zlib'
+import type {KafkaRecord, RecordHeader} from './port.js'
+
+/** Record batch attributes (KIP-98). */
+const COMPRESSION_MASK = 0x07
+const TIMESTAMP_LOG_APPEND = 0x08
+const TRANSACTIONAL = 0x10
+const CONTROL = 0x20
+/** baseOffset (8) + batchLength (4): batchLength counts the bytes after these. */
+const BATCH_PREFIX_BYTES = 12
+/** Everything before the first record. */
+const BATCH_HEADER_BYTES = 61
+const MAGIC_OFFSET = 16
+const ATTRIBUTES_OFFSET = 21
+const LAST_OFFSET_DELTA_OFFSET = 23
+const MAX_TIMESTAMP_OFFSET = 35
+const PRODUCER_ID_OFFSET = 43
+const RECORDS_COUNT_OFFSET = 57
+const CONTROL_ABORT = 0
+
+export const Compression = {None: 0, Gzip: 1, Snappy: 2, Lz4: 3, Zstd: 4} as const
+export type Compression = (typeof Compression)[keyof typeof Compression]
+
+/** Decompressors for the codecs producers use; gzip is built in. */
+export type Decompressors = Partial<Record<Compression, (data: Buffer) => Buffer | Promise<Buffer>>>
+
+export class RecordFormatError extends Error {}
+
+export interface AbortedTransaction {
+  producerId: bigint
+  firstOffset: number
+}
+
+export interface FetchedPartition {
+  partition: number
+  errorCode: number
+  highWatermark: number
+  lastStableOffset: number
+  logStartOffset: number
+  aborted: AbortedTransaction[]
+  /** The record batches (the last one may be cut short by the fetch size); null or empty when none. */
+  records: Buffer | null
+}
+
+export interface FetchResponse {
+  errorCode: number
+  topics: {topic: string; partitions: FetchedPartition[]}[]
+}
+
+/** A byte cursor over big-endian Kafka fields and zig-zag varints. */
+class Cursor {
+  pos: number
+  constructor(
+    readonly buf: Buffer,
+    pos = 0,
+    readonly end = buf.length,
+  ) {
+    this.pos = pos
+  }
+
+  need(n: number): void {
+    if (n < 0 || this.pos + n > this.end) throw new RecordFormatError(`data ends early at byte ${this.pos} (needs ${n} more)`)
+  }
+
+  int8(): number {
+    this.need(1)
+    return this.buf.readInt8(this.pos++)
+  }
+
+  int16(): number {
+    this.need(2)
+    const v = this.buf.readInt16BE(this.pos)
+    this.pos += 2
+    return v
+  }
+
+  int32(): number {
+    this.need(4)
+    const v = this.buf.readInt32BE(this.pos)
+    this.pos += 4
+    return v
+  }
+
+  int64(): number {
+    this.need(8)
+    const v = int64At(this.buf, this.pos)
+    this.pos += 8
+    return v
+  }
+
+  bigint64(): bigint {
+    this.need(8)
+    const v = this.buf.readBigInt64BE(this.pos)
+    this.pos += 8
+    return v
+  }
+
+  string(): string {
+    const len = this.int16()
+    if (len < 0) return ''
+    this.need(len)
+    const s = this.buf.toString('utf8', this.pos, this.pos + len)
+    this.pos += len
+    return s
+  }
+
+  /** Unsigned varint as a JS number (up to 2^53). */
+  private uvarint(): number {
+    const buf = this.buf
+    let result = 0
+    let scale = 1
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new RecordFormatError(`varint runs past the end at byte ${this.pos}`)
+      const b = buf[this.pos++]!
+      result += (b & 0x7f) * scale
+      if (b < 0x80) return result
+      scale *= 128
+    }
+    throw new RecordFormatError(`varint longer than 10 bytes at byte ${this.pos}`)
+  }
+
+  /** Zig-zag varint (int32 or int64 on the wire). */
+  varint(): number {
+    const buf = this.buf
+    // Fast path: one byte, the common case for lengths of small fields and header counts.
+    if (this.pos < this.end) {
+      const b = buf[this.pos]!
+      if (b < 0x80) {
+        this.pos++
+        return (b >>> 1) ^ -(b & 1)
+      }
+    }
+    const u = this.uvarint()
+    return u % 2 === 0 ? u / 2 : -(u + 1) / 2
+  }
+
+  /** Varint-length bytes: null for length -1. A view, not a copy. */
+  bytes(): Buffer | null {
+    const len = this.varint()
+    if (len < 0) return null
+    this.need(len)
+    const b = this.buf.subarray(this.pos, this.pos + len)
+    this.pos += len
+    return b
+  }
+}
+
+function int64At(buf: Buffer, pos: number): number {
+  const hi = buf.readInt32BE(pos)
+  const lo = buf.readUInt32BE(pos + 4)
+  const v = hi * 0x1_0000_0000 + lo
+  if (!Number.isSafeInteger(v)) throw new RecordFormatError(`64-bit value at byte ${pos} is beyond what kbk can represent exactly`)
+  return v
+}
+
+/** Parses a Fetch v11 response body (after the correlation id). Record sets stay raw. */
+export function parseFetchResponse(buf: Buffer): FetchResponse {
+  const c = new Cursor(buf)
+  c.int32() // throttle_time_ms
+  const errorCode = c.int16()
+  c.int32() // session_id
+  const topics: FetchResponse['topics'] = []
+  const topicCount = c.int32()
+  for (let t = 0; t < topicCount; t++) {
+    const topic = c.string()
+    const partitions: FetchedPartition[] = []
+    const partitionCount = c.int32()
+    for (let p = 0; p < partitionCount; p++) {
+      const partition = c.int32()
+      const partitionError = c.int16()
+      const highWatermark = c.int64()
+      const lastStableOffset = c.int64()
+      const logStartOffset = c.int64()
+      const aborted: AbortedTransaction[] = []
+      const abortedCount = c.int32()
+      for (let a = 0; a < abortedCount; a++) aborted.push({producerId: c.bigint64(), firstOffset: c.int64()})
+      c.int32() // preferred_read_replica
+      const size = c.int32()
+      let records: Buffer | null = null
+      if (size >= 0) {
+        c.need(size)
+        records = buf.subarray(c.pos, c.pos + size)
+        c.pos += size
+      }
+      partitions.push({partition, errorCode: partitionError, highWatermark, lastStableOffset, logStartOffset, aborted, records})
+    }
+    topics.push({topic, partitions})
+  }
+  return {errorCode, topics}
+}
+
+/** One complete record batch inside a record set. */
+export interface BatchView {
+  baseOffset: number
+  /** Offset after the batch's last offset (compaction may have removed records; the span stays). */
+  nextOffset: number
+  magic: number
+  attributes: number
+  producerId: bigint
+  recordsCount: number
+  maxTimestamp: number
+  /** Byte range of the whole batch in the record set. */
+  start: number
+  end: number
+}
+
+/**
+ * The complete batches of a record set, in order. A fetch may end in a partial batch (the broker
+ * cuts at the size limit): it is left out, and the next fetch starts at its offset.
+ */
+export function batchesOf(records: Buffer): BatchView[] {
+  const out: BatchView[] = []
+  let pos = 0
+  while (pos + BATCH_PREFIX_BYTES <= records.length) {
+    const baseOffset = int64At(records, pos)
+    const length = records.readInt32BE(pos + 8)
+    const end = pos + BATCH_PREFIX_BYTES + length
+    if (end > records.length) break
+    if (length < BATCH_HEADER_BYTES - BATCH_PREFIX_BYTES) {
+      // A message-format v0/v1 entry or damage: either way this decoder cannot read it.
+      throw new RecordFormatError(`record batch at offset ${baseOffset} is ${length} bytes, shorter than a v2 batch header`)
+    }
+    const magic = records.readInt8(pos + MAGIC_OFFSET)
+    if (magic !== 2) {
+      throw new RecordFormatError(`record batch at offset ${baseOffset} uses message format v${magic}; kbk reads v2 (Kafka 0.11 and later)`)
+    }
+    out.push({
+      baseOffset,
+      nextOffset: baseOffset + records.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET) + 1,
+      magic,
+      attributes: records.readInt16BE(pos + ATTRIBUTES_OFFSET),
+      producerId: records.readBigInt64BE(pos + PRODUCER_ID_OFFSET),
+      recordsCount: records.readInt32BE(pos + RECORDS_COUNT_OFFSET),
+      maxTimestamp: int64At(records, pos + MAX_TIMESTAMP_OFFSET),
+      start: pos,
+      end,
+    })
+    pos = end
+  }
+  return out
+}
+
+/** Where the next fetch of this partition starts after these batches: the end of the last complete one. */
+export function nextFetchOffset(batches: readonly BatchView[], position: number): number {
+  const last = batches[batches.length - 1]
+  return last && last.nextOffset > position ? last.nextOffset : position
+}
+
+export interface DecodedPartition {
+  /** Data records at or after `from`, in offset order. */
+  records: KafkaRecord[]
+  /** Offset after the last complete batch (data or not); `from` when the fetch held none. */
+  nextOffset: number
+  /** Offset of the first complete batch, or undefined: lets the caller see gaps before `from`'s batch. */
+  firstBatchOffset: number | undefined
+}
+
+/**
+ * Decodes the data records of a partition's record set with read_committed semantics:
+ * transactional batches of producers with an aborted transaction at that point are dropped, control
+ * batches (commit/abort markers) are never delivered. Records before `from` are skipped (a fetch
+ * returns the whole batch holding `from`).
+ */
+export async function decodePartition(records: Buffer, from: number, aborted: readonly AbortedTransaction[], decompressors: Decompressors): Promise<DecodedPartition> {
+  const batches = batchesOf(records)
+  const out: KafkaRecord[] = []
+  const pending = [...aborted].sort((a, b) => a.firstOffset - b.firstOffset)
+  const abortedProducers = new Set<bigint>()
+  for (const b of batches) {
+    if (b.nextOffset <= from) continue
+    const transactional = (b.attributes & TRANSACTIONAL) !== 0
+    const control = (b.attributes & CONTROL) !== 0
+    if (transactional) {
+      const last = b.nextOffset - 1
+      while (pending.length > 0 && pending[0]!.firstOffset <= last) abortedProducers.add(pending.shift()!.producerId)
+      if (control) {
+        if (isAbortMarker(records, b)) abortedProducers.delete(b.producerId)
+        continue
+      }
+      if (abortedProducers.has(b.producerId)) continue
+    }
+    if (control) continue
+    await decodeBatch(records, b, from, out, decompressors)
+  }
+  return {records: out, nextOffset: nextFetchOffset(batches, from), firstBatchOffset: batches[0]?.baseOffset}
+}
+
+function isAbortMarker(records: Buffer, b: BatchView): boolean {
+  if (b.recordsCount < 1) return false
+  const c = new Cursor(records, b.start + BATCH_HEADER_BYTES, b.end)
+  c.varint() // length
+  c.int8() // attributes
+  c.varint() // timestamp delta
+  c.varint() // offset delta
+  const key = c.bytes()
+  // Control record key: version (int16), type (int16).
+  return key !== null && key.length >= 4 && key.readInt16BE(2) === CONTROL_ABORT
+}
+
+async function decodeBatch(records: Buffer, b: BatchView, from: number, out: KafkaRecord[], decompressors: Decompressors): Promise<void> {
+  const codec = (b.attributes & COMPRESSION_MASK) as Compression
+  const header = new Cursor(records, b.start + 27, b.start + BATCH_HEADER_BYTES)
+  const baseTimestamp = header.int64()
+  const logAppend = (b.attributes & TIMESTAMP_LOG_APPEND) !== 0
+  let body: Buffer
+  let pos: number
+  let end: number
+  if (codec === Compression.None) {
+    body = records
+    pos = b.start + BATCH_HEADER_BYTES
+    end = b.end
+  } else {
+    const packed = records.subarray(b.start + BATCH_HEADER_BYTES, b.end)
+    body = await decompress(codec, packed, decompressors, b.baseOffset)
+    pos = 0
+    end = body.length
+  }
+  const c = new Cursor(body, pos, end)
+  const timestampType = logAppend ? 'log-append' : 'create'
+  for (let i = 0; i < b.recordsCount; i++) {
+    const length = c.varint()
+    const recordEnd = c.pos + length
+    c.int8() // record attributes (unused)
+    const timestampDelta = c.varint()
+    const offset = b.baseOffset + c.varint()
+    if (offset < from) {
+      c.pos = recordEnd
+      continue
+    }
+    const key = c.bytes()
+    const value = c.bytes()
+    const headerCount = c.varint()
+    const headers: RecordHeader[] = headerCount > 0 ? new Array<RecordHeader>(headerCount) : []
+    for (let h = 0; h < headerCount; h++) {
+      const hk = c.bytes()
+      headers[h] = {key: hk === null ? '' : hk.toString('utf8'), value: c.bytes()}
+    }
+    if (c.pos !== recordEnd) throw new RecordFormatError(`record at offset ${offset} is ${length} bytes long but its fields take ${c.pos - recordEnd + length}`)
+    out.push({offset, timestamp: logAppend ? b.maxTimestamp : baseTimestamp + timestampDelta, timestampType, key, value, headers})
+  }
+}
+
+async function decompress(codec: Compression, packed: Buffer, decompressors: Decompressors, baseOffset: number): Promise<Buffer> {
+  if (codec === Compression.Gzip) return gunzipSync(packed)
+  const fn = decompressors[codec]
+  if (!fn) throw new RecordFormatError(`record batch at offset ${baseOffset} uses compression codec ${codec}, which kbk cannot decode`)
+  return fn(packed)
+}

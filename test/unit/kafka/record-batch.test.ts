@@ -1,0 +1,224 @@
+import {describe, it} from 'node:test'
+import assert from 'node:assert/strict'
+import {gzipSync} from 'node:zlib'
+import {compress as zstdCompress} from 'zstd-napi'
+import {batchesOf, Compression, decodePartition, nextFetchOffset, parseFetchResponse, RecordFormatError} from '../../../src/kafka/record-batch.js'
+import type {RecordHeader} from '../../../src/kafka/port.js'
+
+// A small encoder for Kafka's v2 record batches, written from the protocol description, so the
+// decoder is checked against bytes built independently of it. CRCs are left zero (not checked).
+
+function varint(n: number): Buffer {
+  let z = n >= 0 ? n * 2 : -n * 2 - 1
+  const out: number[] = []
+  while (z >= 0x80) {
+    out.push((z % 128) | 0x80)
+    z = Math.floor(z / 128)
+  }
+  out.push(z)
+  return Buffer.from(out)
+}
+
+function vbytes(b: Buffer | string | null): Buffer {
+  if (b === null) return varint(-1)
+  const buf = typeof b === 'string' ? Buffer.from(b) : b
+  return Buffer.concat([varint(buf.length), buf])
+}
+
+interface TestRecord {
+  offsetDelta: number
+  timestampDelta?: number
+  key: Buffer | string | null
+  value: Buffer | string | null
+  headers?: {key: string; value: Buffer | string | null}[]
+}
+
+function encodeRecord(r: TestRecord): Buffer {
+  const body = Buffer.concat([
+    Buffer.from([0]),
+    varint(r.timestampDelta ?? 0),
+    varint(r.offsetDelta),
+    vbytes(r.key),
+    vbytes(r.value),
+    varint(r.headers?.length ?? 0),
+    ...(r.headers ?? []).flatMap((h) => [vbytes(h.key), vbytes(h.value)]),
+  ])
+  return Buffer.concat([varint(body.length), body])
+}
+
+interface BatchSpec {
+  baseOffset: number
+  lastOffsetDelta?: number
+  baseTimestamp?: number
+  maxTimestamp?: number
+  attributes?: number
+  producerId?: bigint
+  records: TestRecord[]
+  compress?: (b: Buffer) => Buffer
+}
+
+function batch(spec: BatchSpec): Buffer {
+  let records = Buffer.concat(spec.records.map(encodeRecord))
+  if (spec.compress) records = spec.compress(records)
+  const header = Buffer.alloc(61)
+  header.writeBigInt64BE(BigInt(spec.baseOffset), 0)
+  header.writeInt32BE(61 - 12 + records.length, 8)
+  header.writeInt32BE(0, 12) // partition leader epoch
+  header.writeInt8(2, 16) // magic
+  header.writeUInt32BE(0, 17) // crc
+  header.writeInt16BE(spec.attributes ?? 0, 21)
+  header.writeInt32BE(spec.lastOffsetDelta ?? Math.max(0, ...spec.records.map((r) => r.offsetDelta)), 23)
+  header.writeBigInt64BE(BigInt(spec.baseTimestamp ?? 1_700_000_000_000), 27)
+  header.writeBigInt64BE(BigInt(spec.maxTimestamp ?? 1_700_000_000_000), 35)
+  header.writeBigInt64BE(spec.producerId ?? -1n, 43)
+  header.writeInt16BE(0, 51)
+  header.writeInt32BE(0, 53)
+  header.writeInt32BE(spec.records.length, 57)
+  return Buffer.concat([header, records])
+}
+
+/** A commit (type 1) or abort (type 0) marker batch of a transactional producer. */
+function marker(baseOffset: number, producerId: bigint, type: 0 | 1): Buffer {
+  const key = Buffer.alloc(4)
+  key.writeInt16BE(0, 0)
+  key.writeInt16BE(type, 2)
+  return batch({baseOffset, attributes: 0x10 | 0x20, producerId, records: [{offsetDelta: 0, key, value: Buffer.alloc(6)}]})
+}
+
+const values = (d: {records: {value: Buffer | null}[]}): (string | null)[] => d.records.map((r) => r.value?.toString() ?? null)
+
+describe('record batches (magic 2)', () => {
+  it('decodes offsets, timestamps, null and empty keys/values, and headers in order with duplicates and nulls', async () => {
+    const headers = [
+      {key: 'b', value: 'x'},
+      {key: 'a', value: null},
+      {key: 'b', value: ''},
+    ]
+    const set = batch({
+      baseOffset: 100,
+      baseTimestamp: 1_700_000_000_000,
+      records: [
+        {offsetDelta: 0, timestampDelta: 5, key: null, value: 'v0', headers},
+        {offsetDelta: 1, timestampDelta: -3, key: '', value: null},
+        {offsetDelta: 2, timestampDelta: 3_000_000_000, key: 'k', value: ''},
+      ],
+    })
+    const d = await decodePartition(set, 100, [], {})
+    assert.deepEqual(d.records.map((r) => r.offset), [100, 101, 102])
+    assert.deepEqual(d.records.map((r) => r.timestamp), [1_700_000_000_005, 1_699_999_999_997, 1_703_000_000_000])
+    assert.deepEqual(d.records.map((r) => r.timestampType), ['create', 'create', 'create'])
+    assert.equal(d.records[0]!.key, null)
+    assert.deepEqual(d.records[1]!.key, Buffer.alloc(0))
+    assert.equal(d.records[1]!.value, null)
+    assert.deepEqual(d.records[2]!.value, Buffer.alloc(0))
+    const want: RecordHeader[] = [
+      {key: 'b', value: Buffer.from('x')},
+      {key: 'a', value: null},
+      {key: 'b', value: Buffer.alloc(0)},
+    ]
+    assert.deepEqual(d.records[0]!.headers, want)
+    assert.equal(d.nextOffset, 103)
+  })
+
+  it('uses the batch max timestamp for log-append-time batches', async () => {
+    const set = batch({baseOffset: 0, attributes: 0x08, baseTimestamp: 1, maxTimestamp: 1_800_000_000_000, records: [{offsetDelta: 0, key: null, value: 'a'}]})
+    const d = await decodePartition(set, 0, [], {})
+    assert.equal(d.records[0]!.timestamp, 1_800_000_000_000)
+    assert.equal(d.records[0]!.timestampType, 'log-append')
+  })
+
+  it('skips records before `from` in the first batch, and leaves out a partial last batch', async () => {
+    const first = batch({baseOffset: 10, records: [0, 1, 2, 3].map((i) => ({offsetDelta: i, key: null, value: `v${10 + i}`}))})
+    const second = batch({baseOffset: 14, records: [{offsetDelta: 0, key: null, value: 'v14'}]})
+    const set = Buffer.concat([first, second.subarray(0, second.length - 3)])
+    assert.equal(batchesOf(set).length, 1)
+    const d = await decodePartition(set, 12, [], {})
+    assert.deepEqual(values(d), ['v12', 'v13'])
+    assert.equal(d.nextOffset, 14, 'the next fetch starts at the cut batch')
+    assert.equal(nextFetchOffset([], 7), 7)
+  })
+
+  it('moves past compacted offsets: a batch keeps its offset span even when records are gone', async () => {
+    const set = Buffer.concat([
+      batch({baseOffset: 0, lastOffsetDelta: 4, records: [{offsetDelta: 1, key: 'k', value: 'a'}, {offsetDelta: 4, key: 'j', value: 'b'}]}),
+      batch({baseOffset: 5, lastOffsetDelta: 2, records: []}),
+    ])
+    const d = await decodePartition(set, 0, [], {})
+    assert.deepEqual(d.records.map((r) => r.offset), [1, 4])
+    assert.equal(d.nextOffset, 8)
+    assert.equal(d.firstBatchOffset, 0)
+  })
+
+  it('drops aborted transactions and control batches (read_committed), but not committed ones', async () => {
+    const p1 = 7n
+    const p2 = 9n
+    const set = Buffer.concat([
+      batch({baseOffset: 0, attributes: 0x10, producerId: p1, records: [{offsetDelta: 0, key: null, value: 'c1'}, {offsetDelta: 1, key: null, value: 'c2'}]}),
+      marker(2, p1, 1),
+      batch({baseOffset: 3, attributes: 0x10, producerId: p2, records: [{offsetDelta: 0, key: null, value: 'a1'}]}),
+      batch({baseOffset: 4, producerId: -1n, records: [{offsetDelta: 0, key: null, value: 'plain'}]}),
+      batch({baseOffset: 5, attributes: 0x10, producerId: p2, records: [{offsetDelta: 0, key: null, value: 'a2'}]}),
+      marker(6, p2, 0),
+      // The same producer's next transaction is committed: after the abort marker it is visible again.
+      batch({baseOffset: 7, attributes: 0x10, producerId: p2, records: [{offsetDelta: 0, key: null, value: 'c3'}]}),
+      marker(8, p2, 1),
+    ])
+    const d = await decodePartition(set, 0, [{producerId: p2, firstOffset: 3}], {})
+    assert.deepEqual(values(d), ['c1', 'c2', 'plain', 'c3'])
+    assert.equal(d.nextOffset, 9, 'the position passes the trailing marker')
+  })
+
+  it('decompresses gzip (built in) and codecs it is given; names a codec it lacks', async () => {
+    const recs = [0, 1, 2].map((i) => ({offsetDelta: i, key: `k${i}`, value: `value ${i}`.repeat(20)}))
+    const gz = batch({baseOffset: 0, attributes: Compression.Gzip, records: recs, compress: (b) => gzipSync(b)})
+    assert.deepEqual(values(await decodePartition(gz, 0, [], {})), recs.map((r) => r.value))
+    const zs = batch({baseOffset: 0, attributes: Compression.Zstd, records: recs, compress: (b) => zstdCompress(b)})
+    const {decompress} = await import('zstd-napi')
+    assert.deepEqual(values(await decodePartition(zs, 0, [], {[Compression.Zstd]: (b) => decompress(b)})), recs.map((r) => r.value))
+    await assert.rejects(decodePartition(zs, 0, [], {}), (e: unknown) => e instanceof RecordFormatError && /codec 4/.test(e.message))
+  })
+
+  it('refuses old message formats and damaged records with a RecordFormatError', async () => {
+    const v1 = batch({baseOffset: 0, records: [{offsetDelta: 0, key: null, value: 'x'}]})
+    v1.writeInt8(1, 16)
+    assert.throws(() => batchesOf(v1), /message format v1/)
+    const damaged = batch({baseOffset: 0, records: [{offsetDelta: 0, key: null, value: 'xyz'}]})
+    damaged.writeInt32BE(5, 57) // claims 5 records, holds 1
+    await assert.rejects(decodePartition(damaged, 0, [], {}), RecordFormatError)
+  })
+})
+
+describe('Fetch v11 response', () => {
+  it('parses partitions, watermarks, aborted transactions and keeps record sets raw', () => {
+    const records = batch({baseOffset: 3, records: [{offsetDelta: 0, key: null, value: 'r'}]})
+    const parts: Buffer[] = []
+    const i32 = (n: number): Buffer => {
+      const b = Buffer.alloc(4)
+      b.writeInt32BE(n)
+      return b
+    }
+    const i16 = (n: number): Buffer => {
+      const b = Buffer.alloc(2)
+      b.writeInt16BE(n)
+      return b
+    }
+    const i64 = (n: bigint): Buffer => {
+      const b = Buffer.alloc(8)
+      b.writeBigInt64BE(n)
+      return b
+    }
+    parts.push(i32(0), i16(0), i32(0), i32(1), i16(6), Buffer.from('orders'), i32(2))
+    // partition 0: data and one aborted transaction
+    parts.push(i32(0), i16(0), i64(10n), i64(9n), i64(2n), i32(1), i64(42n), i64(5n), i32(-1), i32(records.length), records)
+    // partition 1: an error, no records
+    parts.push(i32(1), i16(6), i64(-1n), i64(-1n), i64(-1n), i32(-1), i32(-1), i32(-1))
+    const r = parseFetchResponse(Buffer.concat(parts))
+    assert.equal(r.errorCode, 0)
+    assert.equal(r.topics[0]!.topic, 'orders')
+    const [p0, p1] = r.topics[0]!.partitions
+    assert.deepEqual({...p0!, records: p0!.records?.length}, {partition: 0, errorCode: 0, highWatermark: 10, lastStableOffset: 9, logStartOffset: 2, aborted: [{producerId: 42n, firstOffset: 5}], records: records.length})
+    assert.equal(p1!.errorCode, 6)
+    assert.equal(p1!.records, null)
+    assert.throws(() => parseFetchResponse(Buffer.concat(parts).subarray(0, 40)), RecordFormatError)
+  })
+})
