@@ -14,7 +14,9 @@ const {compress} = require(workerData.zstd)
 parentPort.on('message', ({id, buf, level}) => {
   try {
     const out = compress(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength), {compressionLevel: level})
-    parentPort.postMessage({id, out})
+    // Hand the frame back without a copy when it owns its memory (never a shared slab).
+    const own = out.byteOffset === 0 && out.buffer.byteLength === out.length
+    parentPort.postMessage({id, out}, own ? [out.buffer] : [])
   } catch (e) {
     parentPort.postMessage({id, error: String(e && e.message || e)})
   }
@@ -37,12 +39,15 @@ export class CompressPool {
     this.#size = Math.max(1, size)
   }
 
-  /** Compresses `plain` (handed over: the caller must not touch it again) into one zstd frame. */
+  /**
+   * Compresses `plain` into one zstd frame. When `plain` starts its own memory (offset 0, not one of
+   * Node's shared 8 KiB slabs) that whole memory is handed to the worker without a copy: the caller
+   * must not touch it, or any other view of it, again.
+   */
   compress(plain: Buffer, level: number): Promise<Buffer> {
     const worker = this.#pick()
     const id = this.#next++
-    // Transfer needs an ArrayBuffer of our own; a pooled Buffer would take its neighbours along.
-    const own = plain.byteOffset === 0 && plain.buffer.byteLength === plain.length ? plain : Buffer.from(plain)
+    const own = plain.byteOffset === 0 && plain.buffer.byteLength > Buffer.poolSize ? plain : Buffer.from(plain)
     return new Promise<Buffer>((resolve, reject) => {
       this.#jobs.set(id, {resolve, reject})
       this.#load.set(worker, (this.#load.get(worker) ?? 0) + 1)

@@ -263,7 +263,8 @@ export class SegmentWriter {
   private ensureCapacity(n: number): void {
     if (n <= this.buf.length) return
     const size = Math.max(n, Math.min(this.blockBytes, Math.max(INITIAL_BLOCK_BUFFER, this.buf.length * 2)))
-    const next = Buffer.allocUnsafe(size)
+    // Own memory (never a shared slab), so a sealed block can be transferred to a worker whole.
+    const next = Buffer.allocUnsafeSlow(size)
     this.buf.copy(next, 0, 0, this.fill)
     this.buf = next
   }
@@ -273,12 +274,13 @@ export class SegmentWriter {
     const meta: BlockMeta = {fill: this.fill, records: this.blockRecords, first: this.blockFirst, last: this.blockLast, minTs: this.blockMinTs, maxTs: this.blockMaxTs}
     const plain = this.buf.subarray(0, this.fill)
     if (this.pool && !sync) {
-      // The pool takes the block buffer itself (transferred to a worker); start a fresh one.
-      const packed = this.pool.compress(this.fill === this.buf.length ? this.buf : Buffer.from(plain), this.level)
+      // The pool takes the block's memory itself (transferred to a worker, no copy); start a fresh one.
+      const size = this.buf.length
+      const packed = this.pool.compress(plain, this.level)
       // Awaited in order by drain(); until then a failure must not count as unhandled.
       packed.catch(() => undefined)
       this.pending.push({packed, meta})
-      if (this.fill === this.buf.length) this.buf = Buffer.alloc(0)
+      this.buf = size > this.blockBytes ? Buffer.alloc(0) : Buffer.allocUnsafeSlow(size)
     } else {
       if (this.pending.length > 0) throw new KbkError('KBK_INTERNAL', 'SegmentWriter: a block was sealed while earlier ones were compressing. This is a bug in kbk.', {kind: 'internal'})
       // zstd returns a fresh buffer; without compression copy, because this.buf is reused.
