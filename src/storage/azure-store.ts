@@ -8,11 +8,12 @@ import {BlobServiceClient, StorageSharedKeyCredential, type ContainerClient, typ
 import {randomBytes} from 'node:crypto'
 import {Readable} from 'node:stream'
 import {KbkError} from '../errors.js'
-import {assertValidKey, assertValidRange, deletableKeys, mapLimit, normalizePrefix, parseRetainUntil, RETAIN_META} from './keys.js'
+import {assertValidKey, assertValidRange, deletableKeys, mapLimit, parseRetainUntil, RETAIN_META} from './keys.js'
 import type {ByteRange, ListOptions, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities} from './object-store.js'
 import {httpStatusOf, isRetriable, networkErrorCode, withMappedRetry, type RetryOptions} from './retry.js'
 import {revealSecret, type AzureStoreConfig, type StoreContext} from './store-config.js'
 import {StoreErrors} from './store-errors.js'
+import {azureConfigErrors, azureLocation} from './store-location.js'
 import {ownWriteLanded} from './ambiguous-write.js'
 
 /** Bodies up to this size go in one Put Blob; larger ones are staged in blocks of this size. */
@@ -46,7 +47,8 @@ export class AzureObjectStore implements ObjectStore {
     ctx: StoreContext,
     private readonly retry: RetryOptions = {},
   ) {
-    this.prefix = normalizePrefix(config.prefix)
+    const at = azureLocation(config, ctx)
+    this.prefix = at.prefix
     const pipeline: StoragePipelineOptions = {retryOptions: {maxTries: 1}}
     let service: BlobServiceClient
     const connectionString = revealSecret(config.connectionString)
@@ -60,9 +62,7 @@ export class AzureObjectStore implements ObjectStore {
       const sas = revealSecret(config.sasToken)
       this.endpointKey = 'accountUrl'
       if (accountKey !== undefined) {
-        if (!config.accountName) {
-          throw new KbkError('KBK_STORE_CONFIG', `store "${ctx.name}": accountKey needs accountName.`, {suggestion: `Set ${where}.accountName.`})
-        }
+        if (!config.accountName) throw azureConfigErrors.keyWithoutName(ctx)
         service = new BlobServiceClient(config.accountUrl, new StorageSharedKeyCredential(config.accountName, accountKey), pipeline)
         this.credentialHint = `${where}.accountName and the key behind ${where}.accountKey`
       } else if (sas !== undefined) {
@@ -75,17 +75,14 @@ export class AzureObjectStore implements ObjectStore {
         this.credentialHint = 'DefaultAzureCredential: AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET, workload or managed identity, or `az login`; the identity needs Storage Blob Data Contributor'
       }
     } else {
-      throw new KbkError('KBK_STORE_CONFIG', `store "${ctx.name}": an azure store needs connectionString or accountUrl.`, {
-        suggestion: `Set ${where}.connectionString, or ${where}.accountUrl (with accountName+accountKey, sasToken, or nothing for DefaultAzureCredential).`,
-      })
+      throw azureConfigErrors.noEndpoint(ctx)
     }
     this.container = service.getContainerClient(config.container)
     // The URL without its query: a SAS token must never reach a message.
     const u = new URL(service.url)
     this.endpoint = `${u.protocol}//${u.host}${u.pathname}`.replace(/\/+$/, '')
-    const location = `azure://${service.accountName}/${config.container}/${this.prefix}`
-    this.errors = new StoreErrors(ctx, location)
-    this.description = `store "${ctx.name}" (${location})`
+    this.errors = new StoreErrors(ctx, at.errorLocation)
+    this.description = at.description
   }
 
   private fullKey(key: string): string {

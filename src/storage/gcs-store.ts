@@ -7,11 +7,12 @@ import {Storage, type Bucket, type File, type StorageOptions} from '@google-clou
 import {PassThrough, Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 import {KbkError} from '../errors.js'
-import {assertValidKey, assertValidRange, deletableKeys, mapLimit, normalizePrefix, parseRetainUntil, RETAIN_META} from './keys.js'
+import {assertValidKey, assertValidRange, deletableKeys, mapLimit, parseRetainUntil, RETAIN_META} from './keys.js'
 import type {ByteRange, ListOptions, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities} from './object-store.js'
 import {httpStatusOf, isRetriable, networkErrorCode, withRetry, type RetryOptions} from './retry.js'
 import type {GcsStoreConfig, StoreContext} from './store-config.js'
 import {StoreErrors} from './store-errors.js'
+import {gcsLocation} from './store-location.js'
 import {readUpTo, rejoin} from './streams.js'
 import {ownWriteLanded} from './ambiguous-write.js'
 
@@ -50,7 +51,8 @@ export class GcsObjectStore implements ObjectStore {
     ctx: StoreContext,
     private readonly retry: RetryOptions = {},
   ) {
-    this.prefix = normalizePrefix(config.prefix)
+    const at = gcsLocation(config, ctx)
+    this.prefix = at.prefix
     const base: StorageOptions = {
       ...(config.projectId ? {projectId: config.projectId} : {}),
       ...(config.apiEndpoint ? {apiEndpoint: config.apiEndpoint} : {}),
@@ -58,9 +60,8 @@ export class GcsObjectStore implements ObjectStore {
     }
     this.bucket = new Storage({...base, retryOptions: {autoRetry: false, maxRetries: 0}}).bucket(config.bucket)
     this.streamBucket = new Storage({...base, retryOptions: {autoRetry: true, maxRetries: 3}}).bucket(config.bucket)
-    const location = `gs://${config.bucket}/${this.prefix}`
-    this.errors = new StoreErrors(ctx, config.apiEndpoint ? `${location} at ${config.apiEndpoint}` : location)
-    this.description = `store "${ctx.name}" (${location})`
+    this.errors = new StoreErrors(ctx, at.errorLocation)
+    this.description = at.description
   }
 
   private fullKey(key: string): string {

@@ -17,11 +17,12 @@ import {
 import {Upload} from '@aws-sdk/lib-storage'
 import {Readable} from 'node:stream'
 import {KbkError} from '../errors.js'
-import {assertValidKey, assertValidRange, deletableKeys, normalizePrefix, parseRetainUntil, RETAIN_META} from './keys.js'
+import {assertValidKey, assertValidRange, deletableKeys, parseRetainUntil, RETAIN_META} from './keys.js'
 import type {ByteRange, ListOptions, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities} from './object-store.js'
 import {httpStatusOf, isRetriable, networkErrorCode, withMappedRetry, type RetryOptions} from './retry.js'
 import {revealSecret, type S3StoreConfig, type StoreContext} from './store-config.js'
 import {StoreErrors} from './store-errors.js'
+import {s3Location} from './store-location.js'
 import {readUpTo, rejoin} from './streams.js'
 import {ownWriteLanded} from './ambiguous-write.js'
 
@@ -57,10 +58,10 @@ export class S3ObjectStore implements ObjectStore {
     ctx: StoreContext,
     private readonly retry: RetryOptions = {},
   ) {
-    this.prefix = normalizePrefix(config.prefix)
-    const location = `s3://${config.bucket}/${this.prefix}`
-    this.errors = new StoreErrors(ctx, config.endpoint ? `${location} at ${config.endpoint}` : location)
-    this.description = `store "${ctx.name}" (${location})`
+    const at = s3Location(config, ctx)
+    this.prefix = at.prefix
+    this.errors = new StoreErrors(ctx, at.errorLocation)
+    this.description = at.description
     const accessKeyId = revealSecret(config.accessKeyId)
     const secretAccessKey = revealSecret(config.secretAccessKey)
     this.credentialHint =
