@@ -6,17 +6,18 @@
 import {readFileSync} from 'node:fs'
 import type {ConnectionOptions} from 'node:tls'
 import kafkajs from 'kafkajs'
-import type {Admin, KafkaConfig, Message, Producer, SASLOptions} from 'kafkajs'
+import type {Admin, KafkaConfig, SASLOptions} from 'kafkajs'
 import {KbkError} from '../errors.js'
 import {kafkaDecompressors, registerKafkaCodecs} from './kafkajs-codecs.js'
 import {createReadCluster, fetchRanges, type FetchLimits, type KafkajsCluster} from './kafkajs-fetch.js'
 import {mapKafkaError, noTopic, type ErrorContext} from './kafkajs-errors.js'
 import {kafkajsLogCreator, stderrLogger, type KafkaLogger} from './kafkajs-logger.js'
-import {installRecordPatches, toKafkajsHeaders} from './kafkajs-records.js'
+import {installRecordPatches} from './kafkajs-records.js'
 import type {GroupOffsets, KafkaPort, PartitionWatermarks, ProduceRecord, ReadRange, RecordBatchHandler, TopicInfo} from './port.js'
 import {RangeProgress} from './range-progress.js'
+import {DirectProducer, produceRecords, type PartitionRecords} from './kafkajs-produce.js'
 
-const {Kafka, CompressionTypes, ConfigResourceTypes, ConfigSource, logLevel, Partitioners} = kafkajs
+const {Kafka, ConfigResourceTypes, ConfigSource, logLevel} = kafkajs
 
 // Once per process, before any client fetches or produces.
 registerKafkaCodecs()
@@ -48,9 +49,6 @@ export interface KafkaContext {
 const MiB = 1024 * 1024
 /** Fetch sizes: 4 MiB per partition (a larger first batch still comes whole, KIP-74), 16 MiB per response. */
 const FETCH_LIMITS: FetchLimits = {partitionBytes: 4 * MiB, responseBytes: 16 * MiB, maxWaitMs: 500}
-/** Produce in chunks: kafkajs sends all of one call as a single batch per partition. */
-const PRODUCE_CHUNK_BYTES = 4 * MiB
-const PRODUCE_CHUNK_RECORDS = 8000
 
 function reveal(v: SecretValue): string {
   return typeof v === 'string' ? v : v.reveal()
@@ -110,7 +108,7 @@ class KafkajsAdapter implements KafkaPort {
   readonly #ctx: KafkaContext
   readonly #brokers: string[]
   #admin?: Promise<Admin>
-  #producer?: Promise<Producer>
+  #producer?: Promise<DirectProducer>
   readonly #readers = new Set<KafkajsCluster>()
 
   constructor(cluster: KafkaClusterConfig, ctx: KafkaContext) {
@@ -274,67 +272,17 @@ class KafkajsAdapter implements KafkaPort {
 
   async produce(topic: string, records: ProduceRecord[]): Promise<number[]> {
     if (records.length === 0) return []
-    return this.#guard(`producing to "${topic}"`, topic, async () => {
-      const producer = await this.#producerClient()
-      const offsets: number[] = new Array<number>(records.length)
-      let start = 0
-      while (start < records.length) {
-        let end = start
-        let bytes = 0
-        while (end < records.length && end - start < PRODUCE_CHUNK_RECORDS && (end === start || bytes + sizeOf(records[end] as ProduceRecord) <= PRODUCE_CHUNK_BYTES)) {
-          bytes += sizeOf(records[end] as ProduceRecord)
-          end++
-        }
-        const chunk = records.slice(start, end)
-        const messages: Message[] = chunk.map((r) => ({
-          partition: r.partition,
-          key: r.key,
-          value: r.value,
-          timestamp: String(r.timestamp),
-          headers: toKafkajsHeaders(r.headers),
-        }))
-        // Idempotent and one request in flight: retries never duplicate and order per partition holds.
-        // lz4: lz4-napi compresses off the main thread and several times faster than zstd; the
-        // main thread is what limits a restore (docs/performance.md).
-        const meta = await producer.send({topic, messages, acks: -1, compression: CompressionTypes.LZ4})
-        const base = new Map<number, number>()
-        for (const m of meta) {
-          if (m.errorCode !== 0) throw new KbkError('KBK_KAFKA_ERROR', `Producing to "${topic}" partition ${m.partition} failed with error code ${m.errorCode}.`, {kind: 'environment'})
-          base.set(m.partition, toOffset(m.baseOffset ?? '-1'))
-        }
-        // kafkajs groups a call's messages by partition in order: the n-th record of a partition in
-        // this chunk got baseOffset + n.
-        const seen = new Map<number, number>()
-        chunk.forEach((r, i) => {
-          const n = seen.get(r.partition) ?? 0
-          seen.set(r.partition, n + 1)
-          const b = base.get(r.partition)
-          if (b === undefined || b < 0) throw new KbkError('KBK_INTERNAL', `No offset came back for partition ${r.partition} of "${topic}".`, {kind: 'internal'})
-          offsets[start + i] = b + n
-        })
-        start = end
-      }
-      return offsets
-    })
+    return this.#guard(`producing to "${topic}"`, topic, async () => produceRecords(await this.#producerClient(), topic, records))
   }
 
-  #producerClient(): Promise<Producer> {
-    if (!this.#producer) {
-      const producer = this.#kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        // Every record names its partition; an explicit partitioner also silences kafkajs' v2 warning.
-        createPartitioner: Partitioners.DefaultPartitioner,
-      })
-      this.#producer = producer.connect().then(
-        () => producer,
-        (e: unknown) => {
-          this.#producer = undefined
-          throw e
-        },
-      )
-    }
+  async producePartitions(topic: string, batches: PartitionRecords[]): Promise<number[]> {
+    if (batches.length === 0) return []
+    return this.#guard(`producing to "${topic}"`, topic, async () => (await this.#producerClient()).producePartitions(topic, batches))
+  }
+
+  /** Idempotent, on its own kafkajs cluster (kafkajs-produce.ts). */
+  #producerClient(): Promise<DirectProducer> {
+    this.#producer ??= Promise.resolve(new DirectProducer(this.#kafka))
     return this.#producer
   }
 
@@ -423,11 +371,5 @@ class KafkajsAdapter implements KafkaPort {
 function toOffset(s: string): number {
   const n = Number(s)
   if (!Number.isSafeInteger(n)) throw new KbkError('KBK_INTERNAL', `Kafka offset ${s} is beyond what kbk can represent exactly.`, {kind: 'internal'})
-  return n
-}
-
-function sizeOf(r: ProduceRecord): number {
-  let n = 64 + (r.key?.length ?? 0) + (r.value?.length ?? 0)
-  for (const h of r.headers) n += h.key.length + (h.value?.length ?? 0) + 8
   return n
 }

@@ -75,6 +75,13 @@ export interface ProduceRecord {
   headers: RecordHeader[]
 }
 
+/** One partition's share of a producePartitions call. */
+export interface PartitionRecords {
+  partition: number
+  /** Their own `partition` field, if any, is ignored. */
+  records: Array<Omit<ProduceRecord, 'partition'>>
+}
+
 export interface KafkaPort {
   listTopics(): Promise<string[]>
   describeTopics(topics: string[]): Promise<TopicInfo[]>
@@ -94,6 +101,14 @@ export interface KafkaPort {
   createTopic(topic: TopicInfo): Promise<void>
   /** Produce records to one topic, preserving order per partition; returns the offsets assigned. */
   produce(topic: string, records: ProduceRecord[]): Promise<number[]>
+  /**
+   * Produce to several partitions of one topic in one round trip per leader broker. Each partition
+   * appears at most once; its records are appended in
+   * the order given, at consecutive offsets, after everything earlier calls appended. Returns, in
+   * the order given, the offset of each entry's first record. Idempotent: a retry inside the call
+   * never duplicates. Calls must not overlap.
+   */
+  producePartitions(topic: string, batches: PartitionRecords[]): Promise<number[]>
   /** Commit offsets for a group that has no active members (else KBK_KAFKA_GROUP_ACTIVE). */
   commitGroupOffsets(groupId: string, topic: string, offsets: {partition: number; offset: number}[]): Promise<void>
   close(): Promise<void>

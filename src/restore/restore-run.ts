@@ -7,9 +7,14 @@
 // in one deterministic order (source partitions ascending, offsets ascending), so after a crash
 // `high watermark - base` says exactly how many of that sequence are already there; the rerun
 // skips them. This requires that nothing else writes to the target topics during a restore.
+//
+// Throughput: each target partition's sequence is a lane; lanes run side by side, each reading and
+// decoding ahead while a request is in flight, and one produce request carries a chunk of every
+// lane that has one. Only a target partition's own lane writes to it, and the producer keeps each
+// partition's order and never duplicates a retried batch, so the rule above still holds.
 import {createHash} from 'node:crypto'
 import {KbkError} from '../errors.js'
-import type {KafkaPort, KafkaRecord, ProduceRecord} from '../kafka/port.js'
+import type {KafkaPort, KafkaRecord} from '../kafka/port.js'
 import type {RestoreRun, RestoreTopicPlan} from '../plan/types.js'
 import {readSegment} from '../segment/index.js'
 import type {ObjectStore} from '../storage/object-store.js'
@@ -26,8 +31,10 @@ export interface RestoreDeps {
   kafka: KafkaPort
   loadSegments: (policy: string, topic: string) => Promise<SegmentRef[]>
   keyring: Map<string, Buffer>
-  /** Records per produce call. */
+  /** At most this many records per target partition in one produce request. */
   batchRecords?: number
+  /** At most about this many bytes per target partition in one produce request. */
+  chunkBytes?: number
   /** The intent's settings as the plan saw them: recorded so the next plan shows no change. */
   settings: Record<string, unknown>
 }
@@ -64,61 +71,22 @@ export async function applyRestoreRun(run: RestoreRun, address: string, deps: Re
   }
 
   const mapFile: OffsetMapFile = {restore: run.name, point_in_time: run.point_in_time, topics: {}}
-  let total = 0
-  let bytes = 0
+  const counters = {records: 0, bytes: 0}
   for (const t of run.topics) {
     const wm = new Map((await settled(() => deps.kafka.watermarks(t.target_topic))).map((w) => [w.partition, w.high]))
     const tBase = base[t.target_topic] ?? {}
-    // Already produced, per target partition: skip that many records of its sequence.
-    const skip = new Map<number, number>()
-    for (const [p, high] of wm) skip.set(p, high - (tBase[p] ?? 0))
-    const next = new Map<number, number>()
-    const partitions: Record<number, OffsetMapEntry[]> = {}
     const segments = (await deps.loadSegments(run.policy, t.source_topic)).filter((s) => s.min_timestamp <= pitMs)
-    const bySource = new Map<number, SegmentRef[]>()
-    for (const s of segments) bySource.set(s.partition, [...(bySource.get(s.partition) ?? []), s])
-
-    for (const sourcePartition of [...bySource.keys()].sort((a, b) => a - b)) {
-      const targetPartition = t.partition_mapping?.[sourcePartition] ?? sourcePartition
-      if (targetPartition >= t.partitions) {
-        throw new KbkError('KBK_RESTORE_PARTITION', `Source partition ${sourcePartition} of "${t.source_topic}" maps to partition ${targetPartition}, but "${t.target_topic}" has ${t.partitions}.`, {
-          suggestion: `Add it to restores.${run.name}.partitionMapping, or set restores.${run.name}.partitions.`,
-        })
-      }
-      const entries = (partitions[sourcePartition] ??= [])
-      let pending: ProduceRecord[] = []
-      let pendingSource: number[] = []
-      const flush = async (): Promise<void> => {
-        if (pending.length === 0) return
-        const offsets = await deps.kafka.produce(t.target_topic, pending)
-        for (let i = 0; i < offsets.length; i++) addMapping(entries, pendingSource[i]!, targetPartition, offsets[i]!)
-        total += pending.length
-        pending = []
-        pendingSource = []
-        deps.reporter.emit({type: 'restore.progress', address, records: total, bytes, topic: t.target_topic})
-      }
-      for (const seg of [...bySource.get(sourcePartition)!].sort((a, b) => a.first_offset - b.first_offset)) {
-        for await (const block of readVerified(deps.store, seg, deps.keyring))
-        for (const r of block) {
-          if (r.timestamp > pitMs) continue
-          const position = next.get(targetPartition) ?? 0
-          next.set(targetPartition, position + 1)
-          const already = skip.get(targetPartition) ?? 0
-          if (position < already) {
-            // Produced by the interrupted run: its target offset is base + position.
-            addMapping(entries, r.offset, targetPartition, (tBase[targetPartition] ?? 0) + position)
-            continue
-          }
-          pending.push({partition: targetPartition, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers})
-          pendingSource.push(r.offset)
-          bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0)
-          if (pending.length >= (deps.batchRecords ?? 1000)) await flush()
-        }
-      }
-      await flush()
-    }
+    const partitions: Record<number, OffsetMapEntry[]> = {}
+    const lanes = lanesOf(run, t, segments, partitions, (p) => ({base: tBase[p] ?? 0, already: (wm.get(p) ?? 0) - (tBase[p] ?? 0)}))
+    await restoreLanes(t.target_topic, lanes, pitMs, deps, (records, bytes) => {
+      counters.records += records
+      counters.bytes += bytes
+      deps.reporter.emit({type: 'restore.progress', address, records: counters.records, bytes: counters.bytes, topic: t.target_topic})
+    })
     mapFile.topics[t.source_topic] = {target_topic: t.target_topic, partitions}
   }
+  const total = counters.records
+  const bytes = counters.bytes
 
   const mapKey = `restores/${run.name}/${run.point_in_time.replace(/[:.]/g, '')}/offset-map.json`
   await deps.store.put(mapKey, Buffer.from(JSON.stringify(mapFile)), {contentType: 'application/json'})
@@ -139,6 +107,189 @@ export async function applyRestoreRun(run: RestoreRun, address: string, deps: Re
   deps.state.setRestore(done)
   await deps.state.flush()
   return {records: total, bytes}
+}
+
+const KiB = 1024
+/**
+ * Per target partition per produce request. Below the broker's default max.message.bytes (1 MiB
+ * per record batch) even if the records do not compress; a single larger record still goes alone.
+ */
+const CHUNK_BYTES = 960 * KiB
+const CHUNK_RECORDS = 8000
+/** Chunks a lane decodes ahead of the request in flight. */
+const LANE_AHEAD = 2
+/** Target partitions restored at once: each holds one stored segment and a few chunks in memory. */
+const MAX_ACTIVE_LANES = 16
+
+/**
+ * One target partition's sequence: its source partitions ascending, each one's segments by offset.
+ * Only its lane writes to a target partition, so the order the rerun rule relies on holds while
+ * lanes run side by side and share produce requests.
+ */
+interface Lane {
+  target: number
+  sources: Array<{partition: number; segments: SegmentRef[]; entries: OffsetMapEntry[]}>
+  /** The target partition's high watermark before the restore started. */
+  base: number
+  /** How many records of this sequence an interrupted run already produced. */
+  already: number
+}
+
+interface Chunk {
+  target: number
+  /** The offset map of the source partition all of the chunk's records come from. */
+  entries: OffsetMapEntry[]
+  records: KafkaRecord[]
+  /** Key and value bytes, for progress. */
+  bytes: number
+  /** encodedSize of the records, to cap the chunk. */
+  size: number
+}
+
+function lanesOf(run: RestoreRun, t: RestoreTopicPlan, segments: SegmentRef[], partitions: Record<number, OffsetMapEntry[]>, progressOf: (target: number) => {base: number; already: number}): Lane[] {
+  const bySource = new Map<number, SegmentRef[]>()
+  for (const s of segments) {
+    const list = bySource.get(s.partition)
+    if (list) list.push(s)
+    else bySource.set(s.partition, [s])
+  }
+  const lanes = new Map<number, Lane>()
+  // Every mapping is checked before anything is produced.
+  for (const sourcePartition of [...bySource.keys()].sort((a, b) => a - b)) {
+    const target = t.partition_mapping?.[sourcePartition] ?? sourcePartition
+    if (target >= t.partitions) {
+      throw new KbkError('KBK_RESTORE_PARTITION', `Source partition ${sourcePartition} of "${t.source_topic}" maps to partition ${target}, but "${t.target_topic}" has ${t.partitions}.`, {
+        suggestion: `Add it to restores.${run.name}.partitionMapping, or set restores.${run.name}.partitions.`,
+      })
+    }
+    let lane = lanes.get(target)
+    if (!lane) lanes.set(target, (lane = {target, sources: [], ...progressOf(target)}))
+    const segs = bySource.get(sourcePartition)!.sort((a, b) => a.first_offset - b.first_offset)
+    lane.sources.push({partition: sourcePartition, segments: segs, entries: (partitions[sourcePartition] ??= [])})
+  }
+  return [...lanes.values()].sort((a, b) => a.target - b.target)
+}
+
+/**
+ * Restores lanes side by side: each lane reads and decodes its segments ahead (up to LANE_AHEAD
+ * chunks) while the previous request is in flight, and every request carries the next chunk of
+ * each lane that has one: one Produce request per leader broker for many partitions, one request
+ * at a time. Any failure stops every lane; what was produced is what the rerun rule counts.
+ */
+async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: RestoreDeps, onProduced: (records: number, bytes: number) => void): Promise<void> {
+  const limits = {bytes: deps.chunkBytes ?? CHUNK_BYTES, records: deps.batchRecords ?? CHUNK_RECORDS}
+  interface Running {
+    lane: Lane
+    queue: Chunk[]
+    done: boolean
+    space?: () => void
+    pump: Promise<void>
+  }
+  const running: Running[] = []
+  let failure: {error: unknown} | undefined
+  let wake: (() => void) | undefined
+  const notify = (): void => {
+    const w = wake
+    wake = undefined
+    w?.()
+  }
+  const release = (r: Running): void => {
+    const s = r.space
+    r.space = undefined
+    s?.()
+  }
+  const fail = (error: unknown): void => {
+    failure ??= {error}
+    for (const r of running) release(r)
+    notify()
+  }
+  const start = (lane: Lane): Running => {
+    const r: Running = {lane, queue: [], done: false, pump: Promise.resolve()}
+    const push = async (c: Chunk): Promise<void> => {
+      r.queue.push(c)
+      notify()
+      while (r.queue.length >= LANE_AHEAD && failure === undefined) await new Promise<void>((resolve) => (r.space = resolve))
+    }
+    r.pump = pumpLane(lane, pitMs, deps, limits, push, () => failure !== undefined)
+      .catch(fail)
+      .finally(() => {
+        r.done = true
+        notify()
+      })
+    return r
+  }
+
+  let nextLane = 0
+  try {
+    while (failure === undefined) {
+      for (let i = running.length - 1; i >= 0; i--) if (running[i]!.done && running[i]!.queue.length === 0) running.splice(i, 1)
+      while (running.length < MAX_ACTIVE_LANES && nextLane < lanes.length) running.push(start(lanes[nextLane++]!))
+      const ready = running.filter((r) => r.queue.length > 0)
+      if (ready.length === 0) {
+        if (running.length === 0) break
+        await new Promise<void>((resolve) => (wake = resolve))
+        continue
+      }
+      const chunks = ready.map((r) => r.queue.shift()!)
+      // Let the lanes decode their next chunks while this request is in flight.
+      for (const r of ready) release(r)
+      const bases = await deps.kafka.producePartitions(topic, chunks.map((c) => ({partition: c.target, records: c.records})))
+      let records = 0
+      let bytes = 0
+      chunks.forEach((c, i) => {
+        const first = bases[i]!
+        for (let k = 0; k < c.records.length; k++) addMapping(c.entries, c.records[k]!.offset, c.target, first + k)
+        records += c.records.length
+        bytes += c.bytes
+      })
+      onProduced(records, bytes)
+    }
+  } catch (error) {
+    fail(error)
+  }
+  await Promise.all(running.map((r) => r.pump))
+  if (failure !== undefined) throw failure.error
+}
+
+/** Reads one lane's segments in order and hands its records over in chunks, skipping what an interrupted run produced. */
+async function pumpLane(lane: Lane, pitMs: number, deps: RestoreDeps, limits: {bytes: number; records: number}, push: (c: Chunk) => Promise<void>, stopped: () => boolean): Promise<void> {
+  let position = 0
+  for (const source of lane.sources) {
+    const fresh = (): Chunk => ({target: lane.target, entries: source.entries, records: [], bytes: 0, size: 0})
+    let chunk = fresh()
+    for (const seg of source.segments) {
+      for await (const block of readVerified(deps.store, seg, deps.keyring)) {
+        if (stopped()) return
+        for (const r of block) {
+          if (r.timestamp > pitMs) continue
+          if (position < lane.already) {
+            // Produced by the interrupted run: its target offset is base + position.
+            addMapping(source.entries, r.offset, lane.target, lane.base + position)
+            position++
+            continue
+          }
+          position++
+          const size = encodedSize(r)
+          if (chunk.records.length > 0 && (chunk.size + size > limits.bytes || chunk.records.length >= limits.records)) {
+            await push(chunk)
+            if (stopped()) return
+            chunk = fresh()
+          }
+          chunk.records.push(r)
+          chunk.size += size
+          chunk.bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0)
+        }
+      }
+    }
+    if (chunk.records.length > 0) await push(chunk)
+  }
+}
+
+/** An upper bound of what a record takes in a Kafka record batch. */
+function encodedSize(r: KafkaRecord): number {
+  let n = 40 + (r.key?.length ?? 0) + (r.value?.length ?? 0)
+  for (const h of r.headers) n += 10 + h.key.length * 3 + (h.value?.length ?? 0)
+  return n
 }
 
 function record(run: RestoreRun, deps: RestoreDeps, status: RestoreRecord['status'], base: Record<string, Record<number, number>>, records: number): RestoreRecord {

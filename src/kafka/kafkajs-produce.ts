@@ -1,0 +1,282 @@
+// Producing for restores: kbk encodes the record batches and the Produce request itself
+// (produce-batch.ts) and sends it on kafkajs' connections (metadata, leaders, TLS and SASL stay
+// kafkajs'), as reading does (kafkajs-fetch.ts). kafkajs' producer built a JS object per record
+// and copied every key and value several times; that was most of a restore's time.
+//
+// Idempotent, like kafkajs' idempotent producer: one producer id for the client, a sequence number
+// per partition, and a batch that is retried (broker moved, timeout, connection lost) is resent
+// byte for byte with its sequence, so the broker appends it once. One request per leader broker
+// at a time, so each partition has at most one batch in flight and its order holds.
+import {createRequire} from 'node:module'
+import {KbkError} from '../errors.js'
+import {createReadCluster, type KafkajsCluster} from './kafkajs-fetch.js'
+import type {PartitionRecords, ProduceRecord} from './port.js'
+import {batchBound, encodeProduceRequest, nextSequence, parseProduceResponse, writeProduceRequest, type BatchRecord, type PartitionBatch, type ProducedPartition, type ProducerIdentity} from './produce-batch.js'
+
+const require = createRequire(import.meta.url)
+const {createErrorFromCode} = require('kafkajs/src/protocol/error.js') as {createErrorFromCode(code: number): Error & {type?: string; retriable?: boolean}}
+
+export type {PartitionRecords}
+
+const KiB = 1024
+/** Per partition per request in produceRecords: below the default max.message.bytes (1 MiB per batch). */
+const CHUNK_BYTES = 960 * KiB
+
+const PRODUCE_API_KEY = 0
+/** v3 is the first with record batches (magic 2); up to v8 the request is the same. */
+const MIN_VERSION = 3
+const MAX_VERSION = 8
+const ACKS_ALL = -1
+const TIMEOUT_MS = 30_000
+/** Consecutive failed attempts before a produce call gives up (the restore can be rerun exactly). */
+const MAX_ATTEMPTS = 10
+
+/** Partition errors after which the batch is resent (same bytes, same sequence) under fresh metadata. */
+const RESEND = new Set([
+  3, // UNKNOWN_TOPIC_OR_PARTITION (a topic just created)
+  5, // LEADER_NOT_AVAILABLE
+  6, // NOT_LEADER_OR_FOLLOWER
+  7, // REQUEST_TIMED_OUT
+  13, // NETWORK_EXCEPTION
+  19, // NOT_ENOUGH_REPLICAS
+  20, // NOT_ENOUGH_REPLICAS_AFTER_APPEND (appended: the resend is recognised as a duplicate)
+  56, // KAFKA_STORAGE_ERROR
+  74, // FENCED_LEADER_EPOCH
+  75, // UNKNOWN_LEADER_EPOCH
+])
+const TOO_LARGE = new Set([10, 18]) // MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE
+
+interface ProduceBroker {
+  versions?: Record<number, {minVersion: number; maxVersion: number}>
+  connectionPool: {send(r: {request: object; response: {decode(b: Buffer): Promise<unknown>; parse(d: unknown): Promise<unknown>}}): Promise<unknown>}
+  initProducerId(args: {transactionalId?: string; transactionTimeout?: number}): Promise<{producerId: string; producerEpoch: number}>
+}
+
+type ProduceCluster = Omit<KafkajsCluster, 'findBroker'> & {
+  findBroker(args: {nodeId: number}): Promise<ProduceBroker>
+  findControllerBroker(): Promise<ProduceBroker>
+}
+
+/** A retriable failure of some partitions: resend them after a metadata refresh. */
+class Resend extends Error {}
+
+type KafkaClient = Parameters<typeof createReadCluster>[0]
+
+export class DirectProducer {
+  readonly #cluster: ProduceCluster
+  #identity?: ProducerIdentity
+  #connected = false
+  /** topic -> partition -> next base sequence. */
+  readonly #sequences = new Map<string, Map<number, number>>()
+
+  constructor(kafka: KafkaClient) {
+    this.#cluster = createReadCluster(kafka) as unknown as ProduceCluster
+  }
+
+  async disconnect(): Promise<void> {
+    this.#connected = false
+    await this.#cluster.disconnect()
+  }
+
+  /** See KafkaPort.producePartitions. */
+  async producePartitions(topic: string, batches: PartitionRecords[]): Promise<number[]> {
+    const seen = new Set<number>()
+    for (const b of batches) {
+      if (seen.has(b.partition)) throw new KbkError('KBK_INTERNAL', `Partition ${b.partition} of "${topic}" appears twice in one produce call.`, {kind: 'internal'})
+      seen.add(b.partition)
+    }
+    const wanted = batches.filter((b) => b.records.length > 0)
+    const result = new Map<number, number>()
+    if (wanted.length > 0) {
+      const identity = await this.#ready(topic)
+      const sequences = this.#sequencesOf(topic)
+      // Encoded once per leader; a resend reuses these bytes (and so their sequence numbers).
+      const pending = new Map<number, {records: readonly BatchRecord[]; sequence: number; batch?: PartitionBatch}>()
+      for (const b of wanted) pending.set(b.partition, {records: b.records, sequence: sequences.get(b.partition) ?? 0})
+      let refresh = false
+      for (let attempt = 1; pending.size > 0; attempt++) {
+        let failure: unknown
+        try {
+          if (refresh) await this.#cluster.refreshMetadata()
+          const byLeader = this.#leaders(topic, [...pending.keys()])
+          const rounds = [...byLeader].map(async ([leader, partitions]) => {
+            const broker = await this.#cluster.findBroker({nodeId: leader})
+            const version = produceVersion(broker, leader)
+            const parts = partitions.map((p) => ({partition: p, ...pending.get(p)!}))
+            let body: Buffer
+            if (parts.every((p) => p.batch === undefined)) {
+              const written = writeProduceRequest(topic, ACKS_ALL, TIMEOUT_MS, parts.map((p) => ({partition: p.partition, records: p.records, baseSequence: p.sequence})), identity)
+              body = written.body
+              for (const b of written.batches) pending.get(b.partition)!.batch = b
+            } else {
+              for (const p of parts) {
+                if (p.batch !== undefined) continue
+                const one = writeProduceRequest(topic, ACKS_ALL, TIMEOUT_MS, [{partition: p.partition, records: p.records, baseSequence: p.sequence}], identity)
+                pending.get(p.partition)!.batch = one.batches[0]!
+              }
+              body = encodeProduceRequest(topic, ACKS_ALL, TIMEOUT_MS, partitions.map((p) => pending.get(p)!.batch!))
+            }
+            const answer = await sendProduce(broker, version, body, topic)
+            return this.#settle(topic, partitions, answer, pending, result)
+          })
+          const outcomes = await Promise.allSettled(rounds)
+          failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected')?.reason
+        } catch (e) {
+          failure = e
+        }
+        // Whatever succeeded moved its partition's sequence; what is left is resent as it was.
+        for (const [p, done] of result) if (pending.has(p) && done >= 0) pending.delete(p)
+        if (pending.size === 0) break
+        if (failure === undefined) failure = new Resend(`partitions ${[...pending.keys()].join(', ')} got no answer`)
+        if (!isRetriable(failure) || attempt >= MAX_ATTEMPTS) throw unwrap(failure, topic)
+        refresh = true
+        await sleep(Math.min(2000, 100 * 2 ** attempt))
+      }
+    }
+    return batches.map((b) => (b.records.length === 0 ? -1 : result.get(b.partition)!))
+  }
+
+  /** Records the partitions that succeeded; throws Resend for retriable errors, a KbkError for the rest. */
+  #settle(topic: string, partitions: number[], answer: ProducedPartition[], pending: Map<number, {records: readonly BatchRecord[]; sequence: number}>, result: Map<number, number>): void {
+    const sequences = this.#sequencesOf(topic)
+    let resend: Error | undefined
+    for (const p of partitions) {
+      const a = answer.find((x) => x.partition === p)
+      const sent = pending.get(p)!
+      if (a === undefined) {
+        resend ??= new Resend(`no answer for partition ${p} of "${topic}"`)
+        continue
+      }
+      if (a.errorCode === 0) {
+        if (!(a.baseOffset >= 0)) throw new KbkError('KBK_INTERNAL', `No offset came back for partition ${p} of "${topic}".`, {kind: 'internal'})
+        result.set(p, a.baseOffset)
+        sequences.set(p, nextSequence(sent.sequence, sent.records.length))
+        continue
+      }
+      const error = createErrorFromCode(a.errorCode)
+      const detail = a.errorMessage ? `${error.message} (${a.errorMessage})` : error.message
+      if (RESEND.has(a.errorCode)) {
+        resend ??= new Resend(`partition ${p} of "${topic}": ${detail}`, {cause: error})
+        continue
+      }
+      if (TOO_LARGE.has(a.errorCode)) {
+        throw new KbkError('KBK_KAFKA_TOO_LARGE', `Partition ${p} of "${topic}" refused a batch of ${sent.records.length} record(s): ${detail}.`, {
+          kind: 'environment',
+          suggestion: 'Raise the target topic\'s max.message.bytes (and the broker\'s message.max.bytes) to at least the source topic\'s, then run `kbk apply` again: the restore resumes where it stopped.',
+          cause: error,
+        })
+      }
+      // Sequence or producer-id errors, invalid records, authorization: the rerun rule restores exactly.
+      throw new KbkError('KBK_KAFKA_ERROR', `Producing to partition ${p} of "${topic}" failed: ${detail}.`, {kind: 'environment', retriable: true, cause: error})
+    }
+    if (resend) throw resend
+  }
+
+  #sequencesOf(topic: string): Map<number, number> {
+    let m = this.#sequences.get(topic)
+    if (!m) this.#sequences.set(topic, (m = new Map()))
+    return m
+  }
+
+  #leaders(topic: string, partitions: number[]): Map<number, number[]> {
+    const meta = this.#cluster.findTopicPartitionMetadata(topic)
+    const out = new Map<number, number[]>()
+    for (const p of partitions) {
+      const m = meta.find((x) => x.partitionId === p)
+      if (!m || m.leader === null || m.leader === undefined || m.leader < 0) throw new Resend(`no leader known for partition ${p} of "${topic}"`)
+      const list = out.get(m.leader)
+      if (list) list.push(p)
+      else out.set(m.leader, [p])
+    }
+    return out
+  }
+
+  /** Connects, knows the topic's leaders, and has a producer id. */
+  async #ready(topic: string): Promise<ProducerIdentity> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (!this.#connected) {
+          await this.#cluster.connect()
+          this.#connected = true
+        }
+        await this.#cluster.addTargetTopic(topic)
+        if (!this.#identity) {
+          // A non-transactional producer id comes from any broker.
+          const broker = await this.#cluster.findControllerBroker()
+          const r = await broker.initProducerId({transactionalId: undefined, transactionTimeout: 30_000})
+          this.#identity = {producerId: BigInt(r.producerId), producerEpoch: r.producerEpoch}
+        }
+        return this.#identity
+      } catch (e) {
+        if (!isRetriable(e) || attempt >= MAX_ATTEMPTS) throw e
+        await sleep(Math.min(2000, 100 * 2 ** attempt))
+      }
+    }
+  }
+}
+
+function produceVersion(broker: ProduceBroker, leader: number): number {
+  const range = broker.versions?.[PRODUCE_API_KEY]
+  const version = Math.min(MAX_VERSION, range?.maxVersion ?? MAX_VERSION)
+  if (version < MIN_VERSION || (range !== undefined && range.minVersion > MAX_VERSION)) {
+    throw new KbkError('KBK_KAFKA_UNSUPPORTED', `Broker ${leader} speaks Produce v${range?.minVersion}-v${range?.maxVersion}; kbk produces with v${MIN_VERSION}-v${MAX_VERSION} (Kafka 0.11 or newer).`, {
+      kind: 'environment',
+    })
+  }
+  return version
+}
+
+async function sendProduce(broker: ProduceBroker, version: number, body: Buffer, topic: string): Promise<ProducedPartition[]> {
+  // kafkajs' connection wants an "encoder": anything with the bytes in `buf` and `buffer`.
+  const request = {apiKey: PRODUCE_API_KEY, apiVersion: version, apiName: 'Produce', encode: async () => ({buf: body, buffer: body})}
+  const answer = await broker.connectionPool.send({
+    request,
+    // kafkajs hands the raw response body (after the correlation id) to decode, then to parse.
+    response: {decode: async (raw: Buffer) => raw, parse: async (raw: unknown) => parseProduceResponse(raw as Buffer, version, topic)},
+  })
+  return answer as ProducedPartition[]
+}
+
+function isRetriable(e: unknown): boolean {
+  if (e instanceof Resend) return true
+  if (e instanceof KbkError) return false
+  const x = e as {name?: string; retriable?: boolean}
+  return x?.retriable === true || /KafkaJS(Connection|ConnectionClosed|RequestTimeout|BrokerNotFound|NoBrokerAvailable|LockTimeout)Error|KafkaJSBrokerNotFound/.test(x?.name ?? '')
+}
+
+function unwrap(e: unknown, topic: string): unknown {
+  if (!(e instanceof Resend)) return e
+  return new KbkError('KBK_KAFKA_ERROR', `Producing to "${topic}" kept failing: ${e.message}.`, {kind: 'environment', retriable: true, ...(e.cause !== undefined ? {cause: e.cause} : {})})
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms))
+}
+
+/**
+ * KafkaPort.produce: records of any partitions, in order per partition, sent in rounds of at most
+ * about CHUNK_BYTES per partition. Returns each record's offset.
+ */
+export async function produceRecords(producer: DirectProducer, topic: string, records: ProduceRecord[]): Promise<number[]> {
+  const offsets = new Array<number>(records.length)
+  let round = new Map<number, {indexes: number[]; bytes: number}>()
+  const flush = async (): Promise<void> => {
+    const entries = [...round]
+    round = new Map()
+    const bases = await producer.producePartitions(topic, entries.map(([partition, e]) => ({partition, records: e.indexes.map((i) => records[i]!)})))
+    entries.forEach(([, e], k) => e.indexes.forEach((i, n) => (offsets[i] = bases[k]! + n)))
+  }
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!
+    const size = batchBound([r])
+    const entry = round.get(r.partition)
+    if (entry && entry.bytes + size > CHUNK_BYTES) await flush()
+    const e = round.get(r.partition)
+    if (e) {
+      e.indexes.push(i)
+      e.bytes += size
+    } else round.set(r.partition, {indexes: [i], bytes: size})
+  }
+  if (round.size > 0) await flush()
+  return offsets
+}

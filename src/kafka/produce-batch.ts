@@ -1,0 +1,300 @@
+// Kafka's wire formats for producing, encoded by kbk: record batches (magic 2, uncompressed) and
+// the Produce request (v3-v8) and response. No Kafka client here: kafkajs-produce.ts sends the
+// request on a kafkajs connection. Every record is written once, straight into the request
+// buffer: no per-record objects, no intermediate buffers (kafkajs' own encoder allocated several
+// per record and was most of a restore's time, docs/performance.md).
+import type {RecordHeader} from './port.js'
+
+/** What a record batch needs of a record: exactly what a restore has. */
+export interface BatchRecord {
+  timestamp: number
+  key: Buffer | null
+  value: Buffer | null
+  headers: RecordHeader[]
+}
+
+export interface ProducerIdentity {
+  producerId: bigint
+  producerEpoch: number
+}
+
+/** Everything before the first record in a v2 record batch. */
+export const BATCH_HEADER_BYTES = 61
+const MAGIC = 2
+/** The CRC covers the batch from its attributes on. */
+const CRC_OFFSET = 17
+const ATTRIBUTES_OFFSET = 21
+
+// ---- CRC-32C (Castagnoli), slicing by 8: the record batch checksum ----
+const CRC_TABLE = (() => {
+  const t = new Int32Array(8 * 256)
+  for (let i = 0; i < 256; i++) {
+    let c = i
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1
+    t[i] = c
+  }
+  for (let i = 0; i < 256; i++) for (let s = 1; s < 8; s++) t[s * 256 + i] = (t[(s - 1) * 256 + i]! >>> 8) ^ t[t[(s - 1) * 256 + i]! & 0xff]!
+  return t
+})()
+
+/** CRC-32C of buf[start, end). */
+export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
+  const t = CRC_TABLE
+  let crc = -1
+  let i = start
+  for (const last = end - 8; i <= last; i += 8) {
+    const a = crc ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24))
+    crc =
+      t[1792 + (a & 0xff)]! ^
+      t[1536 + ((a >>> 8) & 0xff)]! ^
+      t[1280 + ((a >>> 16) & 0xff)]! ^
+      t[1024 + (a >>> 24)]! ^
+      t[768 + buf[i + 4]!]! ^
+      t[512 + buf[i + 5]!]! ^
+      t[256 + buf[i + 6]!]! ^
+      t[buf[i + 7]!]!
+  }
+  for (; i < end; i++) crc = t[(crc ^ buf[i]!) & 0xff]! ^ (crc >>> 8)
+  return ~crc >>> 0
+}
+
+// ---- varints (zig-zag, as record batches use them) ----
+const TWO_31 = 2 ** 31
+
+/** Zig-zag of a safe integer, as a non-negative number (exact up to 2^53). */
+function zigzag(n: number): number {
+  return n >= 0 ? n * 2 : -n * 2 - 1
+}
+
+function uvarintSize(z: number): number {
+  if (z < 0x80) return 1
+  if (z < 0x4000) return 2
+  if (z < 0x200000) return 3
+  if (z < 0x10000000) return 4
+  let n = 4
+  z = Math.floor(z / 0x10000000)
+  while (z > 0) {
+    n++
+    z = Math.floor(z / 0x80)
+  }
+  return n
+}
+
+function writeUvarint(buf: Buffer, pos: number, z: number): number {
+  if (z < TWO_31) {
+    while (z >= 0x80) {
+      buf[pos++] = (z & 0x7f) | 0x80
+      z >>>= 7
+    }
+    buf[pos++] = z
+    return pos
+  }
+  while (z >= 0x80) {
+    buf[pos++] = (z % 0x80) | 0x80
+    z = Math.floor(z / 0x80)
+  }
+  buf[pos++] = z
+  return pos
+}
+
+function bytesSize(b: Buffer | null): number {
+  return b === null ? 1 : uvarintSize(b.length * 2) + b.length
+}
+
+function writeBytes(buf: Buffer, pos: number, b: Buffer | null): number {
+  if (b === null) {
+    buf[pos] = 1 // zig-zag -1
+    return pos + 1
+  }
+  pos = writeUvarint(buf, pos, b.length * 2)
+  b.copy(buf, pos)
+  return pos + b.length
+}
+
+/** Header keys that are plain ASCII (nearly all) take one byte per character. */
+function utf8Length(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8')
+  return s.length
+}
+
+/** The bytes a record takes in a batch at `offsetDelta`, `timestampDelta`, without its length prefix. */
+function recordBodySize(r: BatchRecord, offsetDelta: number, timestampDelta: number): number {
+  let n = 1 + uvarintSize(zigzag(timestampDelta)) + uvarintSize(offsetDelta * 2) + bytesSize(r.key) + bytesSize(r.value) + uvarintSize(r.headers.length * 2)
+  for (const h of r.headers) {
+    const k = utf8Length(h.key)
+    n += uvarintSize(k * 2) + k + bytesSize(h.value)
+  }
+  return n
+}
+
+/** An upper bound of the bytes `records` take as one batch (cheap: no UTF-8 pass over header keys). */
+export function batchBound(records: readonly BatchRecord[]): number {
+  let n = BATCH_HEADER_BYTES
+  for (const r of records) {
+    // length, attributes, timestamp delta (≤ 10), offset delta (≤ 5), key and value lengths, header count.
+    n += 5 + 1 + 10 + 5 + 5 + (r.key?.length ?? 0) + 5 + (r.value?.length ?? 0) + 5
+    for (const h of r.headers) n += 5 + h.key.length * 3 + 5 + (h.value?.length ?? 0)
+  }
+  return n
+}
+
+/**
+ * Writes `records` as one uncompressed, idempotent record batch at `pos` (the caller made room
+ * for batchBound bytes); returns the end. Offsets are relative (the broker assigns them); the
+ * base timestamp is the first record's, as Kafka's producer does.
+ */
+export function writeBatch(buf: Buffer, pos: number, records: readonly BatchRecord[], id: ProducerIdentity, baseSequence: number): number {
+  if (records.length === 0) throw new Error('a record batch needs at least one record')
+  const start = pos
+  const baseTimestamp = records[0]!.timestamp
+  let maxTimestamp = baseTimestamp
+  let p = start + BATCH_HEADER_BYTES
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!
+    if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp
+    const timestampDelta = r.timestamp - baseTimestamp
+    p = writeUvarint(buf, p, recordBodySize(r, i, timestampDelta) * 2)
+    buf[p++] = 0 // record attributes: unused
+    p = writeUvarint(buf, p, zigzag(timestampDelta))
+    p = writeUvarint(buf, p, i * 2)
+    p = writeBytes(buf, p, r.key)
+    p = writeBytes(buf, p, r.value)
+    p = writeUvarint(buf, p, r.headers.length * 2)
+    for (const h of r.headers) {
+      const k = utf8Length(h.key)
+      p = writeUvarint(buf, p, k * 2)
+      buf.write(h.key, p, k, 'utf8')
+      p += k
+      p = writeBytes(buf, p, h.value)
+    }
+  }
+  buf.writeBigInt64BE(0n, start) // base offset: the broker assigns it
+  buf.writeInt32BE(p - start - 12, start + 8)
+  buf.writeInt32BE(-1, start + 12) // partition leader epoch: the broker sets it
+  buf[start + 16] = MAGIC
+  buf.writeInt16BE(0, start + ATTRIBUTES_OFFSET) // no compression, create time, not transactional
+  buf.writeInt32BE(records.length - 1, start + 23) // last offset delta
+  buf.writeBigInt64BE(BigInt(baseTimestamp), start + 27)
+  buf.writeBigInt64BE(BigInt(maxTimestamp), start + 35)
+  buf.writeBigInt64BE(id.producerId, start + 43)
+  buf.writeInt16BE(id.producerEpoch, start + 51)
+  buf.writeInt32BE(baseSequence, start + 53)
+  buf.writeInt32BE(records.length, start + 57)
+  buf.writeUInt32BE(crc32c(buf, start + ATTRIBUTES_OFFSET, p), start + CRC_OFFSET)
+  return p
+}
+
+/** The next batch's base sequence: sequences wrap to 0 after 2^31 - 1, as Kafka's do. */
+export function nextSequence(sequence: number, count: number): number {
+  return (sequence + count) % TWO_31
+}
+
+// ---- Produce request and response ----
+
+export interface PartitionBatch {
+  partition: number
+  /** One complete record batch. */
+  batch: Buffer
+}
+
+/** One partition's records for writeProduceRequest. */
+export interface PartitionRecordsToWrite {
+  partition: number
+  records: readonly BatchRecord[]
+  baseSequence: number
+}
+
+/**
+ * The Produce request body (v3-v8 share it) for one topic, not transactional, with one record
+ * batch per partition written straight into it. Also returns each batch (views into the body),
+ * for a retry of some of them (encodeProduceRequest).
+ */
+export function writeProduceRequest(topic: string, acks: number, timeoutMs: number, parts: readonly PartitionRecordsToWrite[], id: ProducerIdentity): {body: Buffer; batches: PartitionBatch[]} {
+  const name = Buffer.from(topic, 'utf8')
+  let bound = 2 + 2 + 4 + 4 + 2 + name.length + 4
+  for (const p of parts) bound += 4 + 4 + batchBound(p.records)
+  const buf = Buffer.allocUnsafe(bound)
+  let pos = writeRequestHead(buf, name, acks, timeoutMs, parts.length)
+  const batches: PartitionBatch[] = []
+  for (const p of parts) {
+    pos = buf.writeInt32BE(p.partition, pos)
+    const start = pos + 4
+    const end = writeBatch(buf, start, p.records, id, p.baseSequence)
+    buf.writeInt32BE(end - start, pos)
+    batches.push({partition: p.partition, batch: buf.subarray(start, end)})
+    pos = end
+  }
+  return {body: buf.subarray(0, pos), batches}
+}
+
+function writeRequestHead(buf: Buffer, name: Buffer, acks: number, timeoutMs: number, partitions: number): number {
+  let pos = buf.writeInt16BE(-1, 0) // transactional id: null
+  pos = buf.writeInt16BE(acks, pos)
+  pos = buf.writeInt32BE(timeoutMs, pos)
+  pos = buf.writeInt32BE(1, pos) // one topic
+  pos = buf.writeInt16BE(name.length, pos)
+  pos += name.copy(buf, pos)
+  return buf.writeInt32BE(partitions, pos)
+}
+
+/** The Produce request body for batches already written (a retry of some of a request's). */
+export function encodeProduceRequest(topic: string, acks: number, timeoutMs: number, partitions: readonly PartitionBatch[]): Buffer {
+  const name = Buffer.from(topic, 'utf8')
+  let size = 2 + 2 + 4 + 4 + 2 + name.length + 4
+  for (const p of partitions) size += 4 + 4 + p.batch.length
+  const buf = Buffer.allocUnsafe(size)
+  let pos = writeRequestHead(buf, name, acks, timeoutMs, partitions.length)
+  for (const p of partitions) {
+    pos = buf.writeInt32BE(p.partition, pos)
+    pos = buf.writeInt32BE(p.batch.length, pos)
+    pos += p.batch.copy(buf, pos)
+  }
+  return buf
+}
+
+export interface ProducedPartition {
+  partition: number
+  errorCode: number
+  baseOffset: number
+  /** v8+: the broker's message for the error, when it gave one. */
+  errorMessage?: string
+}
+
+/** Parses a Produce response body (v3-v8) into its partitions of `topic`. */
+export function parseProduceResponse(buf: Buffer, version: number, topic: string): ProducedPartition[] {
+  let pos = 0
+  const need = (n: number): void => {
+    if (pos + n > buf.length) throw new Error(`Produce response ends early at byte ${pos}`)
+  }
+  const int16 = (): number => (need(2), (pos += 2), buf.readInt16BE(pos - 2))
+  const int32 = (): number => (need(4), (pos += 4), buf.readInt32BE(pos - 4))
+  const int64 = (): number => (need(8), (pos += 8), Number(buf.readBigInt64BE(pos - 8)))
+  const string = (): string | null => {
+    const n = int16()
+    if (n < 0) return null
+    need(n)
+    pos += n
+    return buf.toString('utf8', pos - n, pos)
+  }
+  const out: ProducedPartition[] = []
+  for (let t = int32(); t > 0; t--) {
+    const name = string()
+    for (let n = int32(); n > 0; n--) {
+      const partition = int32()
+      const errorCode = int16()
+      const baseOffset = int64()
+      int64() // log append time
+      if (version >= 5) int64() // log start offset
+      let errorMessage: string | undefined
+      if (version >= 8) {
+        for (let e = int32(); e > 0; e--) {
+          int32() // batch index
+          string() // batch index error message
+        }
+        errorMessage = string() ?? undefined
+      }
+      if (name === topic) out.push({partition, errorCode, baseOffset, ...(errorMessage ? {errorMessage} : {})})
+    }
+  }
+  return out
+}
