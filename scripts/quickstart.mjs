@@ -32,7 +32,7 @@ function kbk(args, okCodes = [0]) {
 }
 
 step('Building kbk and starting the local Kafka (first run downloads Kafka from Maven Central)')
-sh(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')])
+sh(process.execPath, [join(root, 'scripts/build.mjs')])
 sh(process.execPath, [join(root, 'scripts/env/up.mjs'), '--only', 'kafka-source'])
 // The demo producer compresses with lz4 and zstd: register kbk's codecs with kafkajs (built above).
 const {registerKafkaCodecs} = await import(join(root, 'dist/kafka/kafkajs-codecs.js'))
