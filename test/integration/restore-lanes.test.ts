@@ -3,7 +3,7 @@
 // sequence (source partitions ascending, offsets ascending), every record once.
 import {describe, it, before, after} from 'node:test'
 import assert from 'node:assert/strict'
-import {testEnv, randomName} from '../helpers/env.js'
+import {testEnv} from '../helpers/env.js'
 import {consumeAll, createTestTopic, deleteTestTopic, produceTestRecords, testKafka, type ConsumedRecord} from '../helpers/kafka.js'
 import {createTestStore, kafkaWorkspace, runKbk, tempDir, writeWorkspace} from '../helpers/workspace.js'
 
