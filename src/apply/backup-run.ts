@@ -31,9 +31,8 @@ export interface BackupRuntime {
 }
 
 /**
- * Blocks of one partition's segment that may be compressing on worker threads at once. Enough to
- * keep every worker busy while the main thread decodes the next fetch; bounded so memory stays a
- * few blocks per partition.
+ * Blocks of one partition's segment that may be compressing on worker threads at once (and at
+ * most 2 per worker + 2 across all partitions, see poolLimit).
  */
 const MAX_BLOCKS_IN_FLIGHT = 4
 
@@ -149,6 +148,10 @@ export async function applyBackupRun(
     reporter.emit({type: 'backup.progress', address, records: result.records, bytes: result.bytes, stored_bytes: result.storedBytes, partitions_done: partitionsDone(), partitions: writers.size, elapsed_ms: Date.now() - startedAt})
   }
 
+  // Blocks waiting for a worker, across all partitions: enough to keep every worker busy, few
+  // enough that a topic with many partitions does not queue a block per partition in memory.
+  const pool = sharedCompressPool()
+  const poolLimit = 2 * pool.size + 2
   const toRead = run.ranges.filter((r) => r.from < r.to).map((r) => ({partition: r.partition, from: r.from, to: r.to}))
   if (toRead.length > 0) {
     await kafka.readRanges(run.topic, toRead, async (partition, records, nextOffset) => {
@@ -157,9 +160,11 @@ export async function applyBackupRun(
       for (const raw of records) {
         if (raw.offset >= pw.to) break
         const record = runtime.transform ? runtime.transform(raw) : raw
-        if (!pw.writer) pw.writer = new SegmentWriter(runtime.segment, sharedCompressPool())
+        if (!pw.writer) pw.writer = new SegmentWriter(runtime.segment, pool)
         pw.writer.add(record)
         if (pw.writer.pendingBlocks >= MAX_BLOCKS_IN_FLIGHT) await pw.writer.drain()
+        else if (pool.inFlight >= poolLimit) await pool.whenBelow(poolLimit)
+        pw.writer.collect()
         pw.chunks.push(...pw.writer.takeOutput())
         result.records++
         result.bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0)

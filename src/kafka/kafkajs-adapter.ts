@@ -47,8 +47,12 @@ export interface KafkaContext {
 }
 
 const MiB = 1024 * 1024
-/** Fetch sizes: 4 MiB per partition (a larger first batch still comes whole, KIP-74), 16 MiB per response. */
-const FETCH_LIMITS: FetchLimits = {partitionBytes: 4 * MiB, responseBytes: 16 * MiB, maxWaitMs: 500}
+/**
+ * Fetch sizes: 1 MiB per partition (a larger first batch still comes whole, KIP-74), 4 MiB per
+ * response. With one fetch always in flight that keeps up with the broker, and it is what bounds
+ * memory: 16 MiB responses cost ~60 MiB of peak RSS and no speed (docs/performance.md).
+ */
+const FETCH_LIMITS: FetchLimits = {partitionBytes: MiB, responseBytes: 4 * MiB, maxWaitMs: 500}
 
 function reveal(v: SecretValue): string {
   return typeof v === 'string' ? v : v.reveal()

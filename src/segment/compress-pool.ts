@@ -14,14 +14,19 @@ const {compress} = require(workerData.zstd)
 parentPort.on('message', ({id, buf, level}) => {
   try {
     const out = compress(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength), {compressionLevel: level})
-    // Hand the frame back without a copy when it owns its memory (never a shared slab).
+    // Hand the frame back without a copy when it owns its memory (never a shared slab), and the
+    // block's memory too, for reuse: dead blocks piling up here until this thread's GC ran were
+    // a good part of a backup's peak RSS.
     const own = out.byteOffset === 0 && out.buffer.byteLength === out.length
-    parentPort.postMessage({id, out}, own ? [out.buffer] : [])
+    parentPort.postMessage({id, out, buf}, own ? [out.buffer, buf.buffer] : [buf.buffer])
   } catch (e) {
     parentPort.postMessage({id, error: String(e && e.message || e)})
   }
 })
 `
+
+/** Recycled block buffers kept at most: a few blocks per worker. */
+const MAX_SPARE_BUFFERS = 16
 
 interface Job {
   resolve: (b: Buffer) => void
@@ -33,6 +38,9 @@ export class CompressPool {
   readonly #size: number
   readonly #jobs = new Map<number, Job>()
   readonly #load = new Map<Worker, number>()
+  readonly #waiters: Array<{below: number; resolve: () => void}> = []
+  /** Block memory the workers gave back, ready for the next block (see takeBuffer). */
+  readonly #spare: ArrayBuffer[] = []
   #next = 0
 
   constructor(size: number) {
@@ -47,7 +55,7 @@ export class CompressPool {
   compress(plain: Buffer, level: number): Promise<Buffer> {
     const worker = this.#pick()
     const id = this.#next++
-    const own = plain.byteOffset === 0 && plain.buffer.byteLength > Buffer.poolSize ? plain : Buffer.from(plain)
+    const own = plain.byteOffset === 0 && plain.buffer.byteLength > Buffer.poolSize ? plain : ownCopy(plain)
     return new Promise<Buffer>((resolve, reject) => {
       this.#jobs.set(id, {resolve, reject})
       this.#load.set(worker, (this.#load.get(worker) ?? 0) + 1)
@@ -57,20 +65,60 @@ export class CompressPool {
     })
   }
 
+  /** Blocks handed to the workers and not finished yet. */
+  get inFlight(): number {
+    return this.#jobs.size
+  }
+
+  /** The number of workers this pool runs at most. */
+  get size(): number {
+    return this.#size
+  }
+
+  /** Resolves once fewer than `below` blocks are in flight: backpressure across all writers. */
+  whenBelow(below: number): Promise<void> {
+    if (this.#jobs.size < below) return Promise.resolve()
+    return new Promise((resolve) => this.#waiters.push({below, resolve}))
+  }
+
+  #wake(): void {
+    for (let i = this.#waiters.length - 1; i >= 0; i--) {
+      const w = this.#waiters[i]!
+      if (this.#jobs.size < w.below) {
+        this.#waiters.splice(i, 1)
+        w.resolve()
+      }
+    }
+  }
+
+  /**
+   * A buffer of exactly `size` bytes (contents undefined) of its own memory, recycled from a block
+   * a worker finished with when one of that size is at hand.
+   */
+  takeBuffer(size: number): Buffer {
+    const i = this.#spare.findIndex((ab) => ab.byteLength === size)
+    if (i < 0) return Buffer.allocUnsafeSlow(size)
+    const [ab] = this.#spare.splice(i, 1)
+    return Buffer.from(ab as ArrayBuffer, 0, size)
+  }
+
   #pick(): Worker {
     if (this.#workers.length < this.#size) {
       const zstd = createRequire(import.meta.url).resolve('zstd-napi')
       const w = new Worker(WORKER_SOURCE, {eval: true, workerData: {zstd}})
-      w.on('message', (m: {id: number; out?: Uint8Array; error?: string}) => {
+      w.on('message', (m: {id: number; out?: Uint8Array; buf?: Uint8Array; error?: string}) => {
+        if (m.buf && this.#spare.length < MAX_SPARE_BUFFERS) this.#spare.push(m.buf.buffer as ArrayBuffer)
         const job = this.#jobs.get(m.id)
         this.#jobs.delete(m.id)
         const load = (this.#load.get(w) ?? 1) - 1
         this.#load.set(w, load)
         // An idle worker must not keep the process alive.
         if (load === 0) w.unref()
-        if (!job) return
-        if (m.error !== undefined || !m.out) job.reject(new KbkError('KBK_INTERNAL', `zstd compression failed on a worker thread: ${m.error}`, {kind: 'internal'}))
-        else job.resolve(Buffer.from(m.out.buffer, m.out.byteOffset, m.out.byteLength))
+        if (job) {
+          if (m.error !== undefined || !m.out) job.reject(new KbkError('KBK_INTERNAL', `zstd compression failed on a worker thread: ${m.error}`, {kind: 'internal'}))
+          else job.resolve(Buffer.from(m.out.buffer, m.out.byteOffset, m.out.byteLength))
+        }
+        this.#wake()
       })
       w.on('error', (e) => this.#failAll(e))
       w.unref()
@@ -86,7 +134,15 @@ export class CompressPool {
   #failAll(e: unknown): void {
     for (const job of this.#jobs.values()) job.reject(e)
     this.#jobs.clear()
+    this.#wake()
   }
+}
+
+/** A copy in memory of its own (Buffer.from may share one of Node's slabs, which must never be transferred). */
+function ownCopy(b: Buffer): Buffer {
+  const out = Buffer.allocUnsafeSlow(b.length)
+  b.copy(out)
+  return out
 }
 
 let shared: CompressPool | undefined

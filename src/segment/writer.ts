@@ -60,7 +60,7 @@ export class SegmentWriter {
   private blockMaxTs = 0
 
   /** Blocks being compressed on the pool, in order; written by drain(). */
-  private pending: Array<{packed: Promise<Buffer>; meta: BlockMeta}> = []
+  private pending: Array<{packed: Promise<Buffer>; meta: BlockMeta; done?: Buffer}> = []
   private readonly pool: CompressPool | undefined
 
   private readonly index: Buffer[] = []
@@ -183,6 +183,14 @@ export class SegmentWriter {
   }
 
   /** Waits for the blocks being compressed and writes them, in order. */
+  /** Writes the blocks whose compression already finished, in order, without waiting for others. */
+  collect(): void {
+    while (this.pending[0]?.done) {
+      const next = this.pending.shift()!
+      this.writeBlock(next.done!, next.meta)
+    }
+  }
+
   async drain(): Promise<void> {
     while (this.pending.length > 0) {
       const next = this.pending[0]!
@@ -278,9 +286,10 @@ export class SegmentWriter {
       const size = this.buf.length
       const packed = this.pool.compress(plain, this.level)
       // Awaited in order by drain(); until then a failure must not count as unhandled.
-      packed.catch(() => undefined)
-      this.pending.push({packed, meta})
-      this.buf = size > this.blockBytes ? Buffer.alloc(0) : Buffer.allocUnsafeSlow(size)
+      const entry: {packed: Promise<Buffer>; meta: BlockMeta; done?: Buffer} = {packed, meta}
+      packed.then((b) => (entry.done = b), () => undefined)
+      this.pending.push(entry)
+      this.buf = size > this.blockBytes ? Buffer.alloc(0) : this.pool.takeBuffer(size)
     } else {
       if (this.pending.length > 0) throw new KbkError('KBK_INTERNAL', 'SegmentWriter: a block was sealed while earlier ones were compressing. This is a bug in kbk.', {kind: 'internal'})
       // zstd returns a fresh buffer; without compression copy, because this.buf is reused.

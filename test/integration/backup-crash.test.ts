@@ -6,9 +6,13 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import kafkajs from 'kafkajs'
 import {openWorkspaceStore} from '../../src/cli/context.js'
+import {registerKafkaCodecs} from '../../src/kafka/kafkajs-codecs.js'
 import {decodeSegment} from '../../src/segment/index.js'
 import {randomName, testEnv} from '../helpers/env.js'
 import {createTestStore, kafkaWorkspace, runKbk, tempDir, writeWorkspace} from '../helpers/workspace.js'
+
+// The test's own producer compresses with lz4: kafkajs needs kbk's codecs.
+registerKafkaCodecs()
 
 const {Kafka, CompressionTypes, logLevel} = kafkajs
 
