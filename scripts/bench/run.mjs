@@ -79,11 +79,26 @@ async function createTopic(admin, topic, partitions) {
   await admin.createTopics({waitForLeaders: true, topics: [{topic, numPartitions: partitions, configEntries: [{name: 'retention.ms', value: '-1'}, {name: 'retention.bytes', value: '-1'}]}]})
 }
 
-// ---- child processes: wall time and peak RSS ----
-/** Runs a command; returns wall seconds, peak RSS (MiB, of the child via /usr/bin/time -v) and output. */
+// ---- child processes: wall time, CPU and peak RSS ----
+/** Busy and total jiffies of the whole machine (/proc/stat), to tell CPU-bound from waiting. */
+function machineCpu() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+    const total = f.reduce((a, b) => a + b, 0)
+    return {busy: total - f[3] - (f[4] ?? 0), total}
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Runs a command; returns wall seconds, peak RSS (MiB, of the child via /usr/bin/time -v), the
+ * child's CPU seconds (user + system), the machine's busy share over the run, and output.
+ */
 function measure(cmd, cmdArgs, opts = {}) {
   return new Promise((resolve, reject) => {
     const argv = timeBin ? [timeBin, ['-v', cmd, ...cmdArgs]] : [cmd, cmdArgs]
+    const cpu0 = machineCpu()
     const t0 = performance.now()
     const child = spawn(argv[0], argv[1], {cwd: opts.cwd ?? root, env: {...process.env, KBK_IN_AUTOMATION: '1', NO_COLOR: '1', ...opts.env}, stdio: ['ignore', opts.stdoutFile ? 'pipe' : 'pipe', 'pipe']})
     let stdout = ''
@@ -95,8 +110,13 @@ function measure(cmd, cmdArgs, opts = {}) {
     child.on('close', (code) => {
       const seconds = (performance.now() - t0) / 1000
       const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)
+      const user = /User time \(seconds\): ([\d.]+)/.exec(stderr)
+      const sys = /System time \(seconds\): ([\d.]+)/.exec(stderr)
+      const cpu1 = machineCpu()
+      const machineBusy = cpu0 && cpu1 && cpu1.total > cpu0.total ? (cpu1.busy - cpu0.busy) / (cpu1.total - cpu0.total) : undefined
       if (code !== 0) return reject(new Error(`${cmd} ${cmdArgs.join(' ')} exited ${code}\n${stdout.slice(-2000)}\n${stderr.slice(-1500)}`))
-      resolve({seconds, rssMiB: rss ? Number(rss[1]) / 1024 : undefined, stdout, stderr})
+      const cpuSeconds = user && sys ? Number(user[1]) + Number(sys[1]) : undefined
+      resolve({seconds, rssMiB: rss ? Number(rss[1]) / 1024 : undefined, cpuSeconds, machineBusy, stdout, stderr})
     })
   })
 }
@@ -104,6 +124,14 @@ function measure(cmd, cmdArgs, opts = {}) {
 const kbkBin = join(root, 'bin/run.js')
 function kbk(cwd, kbkArgs, extraNodeArgs = []) {
   return measure(process.execPath, [...extraNodeArgs, kbkBin, ...kbkArgs], {cwd})
+}
+
+/** ", kbk CPU 1.6 s, machine 97 % busy": where a run's time went, for the log and the notes. */
+function cpuNote(r) {
+  const parts = []
+  if (r.cpuSeconds !== undefined) parts.push(`kbk CPU ${r.cpuSeconds.toFixed(1)} s`)
+  if (r.machineBusy !== undefined) parts.push(`machine ${(r.machineBusy * 100).toFixed(0)} % busy`)
+  return parts.length ? `, ${parts.join(', ')}` : ''
 }
 
 function median(xs) {
@@ -291,7 +319,7 @@ try {
       for (let i = 0; i < (wants('backup') ? RUNS : 1); i++) {
         const r = await kbkBackup(ds, 'fs', i)
         rs.push(r)
-        log(`kbk backup ${ds.name} fs #${i}: ${r.seconds.toFixed(1)} s, ${mbps(ds.bytes, r.seconds).toFixed(1)} MB/s, RSS ${r.rssMiB?.toFixed(0)} MiB`)
+        log(`kbk backup ${ds.name} fs #${i}: ${r.seconds.toFixed(1)} s, ${mbps(ds.bytes, r.seconds).toFixed(1)} MB/s, RSS ${r.rssMiB?.toFixed(0)} MiB${cpuNote(r)}`)
         if (i > 0) rmSync(r.dir, {recursive: true, force: true})
       }
       backups[ds.name] = rs[0]
@@ -316,7 +344,7 @@ try {
     for (let i = 0; i < (wants('restore') ? RUNS : 1); i++) {
       const r = await kbkRestore(a, backups.a, i + 1)
       rs.push(r)
-      log(`kbk restore a fs #${i}: ${r.seconds.toFixed(1)} s, ${mbps(a.bytes, r.seconds).toFixed(1)} MB/s, RSS ${r.rssMiB?.toFixed(0)} MiB`)
+      log(`kbk restore a fs #${i}: ${r.seconds.toFixed(1)} s, ${mbps(a.bytes, r.seconds).toFixed(1)} MB/s, RSS ${r.rssMiB?.toFixed(0)} MiB${cpuNote(r)}`)
     }
     const s = median(rs.map((r) => r.seconds))
     rows.push({what: 'kbk restore fs → target Kafka', dataset: 'a', command: 'kbk apply restore.plan', runs: rs.length, seconds: s, mbs: mbps(a.bytes, s), rps: a.records / s, rss: Math.max(...rs.map((r) => r.rssMiB ?? 0))})
@@ -328,7 +356,7 @@ try {
     for (let i = 0; i < runs; i++) {
       const r = await kbkBackup(a, 's3', i)
       rs.push(r)
-      log(`kbk backup a s3 #${i}: ${r.seconds.toFixed(1)} s, ${mbps(a.bytes, r.seconds).toFixed(1)} MB/s, RSS ${r.rssMiB?.toFixed(0)} MiB`)
+      log(`kbk backup a s3 #${i}: ${r.seconds.toFixed(1)} s, ${mbps(a.bytes, r.seconds).toFixed(1)} MB/s, RSS ${r.rssMiB?.toFixed(0)} MiB${cpuNote(r)}`)
     }
     const s = median(rs.map((r) => r.seconds))
     const kcatRow = rows.find((r) => r.dataset === 'a' && r.what.startsWith('kcat'))
