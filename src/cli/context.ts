@@ -1,10 +1,12 @@
 // The composition root: the one place that knows the adapters, the SDK-backed ports and the
 // environment. Commands get a WorkspaceContext from here and call core functions with it.
+// What only some commands need is imported when first needed, so every command starts fast:
+// kafkajs for the commands that talk to Kafka, the refresh and planner for plan and apply, the
+// apply and restore engines for apply, and each cloud store's SDK on its first use
+// (storage/index.ts).
 import {readFileSync} from 'node:fs'
 import {hostname, userInfo} from 'node:os'
 import {createHash} from 'node:crypto'
-import {applyPlan} from '../apply/apply-plan.js'
-import {appendAuditEntry} from '../audit/audit-log.js'
 import type {ApplyOutcome, StoreHandle} from '../apply/apply-plan.js'
 import type {BackupRuntime} from '../apply/backup-run.js'
 import type {Reporter} from '../apply/events.js'
@@ -13,13 +15,9 @@ import {builtinTags, checkCompliance, formatDiagnostic, loadWorkspace} from '../
 import type {Diagnostic, Workspace} from '../config/index.js'
 import type {EncryptionKey, PolicyConfig} from '../config/types.js'
 import {KbkError} from '../errors.js'
-import {openKafka} from '../kafka/kafkajs-adapter.js'
 import type {KafkaPort} from '../kafka/port.js'
 import {desiredFromWorkspace} from '../plan/desired.js'
-import {planChanges} from '../plan/plan-changes.js'
 import type {Desired, Plan, PlanDiagnostic} from '../plan/types.js'
-import {readObserved} from '../refresh/read-observed.js'
-import {applyRestoreRun} from '../restore/restore-run.js'
 import {openObjectStore} from '../storage/index.js'
 import type {ObjectStore} from '../storage/object-store.js'
 import {StateStore} from '../state/state-store.js'
@@ -42,8 +40,13 @@ export function toPlanDiagnostic(d: Diagnostic): PlanDiagnostic {
   return {severity: d.severity, code: d.code, message: d.message, ...(d.suggestion ? {suggestion: d.suggestion} : {}), file: d.file, line: d.line, column: d.column}
 }
 
+export interface OpenWorkspaceOptions {
+  /** Whether the command talks to Kafka (default true): false leaves kafkajs unloaded, and kafka() throws. */
+  kafka?: boolean
+}
+
 /** Loads and validates the workspace; a config with errors stops here with every diagnostic. */
-export async function openWorkspace(flags: {config?: string}): Promise<WorkspaceContext> {
+export async function openWorkspace(flags: {config?: string}, options: OpenWorkspaceOptions = {}): Promise<WorkspaceContext> {
   const loaded = await loadWorkspace({config: flags.config, cwd: process.cwd(), env: process.env})
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error')
   if (errors.length > 0 || !loaded.workspace) {
@@ -57,6 +60,7 @@ export async function openWorkspace(flags: {config?: string}): Promise<Workspace
   const tags = (name: string) => ws.compliance[name] ?? builtinTags[name]
   const compliance = checkCompliance(ws).map(toPlanDiagnostic)
   const desired = desiredFromWorkspace(ws, tags, dedupe([...warnings.map(toPlanDiagnostic), ...compliance]))
+  const kafkaAdapter = options.kafka === false ? undefined : await import('../kafka/kafkajs-adapter.js')
 
   const stores = new Map<string, StoreHandle>()
   const clusters = new Map<string, KafkaPort>()
@@ -80,8 +84,9 @@ export async function openWorkspace(flags: {config?: string}): Promise<Workspace
       if (!k) {
         const cfg = ws.clusters[cluster]
         if (!cfg) throw new KbkError('KBK_CONFIG_UNDEFINED_REF', `Cluster "${cluster}" is not defined in the workspace.`, {suggestion: 'Add it under `clusters:` or fix the reference.'})
+        if (!kafkaAdapter) throw new KbkError('KBK_INTERNAL', `Cluster "${cluster}" was asked for by a command that opened the workspace without Kafka.`, {kind: 'internal'})
         const pos = ws.positionOf(['clusters', cluster])
-        k = openKafka(cfg, {name: cluster, ...(pos ? {position: `${pos.file}:${pos.line}:${pos.column}`} : {})})
+        k = kafkaAdapter.openKafka(cfg, {name: cluster, ...(pos ? {position: `${pos.file}:${pos.line}:${pos.column}`} : {})})
         clusters.set(cluster, k)
       }
       return k
@@ -204,6 +209,7 @@ export interface MakePlanOptions {
 }
 
 export async function makePlan(ctx: WorkspaceContext, options: MakePlanOptions): Promise<Plan> {
+  const [{readObserved}, {planChanges}] = await Promise.all([import('../refresh/read-observed.js'), import('../plan/plan-changes.js')])
   const now = clockNow()
   const {observed} = await readObserved(ctx.desired, {store: (n) => ctx.storeHandle(n), kafka: (c) => ctx.kafka(c)}, {now, listObjects: options.listObjects})
   const desired = await withStoreProtection(ctx)
@@ -255,6 +261,11 @@ async function withStoreProtection(ctx: WorkspaceContext): Promise<Desired> {
 }
 
 export async function runApply(ctx: WorkspaceContext, plan: Plan, options: {reporter: Reporter; lockTimeoutMs: number}): Promise<ApplyOutcome> {
+  const [{applyPlan}, {applyRestoreRun}, {appendAuditEntry}] = await Promise.all([
+    import('../apply/apply-plan.js'),
+    import('../restore/restore-run.js'),
+    import('../audit/audit-log.js'),
+  ])
   const stores: Record<string, StoreHandle> = {}
   for (const name of Object.keys(plan.states)) stores[name] = ctx.storeHandle(name)
   return applyPlan(plan, {
@@ -307,9 +318,9 @@ function storeOf(ch: Plan['resource_changes'][number], ctx: WorkspaceContext): s
   return settings?.store ?? ctx.workspace.policies[ch.name]?.store
 }
 
-/** For commands that only need the store (state, lock, backups): the one store, or the named one. */
+/** For commands that only need the store (state, lock, backups): the one store, or the named one. Kafka is not opened. */
 export async function openWorkspaceStore(flags: {config?: string; store?: string}): Promise<{ctx: WorkspaceContext; store: ObjectStore; state: StateStore; storeName: string; close(): Promise<void>}> {
-  const ctx = await openWorkspace(flags)
+  const ctx = await openWorkspace(flags, {kafka: false})
   const names = Object.keys(ctx.workspace.stores)
   const used = [...new Set(Object.values(ctx.workspace.policies).map((p) => p.store))]
   const storeName = flags.store ?? (used.length === 1 ? used[0]! : names.length === 1 ? names[0]! : undefined)
