@@ -35,6 +35,8 @@ export interface RestoreDeps {
   batchRecords?: number
   /** At most about this many bytes per target partition in one produce request. */
   chunkBytes?: number
+  /** Stored segment bytes read into memory at once, over all target partitions. */
+  segmentBudgetBytes?: number
   /** The intent's settings as the plan saw them: recorded so the next plan shows no change. */
   settings: Record<string, unknown>
 }
@@ -118,8 +120,14 @@ const CHUNK_BYTES = 960 * KiB
 const CHUNK_RECORDS = 8000
 /** Chunks a lane decodes ahead of the request in flight. */
 const LANE_AHEAD = 2
-/** Target partitions restored at once: each holds one stored segment and a few chunks in memory. */
+/** Target partitions restored at once; each holds a few chunks of records in memory. */
 const MAX_ACTIVE_LANES = 16
+/**
+ * Stored segment bytes held at once, over all lanes (a segment is read whole and its checksum
+ * checked before any of its records is produced). Bounds memory whatever the segment size: with
+ * large segments fewer lanes read at a time. A single larger segment is still read, alone.
+ */
+const SEGMENT_BUDGET_BYTES = 96 * 1024 * KiB
 
 /**
  * One target partition's sequence: its source partitions ascending, each one's segments by offset.
@@ -178,6 +186,7 @@ function lanesOf(run: RestoreRun, t: RestoreTopicPlan, segments: SegmentRef[], p
  */
 async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: RestoreDeps, onProduced: (records: number, bytes: number) => void): Promise<void> {
   const limits = {bytes: deps.chunkBytes ?? CHUNK_BYTES, records: deps.batchRecords ?? CHUNK_RECORDS}
+  const budget = new ByteBudget(deps.segmentBudgetBytes ?? SEGMENT_BUDGET_BYTES)
   interface Running {
     lane: Lane
     queue: Chunk[]
@@ -201,6 +210,7 @@ async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: R
   const fail = (error: unknown): void => {
     failure ??= {error}
     for (const r of running) release(r)
+    budget.wakeAll()
     notify()
   }
   const start = (lane: Lane): Running => {
@@ -210,7 +220,7 @@ async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: R
       notify()
       while (r.queue.length >= LANE_AHEAD && failure === undefined) await new Promise<void>((resolve) => (r.space = resolve))
     }
-    r.pump = pumpLane(lane, pitMs, deps, limits, push, () => failure !== undefined)
+    r.pump = pumpLane(lane, pitMs, deps, limits, budget, push, () => failure !== undefined)
       .catch(fail)
       .finally(() => {
         r.done = true
@@ -252,36 +262,70 @@ async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: R
 }
 
 /** Reads one lane's segments in order and hands its records over in chunks, skipping what an interrupted run produced. */
-async function pumpLane(lane: Lane, pitMs: number, deps: RestoreDeps, limits: {bytes: number; records: number}, push: (c: Chunk) => Promise<void>, stopped: () => boolean): Promise<void> {
+async function pumpLane(lane: Lane, pitMs: number, deps: RestoreDeps, limits: {bytes: number; records: number}, budget: ByteBudget, push: (c: Chunk) => Promise<void>, stopped: () => boolean): Promise<void> {
   let position = 0
   for (const source of lane.sources) {
     const fresh = (): Chunk => ({target: lane.target, entries: source.entries, records: [], bytes: 0, size: 0})
     let chunk = fresh()
     for (const seg of source.segments) {
-      for await (const block of readVerified(deps.store, seg, deps.keyring)) {
-        if (stopped()) return
-        for (const r of block) {
-          if (r.timestamp > pitMs) continue
-          if (position < lane.already) {
-            // Produced by the interrupted run: its target offset is base + position.
-            addMapping(source.entries, r.offset, lane.target, lane.base + position)
+      if (!(await budget.acquire(seg.bytes, stopped))) return
+      try {
+        for await (const block of readVerified(deps.store, seg, deps.keyring)) {
+          if (stopped()) return
+          for (const r of block) {
+            if (r.timestamp > pitMs) continue
+            if (position < lane.already) {
+              // Produced by the interrupted run: its target offset is base + position.
+              addMapping(source.entries, r.offset, lane.target, lane.base + position)
+              position++
+              continue
+            }
             position++
-            continue
+            const size = encodedSize(r)
+            if (chunk.records.length > 0 && (chunk.size + size > limits.bytes || chunk.records.length >= limits.records)) {
+              await push(chunk)
+              if (stopped()) return
+              chunk = fresh()
+            }
+            chunk.records.push(r)
+            chunk.size += size
+            chunk.bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0)
           }
-          position++
-          const size = encodedSize(r)
-          if (chunk.records.length > 0 && (chunk.size + size > limits.bytes || chunk.records.length >= limits.records)) {
-            await push(chunk)
-            if (stopped()) return
-            chunk = fresh()
-          }
-          chunk.records.push(r)
-          chunk.size += size
-          chunk.bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0)
         }
+      } finally {
+        budget.release(seg.bytes)
       }
     }
     if (chunk.records.length > 0) await push(chunk)
+  }
+}
+
+/** Bytes that may be held at once; one holder may exceed the limit alone (a segment larger than it). */
+class ByteBudget {
+  #held = 0
+  #waiting: Array<() => void> = []
+  constructor(readonly limit: number) {}
+
+  /** Resolves true once `bytes` are held, or false if `stopped()` turned true while waiting. */
+  async acquire(bytes: number, stopped: () => boolean): Promise<boolean> {
+    while (this.#held > 0 && this.#held + bytes > this.limit) {
+      if (stopped()) return false
+      await new Promise<void>((resolve) => this.#waiting.push(resolve))
+    }
+    if (stopped()) return false
+    this.#held += bytes
+    return true
+  }
+
+  release(bytes: number): void {
+    this.#held -= bytes
+    this.wakeAll()
+  }
+
+  wakeAll(): void {
+    const waiting = this.#waiting
+    this.#waiting = []
+    for (const w of waiting) w()
   }
 }
 
