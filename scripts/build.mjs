@@ -1,15 +1,17 @@
 #!/usr/bin/env node
-// `npm run build`: tsc → dist/, then oclif.manifest.json — what `oclif manifest` writes: every
-// command's id, flags, args and help text, and the file it lives in. With it, oclif starts by
-// reading one JSON file and imports only the command being run; without it, every start (even
-// `kbk --version`) imports all the commands to list them, and with them everything they use.
+// `npm run build`: tsc → dist/, then two things computed once here instead of at every start:
+// - dist/config/schema-validate.cjs: the workspace schema compiled by ajv (standalone code);
+//   src/config/schema.ts uses it when it was built from the same schema, options and ajv.
+// - oclif.manifest.json, as `oclif manifest` writes it: every command's id, flags, args, help
+//   text and file. With it oclif reads one JSON file and imports only the command being run;
+//   without it, every start (even `kbk --version`) imports all the commands to list them.
 // npm run build, npm ci (prepare), the test runner and the quickstart build through here; a bare
 // `tsc` leaves the manifest of the last build (help text and the command list can then be stale).
 //   node scripts/build.mjs [--manifest-only]
 import {spawnSync} from 'node:child_process'
 import {rmSync} from 'node:fs'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const manifestFile = join(root, 'oclif.manifest.json')
@@ -31,11 +33,26 @@ try {
 }
 `
 
+// The workspace schema compiled by ajv ahead of time (standalone code), so that reading a
+// workspace does not compile it at every start; src/config/schema.ts uses it when it matches.
+const VALIDATOR_SCRIPT = `
+import {writeFileSync} from 'node:fs'
+import {fileURLToPath, pathToFileURL} from 'node:url'
+const {PRECOMPILED_VALIDATOR_URL, precompiledValidatorSource} = await import(process.argv[1])
+writeFileSync(fileURLToPath(PRECOMPILED_VALIDATOR_URL), precompiledValidatorSource())
+`
+
 // A manifest from an older build must not outlive a failed one.
 rmSync(manifestFile, {force: true})
 if (!process.argv.includes('--manifest-only')) {
   const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {cwd: root, stdio: 'inherit'})
   if (tsc.status !== 0) process.exit(tsc.status ?? 1)
+  const schemaModule = pathToFileURL(join(root, 'dist/config/schema.js')).href
+  const validator = spawnSync(process.execPath, ['--input-type=module', '-e', VALIDATOR_SCRIPT, schemaModule], {cwd: root, stdio: 'inherit'})
+  if (validator.status !== 0) {
+    process.stderr.write('build: compiling the workspace schema (dist/config/schema-validate.cjs) failed (see above)\n')
+    process.exit(validator.status ?? 1)
+  }
 }
 const manifest = spawnSync(process.execPath, ['--input-type=module', '-e', MANIFEST_SCRIPT, manifestFile], {cwd: root, stdio: 'inherit'})
 if (manifest.status !== 0) {

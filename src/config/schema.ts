@@ -1,11 +1,26 @@
 // Validation against schemas/config.schema.json (the one source of truth), with every ajv error
-// turned into a diagnostic at the YAML position of the offending key or value.
-import {readFileSync} from 'node:fs'
-import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
+// turned into a diagnostic at the YAML position of the offending key or value. Compiling the schema
+// with ajv costs ~100–200 ms, which every command that reads the workspace would pay at start-up:
+// the build (scripts/build.mjs) writes the compiled validator as ajv standalone code next to this
+// module (dist/config/schema-validate.cjs), and it is used when it was built from this very schema
+// text, options and ajv version; otherwise (running from sources, or a stale build) the schema is
+// compiled here as before.
+import {createHash} from 'node:crypto'
+import {existsSync, readFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import {fileURLToPath} from 'node:url'
+import type {ErrorObject, Options, ValidateFunction} from 'ajv'
 import {closest, formatPath, fromPointer, listOr, type Diagnostic, type SourcePosition} from './diagnostics.js'
 import type {NodeInfo} from './yaml-source.js'
 
 export const SCHEMA_URL = new URL('../../schemas/config.schema.json', import.meta.url)
+/** Where the build puts the precompiled validator: beside the compiled schema.js. */
+export const PRECOMPILED_VALIDATOR_URL = new URL('./schema-validate.cjs', import.meta.url)
+
+// strict: a typo in the schema itself fails loudly, at build and in every test run.
+const AJV_OPTIONS: Options = {allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true, discriminator: true}
+
+const requireCjs = createRequire(import.meta.url)
 
 export interface JsonSchema {
   $id?: string
@@ -25,20 +40,56 @@ export interface JsonSchema {
   [k: string]: unknown
 }
 
-let cached: {schema: JsonSchema; validate: ValidateFunction} | undefined
+let cachedSchema: {text: string; schema: JsonSchema} | undefined
+let cachedValidate: ValidateFunction | undefined
 
-export function configSchema(): JsonSchema {
-  return compiled().schema
+function schemaSource(): {text: string; schema: JsonSchema} {
+  if (!cachedSchema) {
+    const text = readFileSync(SCHEMA_URL, 'utf8')
+    cachedSchema = {text, schema: JSON.parse(text) as JsonSchema}
+  }
+  return cachedSchema
 }
 
-function compiled(): {schema: JsonSchema; validate: ValidateFunction} {
-  if (!cached) {
-    const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as JsonSchema
-    // strict: a typo in the schema itself fails loudly here, in every test run.
-    const ajv = new Ajv({allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true, discriminator: true})
-    cached = {schema, validate: ajv.compile(schema)}
+export function configSchema(): JsonSchema {
+  return schemaSource().schema
+}
+
+/** What a compiled validator depends on: the schema text, ajv's options and ajv's version. */
+function schemaDigest(text: string): string {
+  const ajvVersion = (requireCjs('ajv/package.json') as {version: string}).version
+  return createHash('sha256').update(JSON.stringify({ajv: ajvVersion, options: AJV_OPTIONS})).update(text).digest('hex')
+}
+
+/** Compiles the schema with ajv, as the build does ahead of time. */
+export function compileValidator(schema: JsonSchema): ValidateFunction {
+  const {Ajv} = requireCjs('ajv') as typeof import('ajv')
+  return new Ajv(AJV_OPTIONS).compile(schema)
+}
+
+/** The precompiled validator's source (a CommonJS module) for scripts/build.mjs: ajv standalone code, tagged with the schema's digest. */
+export function precompiledValidatorSource(): string {
+  const {text, schema} = schemaSource()
+  const {Ajv} = requireCjs('ajv') as typeof import('ajv')
+  const standaloneCode = (requireCjs('ajv/dist/standalone/index.js') as typeof import('ajv/dist/standalone/index.js')).default
+  const ajv = new Ajv({...AJV_OPTIONS, code: {source: true}})
+  const code = standaloneCode(ajv, ajv.compile(schema))
+  return `${code};module.exports.schemaDigest = ${JSON.stringify(schemaDigest(text))};\n`
+}
+
+/** The precompiled validator if it was built from this schema text (with these options and ajv), else undefined. */
+export function loadPrecompiledValidator(load: () => unknown, schemaText: string): ValidateFunction | undefined {
+  const validate = load() as (ValidateFunction & {schemaDigest?: unknown}) | undefined
+  return typeof validate === 'function' && validate.schemaDigest === schemaDigest(schemaText) ? validate : undefined
+}
+
+function validator(): ValidateFunction {
+  if (!cachedValidate) {
+    const {text, schema} = schemaSource()
+    const file = fileURLToPath(PRECOMPILED_VALIDATOR_URL)
+    cachedValidate = (existsSync(file) ? loadPrecompiledValidator(() => requireCjs(file), text) : undefined) ?? compileValidator(schema)
   }
-  return cached
+  return cachedValidate
 }
 
 /** Follows a local $ref (one level is all the schema uses). */
@@ -67,7 +118,7 @@ export interface SchemaContext {
 const DURATION_PATTERNS = new Set(['^[0-9]+(ms|s|m|h|d|w|y)$', '^([0-9]+(ms|s|m|h|d|w|y)|never)$'])
 
 export function validateSchema(value: unknown, ctx: SchemaContext): Diagnostic[] {
-  const {validate} = compiled()
+  const validate = validator()
   if (validate(value)) return []
   const errors = simplify(validate.errors ?? [], value)
   return errors.map((e) => toDiagnostic(e, value, ctx)).filter((d): d is Diagnostic => d !== undefined)
