@@ -65,7 +65,7 @@ export async function applyRestoreRun(run: RestoreRun, address: string, deps: Re
   if (!resuming) {
     for (const t of run.topics) {
       if (t.create) await createIfMissing(deps.kafka, t)
-      const wm = await settled(() => deps.kafka.watermarks(t.target_topic))
+      const wm = await settled(() => deps.kafka.watermarks(t.target_topic), t.create)
       base[t.target_topic] = Object.fromEntries(wm.map((w) => [w.partition, w.high]))
     }
     deps.state.setRestore(record(run, deps, 'in-progress', base, 0))
@@ -75,7 +75,7 @@ export async function applyRestoreRun(run: RestoreRun, address: string, deps: Re
   const mapFile: OffsetMapFile = {restore: run.name, point_in_time: run.point_in_time, topics: {}}
   const counters = {records: 0, bytes: 0}
   for (const t of run.topics) {
-    const wm = new Map((await settled(() => deps.kafka.watermarks(t.target_topic))).map((w) => [w.partition, w.high]))
+    const wm = new Map((await settled(() => deps.kafka.watermarks(t.target_topic), t.create)).map((w) => [w.partition, w.high]))
     const tBase = base[t.target_topic] ?? {}
     const segments = (await deps.loadSegments(run.policy, t.source_topic)).filter((s) => s.min_timestamp <= pitMs)
     const partitions: Record<number, OffsetMapEntry[]> = {}
@@ -351,14 +351,19 @@ function record(run: RestoreRun, deps: RestoreDeps, status: RestoreRecord['statu
 
 /**
  * A topic kbk just created may not have partition leaders everywhere yet (NOT_LEADER_FOR_PARTITION
- * for a moment): retry retriable errors a bounded number of times before giving up.
+ * for a moment), and its metadata may still say UNKNOWN_TOPIC_OR_PARTITION (which the adapter
+ * reports as KBK_KAFKA_NO_TOPIC) although the controller lists it: retry retriable errors, and a
+ * missing topic when the restore creates it, a bounded number of times before giving up.
  */
-async function settled<T>(fn: () => Promise<T>, attempts = 20): Promise<T> {
+async function settled<T>(fn: () => Promise<T>, created: boolean, attempts = 20): Promise<T> {
   for (let i = 1; ; i++) {
     try {
       return await fn()
     } catch (error) {
-      const retriable = error instanceof KbkError ? error.retriable || /NOT_LEADER|LEADER_NOT_AVAILABLE|UNKNOWN_TOPIC/.test(error.message) : false
+      const retriable =
+        error instanceof KbkError
+          ? error.retriable || (created && error.code === 'KBK_KAFKA_NO_TOPIC') || /NOT_LEADER|LEADER_NOT_AVAILABLE|UNKNOWN_TOPIC/.test(error.message)
+          : false
       if (!retriable || i >= attempts) throw error
       await new Promise((r) => setTimeout(r, Math.min(2000, 100 * i)))
     }
