@@ -134,6 +134,16 @@ function cpuNote(r) {
   return parts.length ? `, ${parts.join(', ')}` : ''
 }
 
+/** Notes column: median kbk CPU seconds and machine busy share over a row's runs. */
+function cpuExtra(rs) {
+  const cpu = rs.map((r) => r.cpuSeconds).filter((x) => x !== undefined)
+  const busy = rs.map((r) => r.machineBusy).filter((x) => x !== undefined)
+  const parts = []
+  if (cpu.length) parts.push(`kbk CPU ${median(cpu).toFixed(1)} s`)
+  if (busy.length) parts.push(`machine ${(median(busy) * 100).toFixed(0)} % busy`)
+  return parts.join(', ')
+}
+
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b)
   const m = Math.floor(s.length / 2)
@@ -325,7 +335,7 @@ try {
       backups[ds.name] = rs[0]
       const s = median(rs.map((r) => r.seconds))
       const z = zstd[ds.kind]
-      rows.push({what: 'kbk backup → fs store', dataset: ds.name, command: 'kbk apply backup.plan', runs: rs.length, seconds: s, mbs: mbps(ds.bytes, s), rps: ds.records / s, rss: Math.max(...rs.map((r) => r.rssMiB ?? 0)), vsKcat: kcatMed ? kcatMed / s : undefined, vsZstd: z ? mbps(ds.bytes, s) / mbps(z.bytes, z.seconds) : undefined, extra: `stored ${(rs[0].stored / MiB).toFixed(0)} MiB`})
+      rows.push({what: 'kbk backup → fs store', dataset: ds.name, command: 'kbk apply backup.plan', runs: rs.length, seconds: s, mbs: mbps(ds.bytes, s), rps: ds.records / s, rss: Math.max(...rs.map((r) => r.rssMiB ?? 0)), vsKcat: kcatMed ? kcatMed / s : undefined, vsZstd: z ? mbps(ds.bytes, s) / mbps(z.bytes, z.seconds) : undefined, extra: `stored ${(rs[0].stored / MiB).toFixed(0)} MiB; ${cpuExtra(rs)}`})
     }
   }
 
@@ -333,9 +343,9 @@ try {
   if (wants('rss')) {
     const small = byName['a-small']
     const r = await kbkBackup(small, 'fs', 0)
-    rows.push({what: 'kbk backup → fs store (1/8 size, RSS check)', dataset: 'a-small', command: 'kbk apply backup.plan', runs: 1, seconds: r.seconds, mbs: mbps(small.bytes, r.seconds), rps: small.records / r.seconds, rss: r.rssMiB})
+    rows.push({what: 'kbk backup → fs store (1/8 size, RSS check)', dataset: 'a-small', command: 'kbk apply backup.plan', runs: 1, seconds: r.seconds, mbs: mbps(small.bytes, r.seconds), rps: small.records / r.seconds, rss: r.rssMiB, extra: cpuExtra([r])})
     const rr = await kbkRestore(small, r, 0)
-    rows.push({what: 'kbk restore fs → target Kafka (1/8 size, RSS check)', dataset: 'a-small', command: 'kbk apply restore.plan', runs: 1, seconds: rr.seconds, mbs: mbps(small.bytes, rr.seconds), rps: small.records / rr.seconds, rss: rr.rssMiB})
+    rows.push({what: 'kbk restore fs → target Kafka (1/8 size, RSS check)', dataset: 'a-small', command: 'kbk apply restore.plan', runs: 1, seconds: rr.seconds, mbs: mbps(small.bytes, rr.seconds), rps: small.records / rr.seconds, rss: rr.rssMiB, extra: cpuExtra([rr])})
     rmSync(r.dir, {recursive: true, force: true})
   }
 
@@ -347,7 +357,7 @@ try {
       log(`kbk restore a fs #${i}: ${r.seconds.toFixed(1)} s, ${mbps(a.bytes, r.seconds).toFixed(1)} MB/s, RSS ${r.rssMiB?.toFixed(0)} MiB${cpuNote(r)}`)
     }
     const s = median(rs.map((r) => r.seconds))
-    rows.push({what: 'kbk restore fs → target Kafka', dataset: 'a', command: 'kbk apply restore.plan', runs: rs.length, seconds: s, mbs: mbps(a.bytes, s), rps: a.records / s, rss: Math.max(...rs.map((r) => r.rssMiB ?? 0))})
+    rows.push({what: 'kbk restore fs → target Kafka', dataset: 'a', command: 'kbk apply restore.plan', runs: rs.length, seconds: s, mbs: mbps(a.bytes, s), rps: a.records / s, rss: Math.max(...rs.map((r) => r.rssMiB ?? 0)), extra: cpuExtra(rs)})
   }
 
   if (wants('s3')) {
@@ -360,9 +370,9 @@ try {
     }
     const s = median(rs.map((r) => r.seconds))
     const kcatRow = rows.find((r) => r.dataset === 'a' && r.what.startsWith('kcat'))
-    rows.push({what: 'kbk backup → S3 (versitygw)', dataset: 'a', command: 'kbk apply backup.plan', runs, seconds: s, mbs: mbps(a.bytes, s), rps: a.records / s, rss: Math.max(...rs.map((r) => r.rssMiB ?? 0)), vsKcat: kcatRow ? kcatRow.seconds / s : undefined})
+    rows.push({what: 'kbk backup → S3 (versitygw)', dataset: 'a', command: 'kbk apply backup.plan', runs, seconds: s, mbs: mbps(a.bytes, s), rps: a.records / s, rss: Math.max(...rs.map((r) => r.rssMiB ?? 0)), vsKcat: kcatRow ? kcatRow.seconds / s : undefined, extra: cpuExtra(rs)})
     const rr = await kbkRestore(a, rs[0], 9)
-    rows.push({what: 'kbk restore S3 → target Kafka', dataset: 'a', command: 'kbk apply restore.plan', runs: 1, seconds: rr.seconds, mbs: mbps(a.bytes, rr.seconds), rps: a.records / rr.seconds, rss: rr.rssMiB})
+    rows.push({what: 'kbk restore S3 → target Kafka', dataset: 'a', command: 'kbk apply restore.plan', runs: 1, seconds: rr.seconds, mbs: mbps(a.bytes, rr.seconds), rps: a.records / rr.seconds, rss: rr.rssMiB, extra: cpuExtra([rr])})
     for (const r of rs) rmSync(r.dir, {recursive: true, force: true})
   }
 
@@ -421,6 +431,43 @@ const sep = '|---|---|---|---|---|---|---|---|---|---|---|'
 const lines = rows.map((r) => `| ${r.what} | ${r.dataset} | \`${r.command}\` | ${r.runs} | ${fmt(r.seconds, 2)} | ${fmt(r.mbs)} | ${r.rps ? Math.round(r.rps).toLocaleString('en-US') : ''} | ${fmt(r.rss, 0)} | ${fmt(r.vsKcat, 2)} | ${fmt(r.vsZstd, 2)} | ${r.extra ?? ''} |`)
 const dsLines = datasets.filter((d) => d.records).map((d) => `- ${d.label}: ${d.records.toLocaleString('en-US')} records, ${(d.bytes / MiB).toFixed(0)} MiB of values, produced with kcat (\`-z ${d.compression}\`)`)
 const table = [header, sep, ...lines].join('\n')
+
+// Issue 9's targets, judged from this run's rows (blank when the row was not measured).
+function targets() {
+  const row = (pred) => rows.find(pred)
+  const out = []
+  const bk = row((r) => r.what === 'kbk backup → fs store' && r.dataset === 'a')
+  const kc = row((r) => r.what.startsWith('kcat') && r.dataset === 'a')
+  if (bk) out.push(['backup ≥ 100 MB/s on (a) at zstd ' + LEVEL + ', faster than kcat', bk.mbs >= 100 && (!kc || bk.vsKcat > 1), `${fmt(bk.mbs)} MB/s${kc ? `; kcat ${fmt(kc.mbs)} MB/s (× kcat ${fmt(bk.vsKcat, 2)})` : ''}`])
+  const rs = row((r) => r.what === 'kbk restore fs → target Kafka' && r.dataset === 'a')
+  if (rs) out.push(['restore ≥ 50 MB/s on (a)', rs.mbs >= 50, `${fmt(rs.mbs)} MB/s`])
+  const mem = rows.filter((r) => r.what.startsWith('kbk') && r.rss !== undefined)
+  if (mem.length) {
+    const worst = mem.reduce((a, b) => (b.rss > a.rss ? b : a))
+    const pairs = [['backup', 'kbk backup → fs store'], ['restore', 'kbk restore fs → target Kafka']].map(([k, what]) => {
+      const big = row((r) => r.what === what && r.dataset === 'a')
+      const small = row((r) => r.what.startsWith(what + ' (1/8') && r.dataset === 'a-small')
+      return big && small ? `${k} ${fmt(small.rss, 0)} → ${fmt(big.rss, 0)} MiB from 1/8 size to full` : undefined
+    }).filter(Boolean)
+    out.push(['peak RSS < 512 MiB, independent of topic size', worst.rss < 512, `highest ${fmt(worst.rss, 0)} MiB (${worst.what}, ${worst.dataset})${pairs.length ? '; ' + pairs.join('; ') : ''}`])
+  }
+  const pl = row((r) => r.dataset === 'synthetic')
+  if (pl) out.push(['plan over 10,000 partitions / 1,000,000 segments < 5 s', pl.seconds < 5, `${fmt(pl.seconds, 2)} s${pl.what.startsWith('plan: 10000 ') ? '' : ` (this run's smaller state: ${pl.what.split(' (')[0].slice(6)})`}`])
+  if (!out.length) return ''
+  return ['## Against the targets (issue 9)', '', '| target | met? | this run |', '|---|---|---|', ...out.map(([t, ok, v]) => `| ${t} | ${ok ? 'met' : '**missed**'} | ${v} |`), ''].join('\n')
+}
+
+function profileSection() {
+  const entries = Object.entries(profiles)
+  if (!entries.length) return ''
+  const out = ['## Where the time goes (CPU profile of the main thread, dataset a)', '']
+  for (const [k, p] of entries) {
+    out.push(`${k}: wall ${p.seconds.toFixed(1)} s, ${p.totalMs} ms of samples.`, '', '| share | ms | category |', '|---|---|---|')
+    for (const c of p.categories.slice(0, 10)) out.push(`| ${c.pct} % | ${c.ms} | ${c.name} |`)
+    out.push('')
+  }
+  return out.join('\n')
+}
 process.stdout.write(`\n${table}\n`)
 const md = `# kbk benchmarks
 
@@ -435,10 +482,14 @@ them: [docs/performance.md](docs/performance.md).
   the kbk process's maximum resident set (\`/usr/bin/time -v\`), max over runs.
 - × kcat: kcat's time / kbk's time on the same topic (> 1: kbk is faster). × zstd 1 core: kbk's
   MB/s / zstd-napi's MB/s compressing the same kind of records from memory at level ${LEVEL} on one core.
+- Notes: \`kbk CPU\` is the kbk process's user + system CPU seconds (main thread and compression
+  workers); \`machine % busy\` is how busy both cores were over the run (broker, servers, kbk).
 ${dsLines.join('\n')}
 
 ${table}
-`
+
+${targets()}
+${profileSection()}`
 if (!quick && !only) writeFileSync(join(root, 'BENCHMARKS.md'), md)
 else writeFileSync(join(work, 'BENCHMARKS.partial.md'), md)
 log(quick || only ? `partial run: table written to ${join(work, 'BENCHMARKS.partial.md')}` : 'wrote BENCHMARKS.md')
