@@ -60,8 +60,8 @@ function ensureKcat() {
   return k
 }
 
-log('building kbk (tsc -p tsconfig.build.json)')
-if (spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {stdio: 'inherit'}).status !== 0) process.exit(1)
+log('building kbk (scripts/build.mjs: tsc, the precompiled schema and oclif.manifest.json, as users run it)')
+if (spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], {stdio: 'inherit'}).status !== 0) process.exit(1)
 const kcat = ensureKcat()
 const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
 mkdirSync(work, {recursive: true})
