@@ -1,8 +1,8 @@
-// Kafka's wire formats for producing, encoded by kbk: record batches (magic 2, uncompressed) and
+// Kafka's wire formats for producing, encoded by kbk: record batches (magic 2) and
 // the Produce request (v3-v8) and response. No Kafka client here: kafkajs-produce.ts sends the
 // request on a kafkajs connection. Every record is written once, straight into the request
-// buffer: no per-record objects, no intermediate buffers (kafkajs' own encoder allocated several
-// per record and was most of a restore's time, docs/performance.md).
+// buffer (then compressed in place): no per-record objects or buffers (kafkajs' own encoder
+// allocated several per record and was most of a restore's time, docs/performance.md).
 import type {RecordHeader} from './port.js'
 
 /** What a record batch needs of a record: exactly what a restore has. */
@@ -11,6 +11,12 @@ export interface BatchRecord {
   key: Buffer | null
   value: Buffer | null
   headers: RecordHeader[]
+}
+
+/** A batch codec: Kafka's id for it (attributes bits 0-2) and a synchronous compressor. */
+export interface BatchCodec {
+  id: number
+  compress(records: Buffer): Buffer
 }
 
 export interface ProducerIdentity {
@@ -139,11 +145,12 @@ export function batchBound(records: readonly BatchRecord[]): number {
 }
 
 /**
- * Writes `records` as one uncompressed, idempotent record batch at `pos` (the caller made room
- * for batchBound bytes); returns the end. Offsets are relative (the broker assigns them); the
- * base timestamp is the first record's, as Kafka's producer does.
+ * Writes `records` as one idempotent record batch at `pos` (the caller made room for batchBound
+ * bytes); returns the end. Offsets are relative (the broker assigns them); the base timestamp is
+ * the first record's, as Kafka's producer does. With a codec the records are compressed in place,
+ * unless that would not make them smaller (then the batch says uncompressed).
  */
-export function writeBatch(buf: Buffer, pos: number, records: readonly BatchRecord[], id: ProducerIdentity, baseSequence: number): number {
+export function writeBatch(buf: Buffer, pos: number, records: readonly BatchRecord[], id: ProducerIdentity, baseSequence: number, codec?: BatchCodec): number {
   if (records.length === 0) throw new Error('a record batch needs at least one record')
   const start = pos
   const baseTimestamp = records[0]!.timestamp
@@ -168,11 +175,21 @@ export function writeBatch(buf: Buffer, pos: number, records: readonly BatchReco
       p = writeBytes(buf, p, h.value)
     }
   }
+  let attributes = 0 // create time, not transactional
+  if (codec) {
+    const raw = buf.subarray(start + BATCH_HEADER_BYTES, p)
+    const packed = codec.compress(raw)
+    if (packed.length < raw.length) {
+      packed.copy(buf, start + BATCH_HEADER_BYTES)
+      p = start + BATCH_HEADER_BYTES + packed.length
+      attributes = codec.id
+    }
+  }
   buf.writeBigInt64BE(0n, start) // base offset: the broker assigns it
   buf.writeInt32BE(p - start - 12, start + 8)
   buf.writeInt32BE(-1, start + 12) // partition leader epoch: the broker sets it
   buf[start + 16] = MAGIC
-  buf.writeInt16BE(0, start + ATTRIBUTES_OFFSET) // no compression, create time, not transactional
+  buf.writeInt16BE(attributes, start + ATTRIBUTES_OFFSET)
   buf.writeInt32BE(records.length - 1, start + 23) // last offset delta
   buf.writeBigInt64BE(BigInt(baseTimestamp), start + 27)
   buf.writeBigInt64BE(BigInt(maxTimestamp), start + 35)
@@ -209,7 +226,7 @@ export interface PartitionRecordsToWrite {
  * batch per partition written straight into it. Also returns each batch (views into the body),
  * for a retry of some of them (encodeProduceRequest).
  */
-export function writeProduceRequest(topic: string, acks: number, timeoutMs: number, parts: readonly PartitionRecordsToWrite[], id: ProducerIdentity): {body: Buffer; batches: PartitionBatch[]} {
+export function writeProduceRequest(topic: string, acks: number, timeoutMs: number, parts: readonly PartitionRecordsToWrite[], id: ProducerIdentity, codec?: BatchCodec): {body: Buffer; batches: PartitionBatch[]} {
   const name = Buffer.from(topic, 'utf8')
   let bound = 2 + 2 + 4 + 4 + 2 + name.length + 4
   for (const p of parts) bound += 4 + 4 + batchBound(p.records)
@@ -219,7 +236,7 @@ export function writeProduceRequest(topic: string, acks: number, timeoutMs: numb
   for (const p of parts) {
     pos = buf.writeInt32BE(p.partition, pos)
     const start = pos + 4
-    const end = writeBatch(buf, start, p.records, id, p.baseSequence)
+    const end = writeBatch(buf, start, p.records, id, p.baseSequence, codec)
     buf.writeInt32BE(end - start, pos)
     batches.push({partition: p.partition, batch: buf.subarray(start, end)})
     pos = end

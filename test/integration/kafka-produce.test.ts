@@ -3,6 +3,7 @@
 // back right, a topic just created is waited for, and a broker refusal is named.
 import {describe, it, before, after} from 'node:test'
 import assert from 'node:assert/strict'
+import {randomBytes} from 'node:crypto'
 import {openKafka} from '../../src/kafka/kafkajs-adapter.js'
 import type {KafkaPort, ProduceRecord, RecordHeader} from '../../src/kafka/port.js'
 import {KbkError} from '../../src/errors.js'
@@ -75,7 +76,7 @@ describe('kbk produce path', () => {
     await target.createTopic({name, partitions: 2, configs: {'retention.ms': '-1', 'max.message.bytes': '3000000'}})
     // ~3 MiB for partition 0 in 2 KiB records: several rounds under the 1 MiB batch limit; one 2 MB record.
     const records = Array.from({length: 1600}, (_, i) => record(i % 5 === 0 ? 1 : 0, i, 2048))
-    records.splice(800, 0, {partition: 1, timestamp: 1_650_000_000_000, key: Buffer.from('huge'), value: Buffer.alloc(2_000_000, 7), headers: []})
+    records.splice(800, 0, {partition: 1, timestamp: 1_650_000_000_000, key: Buffer.from('huge'), value: randomBytes(2_000_000), headers: []})
     const offsets = await target.produce(name, records)
     const per = [0, 0]
     assert.deepEqual(offsets, records.map((r) => per[r.partition]!++))
@@ -90,7 +91,7 @@ describe('kbk produce path', () => {
     topics.push(name)
     await target.createTopic({name, partitions: 1, configs: {'max.message.bytes': '10000'}})
     await assert.rejects(
-      target.producePartitions(name, [{partition: 0, records: [{timestamp: 1, key: null, value: Buffer.alloc(50_000), headers: []}]}]),
+      target.producePartitions(name, [{partition: 0, records: [{timestamp: 1, key: null, value: randomBytes(50_000), headers: []}]}]),
       (e: unknown) => e instanceof KbkError && e.code === 'KBK_KAFKA_TOO_LARGE' && /max\.message\.bytes/.test(e.suggestion ?? ''),
     )
   })

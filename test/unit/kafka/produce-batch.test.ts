@@ -3,6 +3,8 @@ import assert from 'node:assert/strict'
 import {createRequire} from 'node:module'
 import {randomBytes} from 'node:crypto'
 import {batchBound, crc32c, encodeProduceRequest, nextSequence, parseProduceResponse, writeBatch, writeProduceRequest, type BatchRecord} from '../../../src/kafka/produce-batch.js'
+import {compressFrameSync} from 'lz4-napi'
+import {kafkaDecompressors} from '../../../src/kafka/kafkajs-codecs.js'
 import {batchesOf, decodePartition} from '../../../src/kafka/record-batch.js'
 
 const require = createRequire(import.meta.url)
@@ -11,9 +13,11 @@ const kafkajsCrc32c = require('kafkajs/src/protocol/recordBatch/crc32C/index.js'
 
 const id = {producerId: 4242n, producerEpoch: 3}
 
-function encode(records: BatchRecord[], baseSequence = 0): Buffer {
+const lz4 = {id: 3, compress: (b: Buffer) => compressFrameSync(b)}
+
+function encode(records: BatchRecord[], baseSequence = 0, codec?: typeof lz4): Buffer {
   const buf = Buffer.alloc(batchBound(records))
-  return buf.subarray(0, writeBatch(buf, 0, records, id, baseSequence))
+  return buf.subarray(0, writeBatch(buf, 0, records, id, baseSequence, codec))
 }
 
 describe('produce-batch', () => {
@@ -58,6 +62,23 @@ describe('produce-batch', () => {
       assert.deepEqual(r.value, want.value)
       assert.deepEqual(r.headers, want.headers)
     })
+  })
+
+  it('compresses a batch with the codec given (the decoder reads it back), and leaves records that do not shrink uncompressed', async () => {
+    const json = Array.from({length: 500}, (_, i) => ({timestamp: 1_700_000_000_000 + i, key: Buffer.from(`k${i % 7}`), value: Buffer.from(JSON.stringify({i, name: 'order', qty: i % 13, note: 'x'.repeat(i % 50)})), headers: i % 9 ? [] : [{key: 'h', value: null}]}))
+    const plain = encode(json)
+    const packed = encode(json, 0, lz4)
+    assert.equal(packed.readInt16BE(21), 3, 'attributes say lz4')
+    assert.ok(packed.length < plain.length / 2, `${packed.length} < ${plain.length} / 2`)
+    assert.equal(packed.readUInt32BE(17), crc32c(packed, 21, packed.length))
+    assert.equal(packed.readInt32BE(8), packed.length - 12)
+    const decoded = await decodePartition(packed, 0, [], kafkaDecompressors)
+    assert.deepEqual(decoded.records.map((r) => [r.offset, r.timestamp, r.key, r.value, r.headers]), json.map((r, i) => [i, r.timestamp, r.key, r.value, r.headers]))
+
+    const noise = [{timestamp: 5, key: null, value: randomBytes(5000), headers: []}]
+    const raw = encode(noise, 0, lz4)
+    assert.equal(raw.readInt16BE(21), 0, 'random bytes stay uncompressed')
+    assert.deepEqual(raw, encode(noise))
   })
 
   it('writes a Produce request with one batch per partition, and re-encodes some of them byte for byte', () => {
