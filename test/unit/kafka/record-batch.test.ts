@@ -58,7 +58,7 @@ interface BatchSpec {
 }
 
 function batch(spec: BatchSpec): Buffer {
-  let records = Buffer.concat(spec.records.map(encodeRecord))
+  let records: Buffer = Buffer.concat(spec.records.map(encodeRecord))
   if (spec.compress) records = spec.compress(records)
   const header = Buffer.alloc(61)
   header.writeBigInt64BE(BigInt(spec.baseOffset), 0)
