@@ -1,27 +1,24 @@
 // The Kafka port on kafkajs. Everything kafkajs-specific stays here: its missing manual partition
 // assignment (readRanges sends plain Fetch requests on kafkajs' connections: kafkajs-fetch.ts, no
-// consumer group), its header object (kafkajs-records.ts), its codecs (kafkajs-codecs.ts), its logs
-// and its errors. `kbk plan` uses only the read-only methods, which send metadata/admin requests
+// consumer group), its producer (kbk encodes and sends its own batches: kafkajs-produce.ts), its
+// logs and its errors. Record batches are kbk's own code both ways (record-batch.ts,
+// produce-batch.ts), so kafkajs' record codecs and header object are never in the data path. `kbk plan` uses only the read-only methods, which send metadata/admin requests
 // only: no client may create a topic, and nothing here joins a group.
 import {readFileSync} from 'node:fs'
 import type {ConnectionOptions} from 'node:tls'
 import kafkajs from 'kafkajs'
 import type {Admin, KafkaConfig, SASLOptions} from 'kafkajs'
 import {KbkError} from '../errors.js'
-import {kafkaDecompressors, registerKafkaCodecs} from './kafkajs-codecs.js'
+import {kafkaDecompressors} from './kafkajs-codecs.js'
 import {createReadCluster, fetchRanges, type FetchLimits, type KafkajsCluster} from './kafkajs-fetch.js'
 import {mapKafkaError, noTopic, type ErrorContext} from './kafkajs-errors.js'
 import {kafkajsLogCreator, stderrLogger, type KafkaLogger} from './kafkajs-logger.js'
-import {installRecordPatches} from './kafkajs-records.js'
 import type {GroupOffsets, KafkaPort, PartitionWatermarks, ProduceRecord, ReadRange, RecordBatchHandler, TopicInfo} from './port.js'
 import {RangeProgress} from './range-progress.js'
 import {DirectProducer, produceRecords, type PartitionRecords} from './kafkajs-produce.js'
 
 const {Kafka, ConfigResourceTypes, ConfigSource, logLevel} = kafkajs
 
-// Once per process, before any client fetches or produces.
-registerKafkaCodecs()
-installRecordPatches()
 
 /** A config value that may be a Secret (src/config/secret.ts): revealed only when connecting. */
 export type SecretValue = string | {reveal(): string}

@@ -1,6 +1,7 @@
-// Compression codecs for kafkajs, which decodes only gzip by itself. Without these kbk could not
-// back up topics whose producers compress with snappy, lz4 or zstd. kafkajs keeps codecs in a
-// process-wide table, so registration happens once, from the adapter module.
+// Compression codecs. kbk decodes fetched record batches itself (record-batch.ts), with
+// kafkaDecompressors below: snappy, lz4 and zstd (gzip is built in), so topics whose producers
+// compress can be backed up. registerKafkaCodecs gives the same codecs to kafkajs, which only
+// knows gzip, for kafkajs producers outside kbk's data path (the quickstart's demo producer, tests).
 import {createRequire} from 'node:module'
 // kafkajs is CommonJS: Node's ESM loader exposes only some of its exports by name, not CompressionCodecs.
 import kafkajs from 'kafkajs'

@@ -5,8 +5,14 @@
 import kafkajs from 'kafkajs'
 import type {RecordHeader, KafkaRecord} from '../../src/kafka/port.js'
 import {openKafka} from '../../src/kafka/kafkajs-adapter.js'
-import {toKafkajsHeaders} from '../../src/kafka/kafkajs-records.js'
+import {registerKafkaCodecs} from '../../src/kafka/kafkajs-codecs.js'
+import {installRecordPatches, toKafkajsHeaders} from './kafkajs-records.js'
 import {randomName} from './env.js'
+
+// Tests produce with kafkajs, independently of kbk's own produce path: give it snappy, lz4 and
+// zstd, and the ordered-header record encoder (duplicates, nulls, order).
+registerKafkaCodecs()
+installRecordPatches()
 
 const {Kafka, CompressionTypes, logLevel, Partitioners} = kafkajs
 

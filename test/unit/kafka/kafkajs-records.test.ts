@@ -1,12 +1,15 @@
-// Our replacement of kafkajs' record codec: what it writes, kafkajs' framing reads back with
+// The tests' replacement of kafkajs' record codec (test/helpers/kafkajs-records.ts), which the
+// integration tests' kafkajs producers rely on: what it writes, kafkajs' framing reads back with
 // order, duplicates and nulls intact — and it is really the codec kafkajs uses.
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {createRequire} from 'node:module'
-import '../../../src/kafka/kafkajs-adapter.js'
-import {orderedHeadersOf, toKafkajsHeaders, batchEndOf, type DecodedMessage} from '../../../src/kafka/kafkajs-records.js'
-import {lz4Codec, zstdCodec} from '../../../src/kafka/kafkajs-codecs.js'
+import {installRecordPatches, orderedHeadersOf, toKafkajsHeaders, batchEndOf, type DecodedMessage} from '../../helpers/kafkajs-records.js'
+import {lz4Codec, registerKafkaCodecs, zstdCodec} from '../../../src/kafka/kafkajs-codecs.js'
 import type {RecordHeader} from '../../../src/kafka/port.js'
+
+registerKafkaCodecs()
+installRecordPatches()
 
 const require = createRequire(import.meta.url)
 type BatchEncoder = (o: Record<string, unknown>) => Promise<{buffer: Buffer}>

@@ -1,4 +1,5 @@
-// Record-level fixes to kafkajs, installed once per process before the first fetch or produce.
+// Record-level fixes to kafkajs for the tests' own kafkajs producers and consumers (kbk itself
+// encodes and decodes record batches without kafkajs: src/kafka/record-batch.ts, produce-batch.ts).
 //
 // kafkajs decodes record headers into an object: duplicate keys become arrays, the interleaving
 // of different keys is lost, and integer-like keys are reordered by JavaScript. Its encoder takes
@@ -6,11 +7,10 @@
 // (Buffer.byteLength(null)). kbk must keep order, duplicates and nulls, so we swap kafkajs' record
 // decoder and encoder for equivalents that also carry an ordered header list. kafkajs is
 // CommonJS and its final release (2.2.4) is frozen, so replacing a module's exports in the
-// require cache (and evicting the modules that captured the old ones) is stable; the adapter
-// checks on every record that the patch is in effect rather than trusting load order.
+// require cache (and evicting the modules that captured the old ones) is stable.
 import {createRequire} from 'node:module'
 import {dirname, join, sep} from 'node:path'
-import type {RecordHeader} from './port.js'
+import type {RecordHeader} from '../../src/kafka/port.js'
 
 const require = createRequire(import.meta.url)
 
