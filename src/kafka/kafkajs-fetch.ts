@@ -233,52 +233,57 @@ async function leaderLoop(
     })
   }
   let inflight = send()
-  while (inflight !== undefined) {
-    checkAborted(hooks.signal, topic)
-    const response = await inflight
-    if (stop.stopped) return
-    const parts = (response.topics.find((t) => t.topic === topic)?.partitions ?? []).filter((fp) => ahead.has(fp.partition))
-    // Check every partition before anything is delivered or fetched ahead.
-    for (const fp of parts) checkPartition(fp, topic, progress, hooks)
-    if (response.errorCode !== 0) throw protocolError(response.errorCode)
-    // Fetch ahead: the next request starts after the last complete batch of each partition.
-    const batches = new Map<number, ReturnType<typeof batchesOf>>()
-    for (const fp of parts) {
-      const list = fp.records && fp.records.length > 0 ? batchesOf(fp.records) : []
-      batches.set(fp.partition, list)
-      ahead.set(fp.partition, Math.max(ahead.get(fp.partition)!, nextFetchOffset(list, ahead.get(fp.partition)!)))
-    }
-    inflight = send()
-    for (const fp of parts) {
-      const state = progress.get(fp.partition)!
-      if (state.position >= state.to) continue
-      if (!fp.records || batches.get(fp.partition)!.length === 0) {
-        // Nothing at our position although the plan pinned data there: the log lost it.
-        if (fp.highWatermark <= state.position) throw pastEnd(topic, fp, state.position, state.to)
-        continue
+  try {
+    while (inflight !== undefined) {
+      checkAborted(hooks.signal, topic)
+      const response = await inflight
+      if (stop.stopped) return
+      const parts = (response.topics.find((t) => t.topic === topic)?.partitions ?? []).filter((fp) => ahead.has(fp.partition))
+      // Check every partition before anything is delivered or fetched ahead.
+      for (const fp of parts) checkPartition(fp, topic, progress, hooks)
+      if (response.errorCode !== 0) throw protocolError(response.errorCode)
+      // Fetch ahead: the next request starts after the last complete batch of each partition.
+      const batches = new Map<number, ReturnType<typeof batchesOf>>()
+      for (const fp of parts) {
+        const list = fp.records && fp.records.length > 0 ? batchesOf(fp.records) : []
+        batches.set(fp.partition, list)
+        ahead.set(fp.partition, Math.max(ahead.get(fp.partition)!, nextFetchOffset(list, ahead.get(fp.partition)!)))
       }
-      const from = state.position
-      const decoded = await decodePartition(fp.records, from, fp.aborted, hooks.decompressors).catch((e: unknown) => {
-        throw e instanceof RecordFormatError
-          ? new KbkError('KBK_KAFKA_BAD_RECORDS', `Partition ${fp.partition} of "${topic}" returned record data kbk cannot decode: ${e.message}.`, {kind: 'environment', cause: e})
-          : e
-      })
-      // A first batch past our position: compaction removed the offsets between, unless retention did.
-      if (decoded.firstBatchOffset !== undefined && decoded.firstBatchOffset > from && fp.logStartOffset > from) {
-        throw hooks.offsetGone(fp.partition, from, state.to, fp.logStartOffset)
-      }
-      const step = progress.take(fp.partition, decoded.records, decoded.nextOffset)
-      if (step) {
-        try {
-          await deliver(fp.partition, step.records, step.nextOffset)
-        } catch (e) {
-          throw new HandlerFailed('record handler failed', {cause: e})
+      inflight = send()
+      for (const fp of parts) {
+        const state = progress.get(fp.partition)!
+        if (state.position >= state.to) continue
+        if (!fp.records || batches.get(fp.partition)!.length === 0) {
+          // Nothing at our position although the plan pinned data there: the log lost it.
+          if (fp.highWatermark <= state.position) throw pastEnd(topic, fp, state.position, state.to)
+          continue
+        }
+        const from = state.position
+        const decoded = await decodePartition(fp.records, from, fp.aborted, hooks.decompressors).catch((e: unknown) => {
+          throw e instanceof RecordFormatError
+            ? new KbkError('KBK_KAFKA_BAD_RECORDS', `Partition ${fp.partition} of "${topic}" returned record data kbk cannot decode: ${e.message}.`, {kind: 'environment', cause: e})
+            : e
+        })
+        // A first batch past our position: compaction removed the offsets between, unless retention did.
+        if (decoded.firstBatchOffset !== undefined && decoded.firstBatchOffset > from && fp.logStartOffset > from) {
+          throw hooks.offsetGone(fp.partition, from, state.to, fp.logStartOffset)
+        }
+        const step = progress.take(fp.partition, decoded.records, decoded.nextOffset)
+        if (step) {
+          try {
+            await deliver(fp.partition, step.records, step.nextOffset)
+          } catch (e) {
+            throw new HandlerFailed('record handler failed', {cause: e})
+          }
         }
       }
+      // A partition whose data ends before `to` only in aborted/control batches is covered by the
+      // batches above; one with no complete batch yet is simply fetched again.
+      if (inflight === undefined && !partitions.every((p) => progress.isDone(p))) inflight = send()
     }
-    // A partition whose data ends before `to` only in aborted/control batches is covered by the
-    // batches above; one with no complete batch yet is simply fetched again.
-    if (inflight === undefined && !partitions.every((p) => progress.isDone(p))) inflight = send()
+  } finally {
+    // A fetch still in flight when the loop ends early is dropped; its outcome must not go unhandled.
+    inflight?.catch(() => undefined)
   }
 }
 
