@@ -272,6 +272,7 @@ export async function decodePartition(records: Buffer, from: number, aborted: re
   const out: KafkaRecord[] = []
   const pending = [...aborted].sort((a, b) => a.firstOffset - b.firstOffset)
   const abortedProducers = new Set<bigint>()
+  const wanted: BatchView[] = []
   for (const b of batches) {
     if (b.nextOffset <= from) continue
     const transactional = (b.attributes & TRANSACTIONAL) !== 0
@@ -286,8 +287,18 @@ export async function decodePartition(records: Buffer, from: number, aborted: re
       if (abortedProducers.has(b.producerId)) continue
     }
     if (control) continue
-    await decodeBatch(records, b, from, out, decompressors)
+    wanted.push(b)
   }
+  // Start every decompression at once (lz4 runs on libuv's thread pool, in parallel), then decode
+  // in offset order.
+  const bodies = wanted.map((b) => {
+    const codec = (b.attributes & COMPRESSION_MASK) as Compression
+    if (codec === Compression.None) return undefined
+    const body = Promise.resolve().then(() => decompress(codec, records.subarray(b.start + BATCH_HEADER_BYTES, b.end), decompressors, b.baseOffset))
+    body.catch(() => undefined) // awaited below, in order; a later failure must not go unhandled meanwhile
+    return body
+  })
+  for (let i = 0; i < wanted.length; i++) decodeBatch(records, wanted[i]!, from, out, await bodies[i])
   return {records: out, nextOffset: nextFetchOffset(batches, from), firstBatchOffset: batches[0]?.baseOffset}
 }
 
@@ -303,24 +314,14 @@ function isAbortMarker(records: Buffer, b: BatchView): boolean {
   return key !== null && key.length >= 4 && key.readInt16BE(2) === CONTROL_ABORT
 }
 
-async function decodeBatch(records: Buffer, b: BatchView, from: number, out: KafkaRecord[], decompressors: Decompressors): Promise<void> {
-  const codec = (b.attributes & COMPRESSION_MASK) as Compression
+/** Decodes one batch's records at or after `from` into `out`; `unpacked` is its decompressed records section. */
+function decodeBatch(records: Buffer, b: BatchView, from: number, out: KafkaRecord[], unpacked: Buffer | undefined): void {
   const header = new Cursor(records, b.start + 27, b.start + BATCH_HEADER_BYTES)
   const baseTimestamp = header.int64()
   const logAppend = (b.attributes & TIMESTAMP_LOG_APPEND) !== 0
-  let body: Buffer
-  let pos: number
-  let end: number
-  if (codec === Compression.None) {
-    body = records
-    pos = b.start + BATCH_HEADER_BYTES
-    end = b.end
-  } else {
-    const packed = records.subarray(b.start + BATCH_HEADER_BYTES, b.end)
-    body = await decompress(codec, packed, decompressors, b.baseOffset)
-    pos = 0
-    end = body.length
-  }
+  const body = unpacked ?? records
+  const pos = unpacked ? 0 : b.start + BATCH_HEADER_BYTES
+  const end = unpacked ? unpacked.length : b.end
   const c = new Cursor(body, pos, end)
   const timestampType = logAppend ? 'log-append' : 'create'
   for (let i = 0; i < b.recordsCount; i++) {
