@@ -61,7 +61,7 @@ export function mapKafkaError(e: unknown, ctx: ErrorContext): KbkError {
       ? `${where(ctx)} refused ${ctx.operation}: the principal is not authorized (${auth.type}).`
       : `${where(ctx)} rejected kbk's credentials while ${ctx.operation}.`, {
       suggestion: authz
-        ? `Grant the principal ACLs for ${ctx.topic ? `topic "${ctx.topic}" (Describe, Read or Write)` : 'the resource'} and consumer groups (kbk-tmp-* Read/Delete), or use another user in ${key}.sasl.`
+        ? `Grant the principal ACLs for ${ctx.topic ? `topic "${ctx.topic}" (Describe, Read or Write)` : 'the resource'} and, for restores that set consumer offsets, the groups named (Read), or use another user in ${key}.sasl.`
         : `Check ${key}.sasl (mechanism, username, password) and the environment variables it interpolates.`,
       kind: 'environment',
       cause: e,

@@ -91,7 +91,7 @@ export interface KafkaPort {
   listGroups(): Promise<string[]>
   /**
    * Read exactly [from, to) of each listed partition of one topic, then resolve. Commits nothing
-   * to any group; any temporary group the client needs is deleted before this resolves.
+   * to any group and joins none (plain Fetch requests).
    * read_committed: aborted transactional records and control records are not delivered, but
    * `nextOffset` moves past them. Throws KBK_KAFKA_OFFSET_GONE when `from` is below the log start
    * (retention deleted it), KBK_KAFKA_NO_TOPIC when the topic disappears mid-read.

@@ -10,10 +10,33 @@ import {KbkError} from '../errors.js'
 // Inline (eval) so it works from dist/ and from the TypeScript sources under tsx alike.
 const WORKER_SOURCE = `
 const {parentPort, workerData} = require('node:worker_threads')
-const {compress} = require(workerData.zstd)
+const zstd = require(workerData.zstd)
+// zstd-napi's compress() allocates a compressBound-sized (~1 MiB) buffer per call and returns a
+// trimmed copy; thousands of those dead buffers waited here for this thread's GC and made a
+// backup's RSS grow with the topic. One destination buffer, reused, through the same context
+// call compress() makes (so frames are byte-identical); compress() itself if that ever moves.
+const cmp = new zstd.Compressor()
+const cctx = cmp.cctx
+let level = null
+let dest = Buffer.alloc(0)
+function compress(src, compressionLevel) {
+  if (!cctx || typeof cctx.compress2 !== 'function') return zstd.compress(src, {compressionLevel})
+  if (level !== compressionLevel) {
+    cmp.setParameters({compressionLevel})
+    level = compressionLevel
+  }
+  const n = src.length
+  // ZSTD_COMPRESSBOUND, plus a little slack.
+  const bound = n + (n >>> 8) + (n < 131072 ? (131072 - n) >>> 11 : 0) + 64
+  if (dest.length < bound) dest = Buffer.allocUnsafeSlow(bound)
+  const len = cctx.compress2(dest, src)
+  const out = Buffer.allocUnsafeSlow(len)
+  dest.copy(out, 0, 0, len)
+  return out
+}
 parentPort.on('message', ({id, buf, level}) => {
   try {
-    const out = compress(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength), {compressionLevel: level})
+    const out = compress(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength), level)
     // Hand the frame back without a copy when it owns its memory (never a shared slab), and the
     // block's memory too, for reuse: dead blocks piling up here until this thread's GC ran were
     // a good part of a backup's peak RSS.

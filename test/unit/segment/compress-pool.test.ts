@@ -1,0 +1,59 @@
+import {describe, it} from 'node:test'
+import assert from 'node:assert/strict'
+import {compress, decompress} from 'zstd-napi'
+import {CompressPool} from '../../../src/segment/compress-pool.js'
+
+/** JSON-ish bytes that compress like records do. */
+function block(size: number, seed: number): Buffer {
+  const parts: string[] = []
+  let n = seed
+  while (parts.join('').length < size) {
+    n = (n * 1103515245 + 12345) % 2 ** 31
+    parts.push(`{"id":${n},"sku":"SKU-${n % 9973}","qty":${n % 7},"note":"${'word '.repeat(n % 13)}"}\n`)
+  }
+  return Buffer.from(parts.join('').slice(0, size))
+}
+
+describe('CompressPool', () => {
+  const pool = new CompressPool(2)
+
+  it('gives byte-identical frames to zstd-napi compress(), for small and block-sized inputs and any level', async () => {
+    for (const [size, level] of [[100, 3], [70_000, 3], [1 << 20, 3], [(1 << 20) - 17, 1], [300_000, 9]] as const) {
+      const plain = block(size, size + level)
+      const want = compress(plain, {compressionLevel: level})
+      const mine = Buffer.allocUnsafeSlow(plain.length)
+      plain.copy(mine)
+      const got = await pool.compress(mine, level)
+      assert.deepEqual(got, want, `size ${size} level ${level}`)
+      assert.deepEqual(decompress(got), plain)
+    }
+  })
+
+  it('never transfers memory it does not own: a slab-backed Buffer is copied, its neighbours stay usable', async () => {
+    const a = Buffer.from('neighbour on the same slab')
+    const b = Buffer.from('{"small":"record"}')
+    assert.equal(a.buffer, b.buffer, 'both on one of Node\'s 8 KiB slabs')
+    const frame = await pool.compress(b, 3)
+    assert.deepEqual(decompress(frame), Buffer.from('{"small":"record"}'))
+    assert.equal(a.toString(), 'neighbour on the same slab')
+  })
+
+  it('recycles block memory the workers hand back, and holds callers back while too many blocks are in flight', async () => {
+    const size = 256 * 1024
+    const jobs = Array.from({length: 6}, (_, i) => {
+      const buf = Buffer.allocUnsafeSlow(size)
+      block(size, i).copy(buf)
+      return pool.compress(buf, 3)
+    })
+    assert.equal(pool.inFlight, 6)
+    let released = false
+    const gate = pool.whenBelow(2).then(() => (released = true))
+    await Promise.all(jobs)
+    await gate
+    assert.ok(released)
+    assert.equal(pool.inFlight, 0)
+    const reused = pool.takeBuffer(size)
+    assert.equal(reused.length, size)
+    assert.ok(reused.buffer.byteLength === size && reused.byteOffset === 0, 'a whole buffer of its own, transferable again')
+  })
+})
