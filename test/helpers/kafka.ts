@@ -117,3 +117,20 @@ export async function consumeAll(bootstrap: string, topic: string): Promise<Cons
     await kafka.close()
   }
 }
+
+/**
+ * Waits until `topic` exists and holds at least one record (sum of high watermarks), polling every
+ * 10 ms, at most `attempts` times. A just-created topic may have no leader yet: that is "not yet".
+ */
+export async function waitForFirstRecords(admin: ReturnType<InstanceType<typeof Kafka>["admin"]>, topic: string, attempts = 1000): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    if ((await admin.listTopics()).includes(topic)) {
+      const n = await admin
+        .fetchTopicOffsets(topic)
+        .then((o) => o.reduce((s, p) => s + Number(p.high), 0))
+        .catch(() => 0)
+      if (n > 0) return
+    }
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}

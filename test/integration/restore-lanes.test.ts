@@ -4,7 +4,7 @@
 import {describe, it, before, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {testEnv} from '../helpers/env.js'
-import {consumeAll, createTestTopic, deleteTestTopic, produceTestRecords, testKafka, type ConsumedRecord} from '../helpers/kafka.js'
+import {consumeAll, createTestTopic, deleteTestTopic, produceTestRecords, testKafka, waitForFirstRecords, type ConsumedRecord} from '../helpers/kafka.js'
 import {createTestStore, kafkaWorkspace, runKbk, tempDir, writeWorkspace} from '../helpers/workspace.js'
 
 const T0 = Math.floor(Date.now() / 1000) * 1000 - 3_600_000
@@ -63,16 +63,7 @@ describe('restore lanes', () => {
     const admin = testKafka(env.kafka.targetBootstrap).admin()
     await admin.connect()
     try {
-      for (let i = 0; i < 1000; i++) {
-        if ((await admin.listTopics()).includes(target)) {
-          const n = await admin
-            .fetchTopicOffsets(target)
-            .then((o) => o.reduce((s, p) => s + Number(p.high), 0))
-            .catch(() => 0)
-          if (n > 0) break
-        }
-        await new Promise((r) => setTimeout(r, 10))
-      }
+      await waitForFirstRecords(admin, target)
       process.kill(pid, 'SIGKILL')
       await run
       const partial = (await admin.fetchTopicOffsets(target)).reduce((s, p) => s + Number(p.high), 0)

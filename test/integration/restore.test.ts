@@ -10,6 +10,7 @@ import {registerKafkaCodecs} from '../../src/kafka/kafkajs-codecs.js'
 import type {Plan} from '../../src/plan/types.js'
 import {randomName, testEnv} from '../helpers/env.js'
 import {createTestStore, runKbk, tempDir, writeWorkspace} from '../helpers/workspace.js'
+import {waitForFirstRecords} from '../helpers/kafka.js'
 
 const {Kafka, CompressionTypes, logLevel} = kafkajs
 registerKafkaCodecs()
@@ -194,18 +195,7 @@ restores:
     const admin = target.admin()
     await admin.connect()
     // Kill once some, but not all, records reached the target.
-    for (let i = 0; i < 500; i++) {
-      const topics = await admin.listTopics()
-      if (topics.includes(`${topic}-resume`)) {
-        // A just-created topic may not have a leader yet: that is "not yet", not a failure.
-        const n = await admin
-          .fetchTopicOffsets(`${topic}-resume`)
-          .then((o) => o.reduce((s, p) => s + Number(p.high), 0))
-          .catch(() => 0)
-        if (n > 0) break
-      }
-      await new Promise((r) => setTimeout(r, 10))
-    }
+    await waitForFirstRecords(admin, `${topic}-resume`, 500)
     process.kill(pid, 'SIGKILL')
     await run
     const partial = (await admin.fetchTopicOffsets(`${topic}-resume`)).reduce((s, p) => s + Number(p.high), 0)
