@@ -350,14 +350,18 @@ try {
   }
 
   if (wants('restore') || wants('rss')) {
-    const rs = []
-    for (let i = 0; i < (wants('restore') ? RUNS : 1); i++) {
-      const r = await kbkRestore(a, backups.a, i + 1)
-      rs.push(r)
-      log(`kbk restore a fs #${i}: ${r.seconds.toFixed(1)} s, ${mbps(a.bytes, r.seconds).toFixed(1)} MB/s, RSS ${r.rssMiB?.toFixed(0)} MiB${cpuNote(r)}`)
+    // The same data the backups read: (a), and (b) and (c) when they were backed up in this run.
+    const sets = wants('restore') ? datasets.filter((d) => ['a', 'b', 'c'].includes(d.name) && backups[d.name]) : [a]
+    for (const [k, ds] of sets.entries()) {
+      const rs = []
+      for (let i = 0; i < (wants('restore') ? RUNS : 1); i++) {
+        const r = await kbkRestore(ds, backups[ds.name], 10 * k + i + 1)
+        rs.push(r)
+        log(`kbk restore ${ds.name} fs #${i}: ${r.seconds.toFixed(1)} s, ${mbps(ds.bytes, r.seconds).toFixed(1)} MB/s, RSS ${r.rssMiB?.toFixed(0)} MiB${cpuNote(r)}`)
+      }
+      const s = median(rs.map((r) => r.seconds))
+      rows.push({what: 'kbk restore fs → target Kafka', dataset: ds.name, command: 'kbk apply restore.plan', runs: rs.length, seconds: s, mbs: mbps(ds.bytes, s), rps: ds.records / s, rss: Math.max(...rs.map((r) => r.rssMiB ?? 0)), extra: cpuExtra(rs)})
     }
-    const s = median(rs.map((r) => r.seconds))
-    rows.push({what: 'kbk restore fs → target Kafka', dataset: 'a', command: 'kbk apply restore.plan', runs: rs.length, seconds: s, mbs: mbps(a.bytes, s), rps: a.records / s, rss: Math.max(...rs.map((r) => r.rssMiB ?? 0)), extra: cpuExtra(rs)})
   }
 
   if (wants('s3')) {
