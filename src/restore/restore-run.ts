@@ -117,7 +117,11 @@ const KiB = 1024
  * per record batch) even if the records do not compress; a single larger record still goes alone.
  */
 const CHUNK_BYTES = 960 * KiB
-const CHUNK_RECORDS = 8000
+/**
+ * Records per chunk: with ~100-byte records 8,000 per chunk and 12 lanes kept ~400k record objects
+ * alive; 4,000 halves that at the same speed.
+ */
+const CHUNK_RECORDS = 4000
 /** Chunks a lane decodes ahead of the request in flight. */
 const LANE_AHEAD = 2
 /** Target partitions restored at once; each holds a few chunks of records in memory. */
@@ -125,9 +129,12 @@ const MAX_ACTIVE_LANES = 16
 /**
  * Stored segment bytes held at once, over all lanes (a segment is read whole and its checksum
  * checked before any of its records is produced). Bounds memory whatever the segment size: with
- * large segments fewer lanes read at a time. A single larger segment is still read, alone.
+ * large segments fewer lanes read at a time. A single larger segment is still read, alone. 32 MiB
+ * restored 1 GiB as fast as 96 MiB did, at ~290 instead of ~400 MiB peak RSS, and ~100-byte
+ * records at ~420 instead of ~550 MiB (their segments compress 5.6×, so the same stored bytes
+ * decode into far more records).
  */
-const SEGMENT_BUDGET_BYTES = 96 * 1024 * KiB
+const SEGMENT_BUDGET_BYTES = 32 * 1024 * KiB
 
 /**
  * One target partition's sequence: its source partitions ascending, each one's segments by offset.
