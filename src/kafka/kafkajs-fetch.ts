@@ -12,6 +12,7 @@ import {KbkError} from '../errors.js'
 import type {KafkaRecord} from './port.js'
 import type {RangeProgress} from './range-progress.js'
 import {batchesOf, decodePartition, nextFetchOffset, parseFetchResponse, RecordFormatError, type Decompressors, type FetchedPartition, type FetchResponse} from './record-batch.js'
+import {sleep} from '../sleep.js'
 
 const require = createRequire(import.meta.url)
 // The Fetch v11 request encoder (kafkajs' own) and its protocol error table.
@@ -158,7 +159,8 @@ export async function fetchRanges(cluster: KafkajsCluster, topic: string, progre
     if (!(await hooks.topicExists().catch(() => true))) throw hooks.noTopic(failure)
     if (++failures >= MAX_ATTEMPTS) throw failure instanceof Relocate && failure.cause !== undefined ? failure.cause : failure
     refresh = true
-    await sleep(Math.min(2000, 100 * 2 ** failures))
+    // Cut short by a cancel: the loop's next check turns it into KBK_ABORTED.
+    await sleep(Math.min(2000, 100 * 2 ** failures), hooks.signal).catch(() => undefined)
   }
 }
 
@@ -321,6 +323,3 @@ async function fetchOnce(broker: KafkajsBroker, args: FetchArgs): Promise<FetchR
   return result as FetchResponse
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms))
-}

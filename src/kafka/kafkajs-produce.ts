@@ -13,6 +13,7 @@ import {KbkError} from '../errors.js'
 import {createReadCluster, type KafkajsCluster} from './kafkajs-fetch.js'
 import type {PartitionRecords, ProduceRecord} from './port.js'
 import {batchBound, encodeProduceRequest, nextSequence, parseProduceResponse, writeProduceRequest, type BatchCodec, type BatchRecord, type PartitionBatch, type ProducedPartition, type ProducerIdentity} from './produce-batch.js'
+import {sleep} from '../sleep.js'
 
 const require = createRequire(import.meta.url)
 const {createErrorFromCode} = require('kafkajs/src/protocol/error.js') as {createErrorFromCode(code: number): Error & {type?: string; retriable?: boolean}}
@@ -258,9 +259,6 @@ function unwrap(e: unknown, topic: string): unknown {
   return new KbkError('KBK_KAFKA_ERROR', `Producing to "${topic}" kept failing: ${e.message}.`, {kind: 'environment', retriable: true, ...(e.cause !== undefined ? {cause: e.cause} : {})})
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms))
-}
 
 /**
  * KafkaPort.produce: records of any partitions, in order per partition, sent in rounds of at most

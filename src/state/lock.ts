@@ -12,6 +12,7 @@ import type {ObjectStore} from '../storage/object-store.js'
 import {StoreErrorCode} from '../storage/object-store.js'
 import {canonicalBytes} from './canonical-json.js'
 import {LOCK_KEY} from './layout.js'
+import {sleep} from '../sleep.js'
 
 export interface LockInfo {
   id: string
@@ -259,6 +260,3 @@ function defaultWho(): string {
   return `${user}@${hostname()}`
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}

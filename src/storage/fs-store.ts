@@ -9,7 +9,7 @@ import type {Readable} from 'node:stream'
 import {KbkError} from '../errors.js'
 import {assertValidKey, assertValidRange, compareKeys, normalizePrefix} from './keys.js'
 import type {ByteRange, ListOptions, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities} from './object-store.js'
-import {sleep} from './retry.js'
+import {sleep} from '../sleep.js'
 import type {FsStoreConfig, StoreContext} from './store-config.js'
 import {StoreErrors} from './store-errors.js'
 

@@ -2,6 +2,7 @@
 // connection resets) and never for ones that will not (a failed condition, a 4xx, bad credentials,
 // a bug). Adapters turn their SDK's own retries off and go through here, so retries never stack.
 import {KbkError} from '../errors.js'
+import {sleep} from '../sleep.js'
 
 export interface RetryOptions {
   /** Total tries, the first included. Default 4. */
@@ -112,24 +113,6 @@ export function isRetriable(e: unknown): boolean {
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1))
   return Math.floor(random() * ceiling)
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason)
-      return
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(signal?.reason)
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, {once: true})
-  })
 }
 
 /** Call fn until it succeeds, fails with a non-retriable error, or runs out of attempts (then the last error). */

@@ -111,6 +111,19 @@ describe('fetchRanges', () => {
     assert.ok(cluster.requests.length <= 2, `${cluster.requests.length} requests`)
   })
 
+  it('a cancel during the backoff after a failure ends the read with KBK_ABORTED and sends no further fetch', async () => {
+    const controller = new AbortController()
+    const cluster = new ScriptedCluster([0], () => {
+      setImmediate(() => controller.abort())
+      return [{partition: 0, errorCode: 6}]
+    })
+    await assert.rejects(
+      fetchRanges(cluster, TOPIC, new RangeProgress([{partition: 0, from: 0, to: 10}]), async () => undefined, limits, {...hooks, signal: controller.signal}),
+      (e: unknown) => (e as {code?: string}).code === 'KBK_ABORTED',
+    )
+    assert.equal(cluster.requests.length, 1, 'no fetch after the cancel')
+  })
+
   it('offsets below the log start are reported as gone, not skipped', async () => {
     const cluster = new ScriptedCluster([0], () => [{partition: 0, errorCode: 1, logStartOffset: 40}])
     await assert.rejects(read(cluster, [{partition: 0, from: 10, to: 50}]), /gone: partition 0 \[10, 50\) log start 40/)
