@@ -2,6 +2,7 @@
 // records with exact keys/headers/timestamps in any codec, and read a whole topic back for
 // comparison. Reading goes through kbk's own adapter, which keeps header order, duplicates and
 // nulls (kafkajs' consumer object does not).
+import assert from 'node:assert/strict'
 import kafkajs from 'kafkajs'
 import type {RecordHeader, KafkaRecord} from '../../src/kafka/port.js'
 import {openKafka} from '../../src/kafka/kafkajs-adapter.js'
@@ -132,5 +133,20 @@ export async function waitForFirstRecords(admin: ReturnType<InstanceType<typeof 
       if (n > 0) return
     }
     await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+/**
+ * Asserts that every consumed record is the one produced at its partition and offset: key, value,
+ * headers (order, duplicates, nulls) and timestamp. `sent[p][o]` is what went to partition p at offset o.
+ */
+export function assertConsumedAsSent(got: readonly ConsumedRecord[], sent: ReadonlyArray<ReadonlyArray<{key: Buffer | null; value: Buffer | null; headers: RecordHeader[]; timestamp: number}>>): void {
+  for (const g of got) {
+    const want = sent[g.partition]?.[g.offset]
+    assert.ok(want, `partition ${g.partition} offset ${g.offset} was never produced`)
+    assert.deepEqual(g.key, want.key)
+    assert.deepEqual(g.value, want.value)
+    assert.deepEqual(g.headers, want.headers)
+    assert.equal(g.timestamp, want.timestamp)
   }
 }

@@ -8,7 +8,7 @@ import {openKafka} from '../../src/kafka/kafkajs-adapter.js'
 import type {KafkaPort, ProduceRecord, RecordHeader} from '../../src/kafka/port.js'
 import {KbkError} from '../../src/errors.js'
 import {testEnv, randomName} from '../helpers/env.js'
-import {consumeAll, deleteTestTopic} from '../helpers/kafka.js'
+import {assertConsumedAsSent, consumeAll, deleteTestTopic} from '../helpers/kafka.js'
 
 const silent = {warn: () => undefined, error: () => undefined}
 const h = (key: string, value: string | null): RecordHeader => ({key, value: value === null ? null : Buffer.from(value)})
@@ -61,13 +61,7 @@ describe('kbk produce path', () => {
     assert.deepEqual(marks.map((m) => m.high), next)
     const got = await consumeAll(env.kafka.targetBootstrap, name)
     assert.equal(got.length, next.reduce((a, b) => a + b, 0))
-    for (const g of got) {
-      const want = sent[g.partition]![g.offset]!
-      assert.deepEqual(g.key, want.key)
-      assert.deepEqual(g.value, want.value)
-      assert.deepEqual(g.headers, want.headers)
-      assert.equal(g.timestamp, want.timestamp)
-    }
+    assertConsumedAsSent(got, sent)
   })
 
   it('produce sends records of mixed partitions in rounds the broker accepts, a record larger than a round alone', async () => {
