@@ -3,6 +3,7 @@
 import {Command, Flags, Interfaces} from '@oclif/core'
 import {asKbkError, KbkError} from '../errors.js'
 import {setColorEnabled} from '../format/colors.js'
+import {didYouMean} from './did-you-mean.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof KbkCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -48,22 +49,63 @@ export abstract class KbkCommand<T extends typeof Command> extends Command {
     if (!this.jsonEnabled()) process.stdout.write(message + '\n')
   }
 
+  /**
+   * KBK_IN_AUTOMATION set (terraform's TF_IN_AUTOMATION): kbk runs unattended, so it never
+   * prompts (as with --no-input), never draws spinners, and drops hints meant for a person.
+   */
   protected get inAutomation(): boolean {
-    return process.env.KBK_IN_AUTOMATION !== undefined && process.env.KBK_IN_AUTOMATION !== ''
+    return isInAutomation()
+  }
+
+  /** True when a person may answer a prompt: stdin is a terminal and nothing forbids asking. */
+  protected canPrompt(noInput = false): boolean {
+    return !noInput && !this.jsonEnabled() && !this.inAutomation && Boolean(process.stdin.isTTY)
   }
 
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
-    // oclif's own parse errors and exits (bad flag, --help) keep oclif's behaviour.
-    if (!(err instanceof KbkError) && (err.oclif !== undefined || err.name === 'ExitError')) return super.catch(err)
-    const e = asKbkError(err)
+    // oclif's own exits (this.exit, --help, --version) keep oclif's behaviour.
+    if (!(err instanceof KbkError) && err.name === 'ExitError') return super.catch(err)
+    // A parse error (unknown flag, missing argument, bad value) is a usage error: exit 1 like any
+    // other mistake. oclif exits 2, which `--detailed-exitcode` reserves for "changes/drift", so a
+    // typo in a drift job would read as drift.
+    const e = isParseError(err) ? usageError(err, this.id, this.ctor.flags, this.ctor.baseFlags) : asKbkError(err)
     if (this.jsonEnabled()) {
-      process.stdout.write(JSON.stringify({error: e.toJSON()}, null, 2) + '\n')
+      // One compact object, one line: what a CI step can pipe into jq. Never oclif's error dump.
+      process.stdout.write(JSON.stringify({error: e.toJSON()}) + '\n')
     } else {
       process.stderr.write(formatErrorForHuman(e))
     }
     process.exitCode = 1
     return undefined
   }
+}
+
+export function isInAutomation(): boolean {
+  const v = process.env.KBK_IN_AUTOMATION
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false'
+}
+
+function isParseError(err: Error & {oclif?: {exit?: number}; parse?: unknown}): boolean {
+  return err.parse !== undefined || (err.oclif?.exit === 2 && !(err instanceof KbkError))
+}
+
+/** oclif's parse error as a KbkError: its first lines, a did-you-mean for an unknown flag, and where to look. */
+function usageError(err: Error & {flags?: string[]}, id: string | undefined, ...flagSets: Array<Record<string, {char?: string}> | undefined>): KbkError {
+  const message = err.message
+    .split('\n')
+    .filter((l) => !/^See more help with/.test(l.trim()))
+    .join('\n')
+    .trim()
+  const command = `kbk ${(id ?? '').replaceAll(':', ' ')}`.trim()
+  let hint = ''
+  if (Array.isArray(err.flags) && err.flags.length > 0) {
+    const known = ['--json', '--help', ...flagSets.flatMap((set) => Object.keys(set ?? {}).map((f) => `--${f}`))]
+    hint = didYouMean(err.flags[0]!.split('=')[0]!, known, (s) => s).trim()
+  }
+  return new KbkError('KBK_USAGE', message, {
+    suggestion: `${hint ? hint + ' ' : ''}Run \`${command} --help\` for its flags and arguments.`,
+    kind: 'user',
+  })
 }
 
 export function formatErrorForHuman(e: KbkError): string {
