@@ -1,8 +1,9 @@
 // The base every kbk command extends: --json, --config, --no-color, and errors turned into
 // the exit codes of the contract (user mistakes: message + fix, no stack trace).
+import {createInterface} from 'node:readline/promises'
 import {Command, Flags, Interfaces} from '@oclif/core'
 import {asKbkError, KbkError} from '../errors.js'
-import {setColorEnabled} from '../format/colors.js'
+import {c, setColorEnabled} from '../format/colors.js'
 import {didYouMean} from './did-you-mean.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof KbkCommand)['baseFlags'] & T['flags']>
@@ -62,9 +63,32 @@ export abstract class KbkCommand<T extends typeof Command> extends Command {
     return !noInput && !this.jsonEnabled() && !this.inAutomation && Boolean(process.stdin.isTTY)
   }
 
+  /**
+   * terraform's confirmation: prints the question on stderr and reads one line; only `yes`
+   * approves. Callers check canPrompt() first (and fail with the flag to use when it is false).
+   */
+  protected async askYes(question: string, detail: string): Promise<boolean> {
+    process.stderr.write(`${c.bold(question)}\n  ${detail}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `)
+    const rl = createInterface({input: process.stdin, terminal: false})
+    const answer = await new Promise<string>((resolve) => {
+      rl.once('line', resolve)
+      rl.once('close', () => resolve(''))
+    })
+    rl.close()
+    process.stderr.write('\n')
+    return answer.trim() === 'yes'
+  }
+
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     // oclif's own exits (this.exit, --help, --version) keep oclif's behaviour.
     if (!(err instanceof KbkError) && err.name === 'ExitError') return super.catch(err)
+    // oclif prefixes an error thrown by a flag's parser: "Parsing --f \n\t<message>\nSee more help…".
+    const flagParse = /^Parsing (--\S+) \n\t([\s\S]*?)(?:\nSee more help with --help)?$/.exec(err.message)
+    if (flagParse) {
+      err.message = `${flagParse[1]}: ${flagParse[2]}`
+      if (err instanceof KbkError) err.message = `${flagParse[1]} ${flagParse[2]}`
+      else return this.catch(new KbkError('KBK_USAGE', err.message, {suggestion: `Run \`kbk ${(this.id ?? '').replaceAll(':', ' ')} --help\` for its flags and arguments.`}))
+    }
     // A parse error (unknown flag, missing argument, bad value) is a usage error: exit 1 like any
     // other mistake. oclif exits 2, which `--detailed-exitcode` reserves for "changes/drift", so a
     // typo in a drift job would read as drift.

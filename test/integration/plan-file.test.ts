@@ -41,9 +41,11 @@ describe('saved plans, staleness and approval', () => {
     const no = await runKbk(['apply', '--no-input'], {cwd: dir})
     assert.equal(no.code, 1)
     assert.match(no.stderr, /KBK_APPROVAL_REQUIRED/)
-    const cancelled = await runKbk(['apply'], {cwd: dir, input: 'no\n'})
-    assert.equal(cancelled.code, 1)
-    assert.match(cancelled.stderr, /Apply cancelled: nothing was changed/)
+    // Piped stdin is not a person: it fails at once naming --auto-approve (a terminal's answer
+    // is tested in test/integration/cli-contract.test.ts).
+    const piped = await runKbk(['apply'], {cwd: dir, input: 'yes\n', env: {KBK_IN_AUTOMATION: ''}})
+    assert.equal(piped.code, 1)
+    assert.match(piped.stderr, /stdin is not a terminal[\s\S]*--auto-approve/)
     const plan = await runKbk(['plan', '--detailed-exitcode'], {cwd: dir})
     assert.equal(plan.code, 2, 'nothing was applied')
   })
