@@ -2,9 +2,9 @@
 // the exit codes of the contract (user mistakes: message + fix, no stack trace).
 import {createInterface} from 'node:readline/promises'
 import {Command, Flags, Interfaces} from '@oclif/core'
+import {closest} from '../config/diagnostics.js'
 import {asKbkError, KbkError} from '../errors.js'
 import {c, setColorEnabled} from '../format/colors.js'
-import {didYouMean} from './did-you-mean.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof KbkCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -43,6 +43,11 @@ export abstract class KbkCommand<T extends typeof Command> extends Command {
   /** Logs and progress go to stderr; data goes to stdout. */
   protected info(message: string): void {
     if (!this.jsonEnabled()) process.stderr.write(message + '\n')
+  }
+
+  /** A tip for a person at a terminal ("apply it with …"): left out in automation and with --json. */
+  protected hint(message: string): void {
+    if (!this.inAutomation) this.info(message)
   }
 
   /** Data for humans on stdout (suppressed with --json, where the returned value is the output). */
@@ -124,7 +129,8 @@ function usageError(err: Error & {flags?: string[]}, id: string | undefined, ...
   let hint = ''
   if (Array.isArray(err.flags) && err.flags.length > 0) {
     const known = ['--json', '--help', ...flagSets.flatMap((set) => Object.keys(set ?? {}).map((f) => `--${f}`))]
-    hint = didYouMean(err.flags[0]!.split('=')[0]!, known, (s) => s).trim()
+    const guess = closest(err.flags[0]!.split('=')[0]!, known)
+    if (guess) hint = `Did you mean ${guess}?`
   }
   return new KbkError('KBK_USAGE', message, {
     suggestion: `${hint ? hint + ' ' : ''}Run \`${command} --help\` for its flags and arguments.`,

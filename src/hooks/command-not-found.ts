@@ -4,7 +4,7 @@
 // guess, exits 127 in CI and pulls in a prompt library; kbk runs unattended and wants exit 1.
 import type {Hook} from '@oclif/core'
 import {formatErrorForHuman} from '../cli/base-command.js'
-import {closest} from '../cli/did-you-mean.js'
+import {closest} from '../config/diagnostics.js'
 import {KbkError} from '../errors.js'
 
 const hook: Hook<'command_not_found'> = async function (opts) {
