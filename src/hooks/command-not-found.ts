@@ -11,7 +11,8 @@ const hook: Hook<'command_not_found'> = async function (opts) {
   const typed = opts.id.replaceAll(':', ' ')
   const commands = opts.config.commandIDs.map((id) => id.replaceAll(':', ' '))
   const topics = opts.config.topics.map((t) => t.name.replaceAll(':', ' '))
-  const guess = closest(typed, [...commands, ...topics]) ?? closest(typed.split(' ')[0]!, [...commands, ...topics])
+  // Commands first: "backups lis" means `backups list`, not the `backups` topic it starts with.
+  const guess = closest(typed, commands) ?? closest(typed, topics) ?? closest(typed.split(' ')[0]!, [...commands, ...topics])
   const e = new KbkError('KBK_USAGE', `"${typed}" is not a kbk command.${guess ? ` Did you mean ${guess}?` : ''}`, {
     suggestion: guess ? `Run \`kbk ${guess} --help\`, or \`kbk --help\` for all commands.` : 'Run `kbk --help` for all commands.',
   })
