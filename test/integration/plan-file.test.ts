@@ -86,7 +86,13 @@ describe('saved plans, staleness and approval', () => {
     assert.match(md.stdout, /^### kbk plan/)
     assert.match(md.stdout, /\| create \| update \| destroy \| run \| blocked \| drift \|/)
     assert.match(md.stdout, /<details><summary>Full plan<\/summary>/)
+    // A target that matches nothing is a mistake, not an empty plan (test/integration/cli-contract.test.ts).
     const targeted = await runKbk(['plan', '--json', '--target', 'backup.events["nope"]'], {cwd: dir})
-    assert.deepEqual((JSON.parse(targeted.stdout) as {resource_changes: unknown[]}).resource_changes, [])
+    assert.equal(targeted.code, 1)
+    assert.equal((JSON.parse(targeted.stdout) as {error: {code: string}}).error.code, 'KBK_TARGET_UNKNOWN')
+    const partial = await runKbk(['plan', '--json', '--target', 'policy.events'], {cwd: dir})
+    assert.equal(partial.code, 0, partial.stderr)
+    const changes = (JSON.parse(partial.stdout) as {resource_changes: Array<{address: string}>}).resource_changes
+    assert.ok(changes.length > 0 && changes.every((c) => c.address === 'policy.events' || c.address.startsWith('backup.events[')), JSON.stringify(changes))
   })
 })
