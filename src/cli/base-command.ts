@@ -122,7 +122,8 @@ function isParseError(err: Error & {oclif?: {exit?: number}; parse?: unknown}): 
 function usageError(err: Error & {flags?: string[]}, id: string | undefined, ...flagSets: Array<Record<string, {char?: string}> | undefined>): KbkError {
   const message = err.message
     .split('\n')
-    .filter((l) => !/^See more help with/.test(l.trim()))
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^See more help with/.test(l) && !/^The following errors? occurred:$/.test(l))
     .join('\n')
     .trim()
   const command = `kbk ${(id ?? '').replaceAll(':', ' ')}`.trim()

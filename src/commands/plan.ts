@@ -30,9 +30,10 @@ Read-only: it creates no topic, joins no consumer group and writes nothing to th
       description: `Exit 0: nothing to do. Exit 2: changes to apply, or drift findings at or above --fail-on. Exit 1: an error (the plan is incomplete).`,
     }),
     'fail-on': Flags.string({
-      description: `With --detailed-exitcode: the least severe drift that exits 2. error: critical findings only (data-loss, segment-missing, segment-changed, rpo-exceeded, topic-recreated, cluster-unreachable). warning: those and topic-deleted, unknown-object, drill-overdue. info: every finding, also new-topic and partitions-added, which the next apply takes care of.`,
+      description: `With --detailed-exitcode: the least severe drift that exits 2 (default: warning). error: critical findings only (data-loss, segment-missing, segment-changed, rpo-exceeded, topic-recreated, cluster-unreachable). warning: those and topic-deleted, unknown-object, drill-overdue. info: every finding, also new-topic and partitions-added, which the next apply takes care of.`,
       options: [...FAIL_ON_LEVELS],
-      default: 'warning',
+      // No oclif default: given without --detailed-exitcode it would change nothing, silently.
+      dependsOn: ['detailed-exitcode'],
     }),
     'refresh-only': Flags.boolean({description: 'Only report drift between the recorded state, the store and the clusters; propose no actions.'}),
     target: Flags.string({description: 'Limit the plan to this address (and what is under it). Repeatable.', multiple: true}),
@@ -58,11 +59,12 @@ Read-only: it creates no topic, joins no consumer group and writes nothing to th
       const errors = plan.diagnostics.filter((d) => d.severity === 'error')
       if (errors.length > 0) process.exitCode = 1
       else if (this.flags['detailed-exitcode']) {
-        const failing = failingDrift(plan.drift, this.flags['fail-on'] as FailOn)
+        const failOn = (this.flags['fail-on'] ?? 'warning') as FailOn
+        const failing = failingDrift(plan.drift, failOn)
         const changed = failing.length > 0 || (!plan.refresh_only && hasChanges(plan))
         process.exitCode = changed ? 2 : 0
         const ignored = plan.drift.length - failing.length
-        if (ignored > 0 && !changed) this.info(`${ignored} drift finding(s) below --fail-on ${this.flags['fail-on']}: reported, not counted for the exit code.`)
+        if (ignored > 0 && !changed) this.info(`${ignored} drift finding(s) below --fail-on ${failOn}: reported, not counted for the exit code.`)
       }
       return plan
     } finally {

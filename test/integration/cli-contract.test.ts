@@ -79,6 +79,7 @@ describe('cli contract: usage errors', () => {
       {args: ['plan', '--format', 'xml'], message: /--format=xml to be one of: text, json, markdown/},
       {args: ['plan', '--fail-on', 'fatal'], message: /--fail-on=fatal to be one of: info, warning, error/},
       {args: ['verify', '--concurrency', '0'], message: /--concurrency/},
+      {args: ['plan', '--refresh-only', '--fail-on', 'info'], message: /when using --fail-on: --detailed-exitcode/},
       {args: ['apply', '--lock-timeout', '1x'], message: /--lock-timeout "1x" is not a duration/, suggestion: /1m30s/},
     ]
     for (const c of cases) {
