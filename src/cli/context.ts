@@ -17,7 +17,8 @@ import type {EncryptionKey, PolicyConfig} from '../config/types.js'
 import {KbkError} from '../errors.js'
 import type {KafkaPort} from '../kafka/port.js'
 import {desiredFromWorkspace} from '../plan/desired.js'
-import type {Desired, Plan, PlanDiagnostic} from '../plan/types.js'
+import {findUnknownTargets} from '../plan/targets.js'
+import type {Desired, Observed, Plan, PlanDiagnostic} from '../plan/types.js'
 import {openObjectStore} from '../storage/index.js'
 import type {ObjectStore} from '../storage/object-store.js'
 import {StateStore} from '../state/state-store.js'
@@ -213,7 +214,19 @@ export async function makePlan(ctx: WorkspaceContext, options: MakePlanOptions):
   const now = clockNow()
   const {observed} = await readObserved(ctx.desired, {store: (n) => ctx.storeHandle(n), kafka: (c) => ctx.kafka(c)}, {now, listObjects: options.listObjects})
   const desired = await withStoreProtection(ctx)
+  assertTargetsKnown(options.targets, desired, observed)
   return planChanges(desired, observed, {now, kbkVersion: KBK_VERSION, refreshOnly: options.refreshOnly, targets: options.targets})
+}
+
+/** A --target that matches nothing is a mistake, not an empty plan (KBK_TARGET_UNKNOWN). */
+function assertTargetsKnown(targets: string[], desired: Desired, observed: Observed): void {
+  const unknown = findUnknownTargets(targets, desired, observed)
+  if (unknown.length === 0) return
+  const first = unknown[0]!
+  throw new KbkError('KBK_TARGET_UNKNOWN', unknown.map((u) => u.message).join('\n'), {
+    suggestion: `${first.guess ? `Did you mean '${first.guess}'? ` : ''}Addresses look like policy.orders, backup.orders["orders.created"] or restore.drill; \`kbk plan\` prints every address it would act on.`,
+    details: {targets: unknown.map((u) => ({target: u.target, ...(u.guess ? {did_you_mean: u.guess} : {})}))},
+  })
 }
 
 const STORE_PROTECTION_FIX: Record<string, (store: string) => string> = {

@@ -1,12 +1,11 @@
 // `kbk apply [PLANFILE]`: apply a saved plan exactly, or plan, show and ask for `yes`.
-import {createInterface} from 'node:readline/promises'
 import {Args, Flags} from '@oclif/core'
 import type {ApplyOutcome} from '../apply/apply-plan.js'
 import type {Reporter} from '../apply/events.js'
 import {KbkCommand} from '../cli/base-command.js'
+import {durationFlag} from '../cli/flags.js'
 import {makePlan, openWorkspace, runApply} from '../cli/context.js'
 import {KbkError} from '../errors.js'
-import {c} from '../format/colors.js'
 import {formatPlanText} from '../format/plan-text.js'
 import {formatApplySummary} from '../format/apply-text.js'
 import {listrReporter, ndjsonReporter, plainReporter} from '../format/progress.js'
@@ -28,11 +27,14 @@ Takes the store's lock for the whole run. Offsets are recorded only after the se
   static override flags = {
     'auto-approve': Flags.boolean({description: 'Apply without asking for confirmation.'}),
     'no-input': Flags.boolean({description: 'Never prompt: fail when approval would be needed.'}),
-    'lock-timeout': Flags.string({description: 'How long to wait for the lock held by another run (e.g. 30s, 5m).', default: '0s'}),
+    'lock-timeout': durationFlag({description: 'How long to wait for the lock held by another run (e.g. 90s, 2m, 1m30s).', default: 0}),
     target: Flags.string({description: 'Limit the run to this address (and what is under it). Repeatable.', multiple: true}),
   }
 
   async run(): Promise<ApplyOutcome | undefined> {
+    // Decided before any work: an unattended job must fail at once, not after a refresh, waiting
+    // for a "yes" nobody will type.
+    if (!this.args.planfile && !this.flags['auto-approve']) this.assertCanAskApproval()
     const ws = await openWorkspace(this.flags)
     try {
       let plan
@@ -65,7 +67,7 @@ Takes the store's lock for the whole run. Offsets are recorded only after the se
       const rendering = listr?.run()
       let outcome: ApplyOutcome
       try {
-        outcome = await runApply(ws, plan, {reporter, lockTimeoutMs: parseDurationFlag(this.flags['lock-timeout'])})
+        outcome = await runApply(ws, plan, {reporter, lockTimeoutMs: this.flags['lock-timeout']})
       } finally {
         listr?.finish()
         await rendering
@@ -82,26 +84,23 @@ Takes the store's lock for the whole run. Offsets are recorded only after the se
     }
   }
 
-  private async confirm(): Promise<void> {
-    if (this.flags['no-input'] || this.jsonEnabled()) {
-      throw new KbkError('KBK_APPROVAL_REQUIRED', 'Approval is required and --no-input (or --json) forbids asking for it.', {
-        suggestion: 'Review with `kbk plan --out FILE` and apply that file, or pass --auto-approve.',
-      })
-    }
-    process.stderr.write(`${c.bold('Do you want to perform these actions?')}\n  kbk will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: `)
-    const rl = createInterface({input: process.stdin, terminal: false})
-    const answer = await new Promise<string>((resolve) => {
-      rl.once('line', resolve)
-      rl.once('close', () => resolve(''))
+  /** Approval needs a person at a terminal; say which flag to use when there is none. */
+  private assertCanAskApproval(): void {
+    if (this.canPrompt(this.flags['no-input'])) return
+    const why = this.flags['no-input']
+      ? '--no-input forbids asking for it'
+      : this.jsonEnabled()
+        ? '--json output is for programs, which cannot answer'
+        : this.inAutomation
+          ? 'KBK_IN_AUTOMATION is set, so kbk never prompts'
+          : 'stdin is not a terminal, so nobody can type "yes"'
+    throw new KbkError('KBK_APPROVAL_REQUIRED', `kbk apply needs approval, and ${why}.`, {
+      suggestion: 'Pass --auto-approve to apply without asking, or review first: `kbk plan --out plan.kbk`, then `kbk apply plan.kbk`.',
     })
-    rl.close()
-    if (answer.trim() !== 'yes') throw new KbkError('KBK_APPLY_CANCELLED', 'Apply cancelled: nothing was changed.', {suggestion: "Type 'yes' to approve, or pass --auto-approve in automation."})
   }
-}
 
-function parseDurationFlag(s: string): number {
-  const m = /^(\d+)(ms|s|m|h)?$/.exec(s.trim())
-  if (!m) throw new KbkError('KBK_USAGE', `--lock-timeout "${s}" is not a duration.`, {suggestion: 'Use a number with a unit, e.g. 30s or 5m.'})
-  const n = Number(m[1])
-  return n * ({ms: 1, s: 1000, m: 60_000, h: 3_600_000}[m[2] ?? 's'] ?? 1000)
+  private async confirm(): Promise<void> {
+    this.assertCanAskApproval()
+    if (!(await this.askYes('Do you want to perform these actions?', 'kbk will perform the actions described above.'))) throw new KbkError('KBK_APPLY_CANCELLED', 'Apply cancelled: nothing was changed.', {suggestion: "Type 'yes' to approve, or pass --auto-approve in automation."})
+  }
 }

@@ -7,8 +7,8 @@ import {makePlan, openWorkspace} from '../cli/context.js'
 import {setColorEnabled} from '../format/colors.js'
 import {formatPlanMarkdown, formatPlanText} from '../format/plan-text.js'
 import {encodePlanFile} from '../plan/plan-file.js'
-import {hasChanges} from '../plan/types.js'
-import type {Plan} from '../plan/types.js'
+import {FAIL_ON_LEVELS, failingDrift, hasChanges} from '../plan/types.js'
+import type {FailOn, Plan} from '../plan/types.js'
 
 export default class PlanCommand extends KbkCommand<typeof PlanCommand> {
   static override description = `Show what kbk apply would do: backups to run (exact offset ranges), policies to record, backups to expire, restores to run, and drift.
@@ -18,14 +18,23 @@ Read-only: it creates no topic, joins no consumer group and writes nothing to th
   static override examples = [
     '<%= config.bin %> plan',
     '<%= config.bin %> plan --out plan.kbk && <%= config.bin %> apply plan.kbk',
-    '<%= config.bin %> plan --refresh-only --detailed-exitcode   # drift job: exit 2 on drift',
+    '<%= config.bin %> plan --refresh-only --detailed-exitcode   # drift job: exit 2 on warning or critical drift',
+    '<%= config.bin %> plan --refresh-only --detailed-exitcode --fail-on error   # page only on critical drift',
     '<%= config.bin %> plan --format markdown > comment.md       # pull-request comment',
     `<%= config.bin %> plan --target 'backup.orders["orders.created"]'`,
   ]
 
   static override flags = {
     out: Flags.string({description: 'Save the plan to this file, for `kbk apply FILE`.'}),
-    'detailed-exitcode': Flags.boolean({description: 'Exit 0 when there is nothing to do, 2 when there are changes (or drift with --refresh-only), 1 on error.'}),
+    'detailed-exitcode': Flags.boolean({
+      description: `Exit 0: nothing to do. Exit 2: changes to apply, or drift findings at or above --fail-on. Exit 1: an error (the plan is incomplete).`,
+    }),
+    'fail-on': Flags.string({
+      description: `With --detailed-exitcode: the least severe drift that exits 2 (default: warning). error: critical findings only (data-loss, segment-missing, segment-changed, rpo-exceeded, topic-recreated, cluster-unreachable). warning: those and topic-deleted, unknown-object, drill-overdue. info: every finding, also new-topic and partitions-added, which the next apply takes care of.`,
+      options: [...FAIL_ON_LEVELS],
+      // No oclif default: given without --detailed-exitcode it would change nothing, silently.
+      dependsOn: ['detailed-exitcode'],
+    }),
     'refresh-only': Flags.boolean({description: 'Only report drift between the recorded state, the store and the clusters; propose no actions.'}),
     target: Flags.string({description: 'Limit the plan to this address (and what is under it). Repeatable.', multiple: true}),
     format: Flags.string({description: 'Output format.', options: ['text', 'json', 'markdown'], default: 'text'}),
@@ -37,7 +46,8 @@ Read-only: it creates no topic, joins no consumer group and writes nothing to th
       const plan = await makePlan(ws, {refreshOnly: this.flags['refresh-only'], targets: this.flags.target ?? [], listObjects: this.flags['refresh-only']})
       if (this.flags.out) {
         await writeFile(this.flags.out, encodePlanFile(plan))
-        this.info(`Saved the plan to ${this.flags.out}. Apply exactly this plan with: kbk apply ${this.flags.out}`)
+        this.info(`Saved the plan to ${this.flags.out}.`)
+        this.hint(`Apply exactly this plan with: kbk apply ${this.flags.out}`)
       }
       if (!this.jsonEnabled()) {
         if (this.flags.format === 'json') process.stdout.write(JSON.stringify(plan, null, 2) + '\n')
@@ -49,8 +59,12 @@ Read-only: it creates no topic, joins no consumer group and writes nothing to th
       const errors = plan.diagnostics.filter((d) => d.severity === 'error')
       if (errors.length > 0) process.exitCode = 1
       else if (this.flags['detailed-exitcode']) {
-        const changed = plan.drift.length > 0 || (!plan.refresh_only && hasChanges(plan))
+        const failOn = (this.flags['fail-on'] ?? 'warning') as FailOn
+        const failing = failingDrift(plan.drift, failOn)
+        const changed = failing.length > 0 || (!plan.refresh_only && hasChanges(plan))
         process.exitCode = changed ? 2 : 0
+        const ignored = plan.drift.length - failing.length
+        if (ignored > 0 && !changed) this.info(`${ignored} drift finding(s) below --fail-on ${failOn}: reported, not counted for the exit code.`)
       }
       return plan
     } finally {

@@ -1,6 +1,7 @@
 // `kbk verify [--deep]`: are the backups really there, and really readable?
 import {Flags} from '@oclif/core'
 import {KbkCommand} from '../cli/base-command.js'
+import {assertFilterMatches} from '../cli/filters.js'
 import {openWorkspaceStore} from '../cli/context.js'
 import {formatBytes, formatCount} from '../format/plan-text.js'
 import {verifyBackups} from '../verify/verify-backups.js'
@@ -23,6 +24,7 @@ Without --deep: every recorded segment exists with its recorded size. With --dee
     const s = await openWorkspaceStore(this.flags)
     try {
       const {snapshot} = await s.state.read()
+      assertFilterMatches({policy: this.flags.policy, topic: this.flags.topic}, {configPolicies: Object.keys(s.ctx.desired.policies), snapshot, storeName: s.storeName})
       let last = 0
       const report = await verifyBackups(snapshot, s.state, s.store, {
         deep: this.flags.deep,

@@ -1,4 +1,6 @@
-// Durations as written in the workspace (`30m`, `7d`, `7y`, `never`) and back. Pure.
+// Durations as written in the workspace and on the command line (`30m`, `7d`, `1m30s`, `never`)
+// and back. Pure. The one parser for both: a flag must not accept what the config rejects, or the
+// other way round.
 
 const UNIT_MS: Record<string, number> = {
   ms: 1,
@@ -12,14 +14,30 @@ const UNIT_MS: Record<string, number> = {
   y: 365 * 86_400_000,
 }
 
-export const DURATION_PATTERN = /^([0-9]+)(ms|s|m|h|d|w|y)$/
+/** One or more `<number><unit>` parts, largest unit first: 90s, 2m, 1m30s, 1d12h. */
+export const DURATION_PATTERN = /^(?:[0-9]+(?:ms|s|m|h|d|w|y))+$/
+const PART = /([0-9]+)(ms|s|m|h|d|w|y)/g
+const ORDER = ['y', 'w', 'd', 'h', 'm', 's', 'ms']
 
-/** Milliseconds, null for `never`, undefined when the text is not a duration (or overflows). */
+/** What to tell someone whose duration did not parse. */
+export const DURATION_HELP = 'Write a whole number and a unit (ms, s, m, h, d, w, y), or several largest first, e.g. 90s, 2m, 1m30s, 7d, 7y'
+
+/**
+ * Milliseconds, null for `never`, undefined when the text is not a duration (or overflows).
+ * Parts must go from the largest unit to the smallest, each unit once (`1m30s`, not `30s1m`):
+ * anything else is more likely a typo than a duration.
+ */
 export function parseDuration(text: string, opts: {allowNever?: boolean} = {}): number | null | undefined {
   if (text === 'never') return opts.allowNever === false ? undefined : null
-  const m = DURATION_PATTERN.exec(text)
-  if (!m) return undefined
-  const ms = Number(m[1]) * UNIT_MS[m[2]!]!
+  if (!DURATION_PATTERN.test(text)) return undefined
+  let ms = 0
+  let last = -1
+  for (const m of text.matchAll(PART)) {
+    const rank = ORDER.indexOf(m[2]!)
+    if (rank <= last) return undefined
+    last = rank
+    ms += Number(m[1]) * UNIT_MS[m[2]!]!
+  }
   return Number.isSafeInteger(ms) ? ms : undefined
 }
 

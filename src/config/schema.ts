@@ -115,7 +115,7 @@ export interface SchemaContext {
   fallbackFile: string
 }
 
-const DURATION_PATTERNS = new Set(['^[0-9]+(ms|s|m|h|d|w|y)$', '^([0-9]+(ms|s|m|h|d|w|y)|never)$'])
+const DURATION_PATTERNS = new Set(['^([0-9]+(ms|s|m|h|d|w|y))+$', '^(([0-9]+(ms|s|m|h|d|w|y))+|never)$'])
 
 export function validateSchema(value: unknown, ctx: SchemaContext): Diagnostic[] {
   const validate = validator()

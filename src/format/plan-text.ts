@@ -104,10 +104,40 @@ export function formatSummaryLine(plan: Plan): string {
   return `Plan: ${parts.join(', ')}.${s.blocked ? ` ${s.blocked} blocked.` : ''}`
 }
 
+/** terraform's "Resource targeting is in effect": a --target plan says it is partial. */
+export const PARTIAL_PLAN_WARNING = {
+  title: 'Targeting is in effect',
+  body: (targets: string[]) =>
+    `This plan covers only ${targets.map((t) => `"${t}"`).join(', ')} and what is under it: it may not show every change the configuration calls for. --target is for exceptional situations (recovering from a mistake, working around an error); run a plan without it before you rely on the result.`,
+}
+
+/**
+ * The last line when there is nothing to do — and only when that is true: never after an error
+ * (the plan is incomplete), and never below a drift finding (something does need attention).
+ */
+export function formatNothingToDo(plan: Plan): {tone: 'ok' | 'attention' | 'error'; text: string} {
+  const errors = plan.diagnostics.filter((d) => d.severity === 'error').length
+  if (plan.refresh_only) {
+    if (errors > 0) return {tone: 'error', text: `The drift check is incomplete: ${errors} error(s) above. It cannot tell whether there is drift.`}
+    if (plan.drift.length > 0) return {tone: 'attention', text: formatSummaryLine(plan)}
+    return {tone: 'ok', text: 'No drift. The store and the clusters match the recorded state.'}
+  }
+  if (errors > 0) return {tone: 'error', text: `The plan has ${errors} error(s) above; nothing would be done.`}
+  if (plan.drift.length > 0) return {tone: 'attention', text: `No changes to make, but ${plan.drift.length} drift finding(s) above need attention.`}
+  return {tone: 'ok', text: 'No changes. Your backups match the configuration.'}
+}
+
+function paintNothingToDo(n: {tone: 'ok' | 'attention' | 'error'; text: string}): string {
+  return n.tone === 'ok' ? c.green(n.text) : n.tone === 'error' ? c.red(n.text) : c.bold(n.text)
+}
+
 export function formatPlanText(plan: Plan): string {
   const out: string[] = []
   const errors = plan.diagnostics.filter((d) => d.severity === 'error')
   const lost = plan.drift.filter((d) => d.kind === 'data-loss')
+  if (plan.targets && plan.targets.length > 0) {
+    out.push(`${c.yellow('Warning')}: ${c.bold(PARTIAL_PLAN_WARNING.title)}`, '', `  ${PARTIAL_PLAN_WARNING.body(plan.targets)}`, '')
+  }
   if (lost.length > 0) {
     // The loudest line of the plan: records are gone for good, and the schedule must change.
     out.push(c.boldRed(`DATA LOSS: Kafka deleted records that were never backed up, in ${lost.length} partition range(s). See the drift below.`), '')
@@ -123,13 +153,9 @@ export function formatPlanText(plan: Plan): string {
     if (d.suggestion) out.push(`  fix: ${d.suggestion}`)
   }
   if (plan.diagnostics.length > 0) out.push('')
-  if (plan.refresh_only) {
-    out.push(plan.drift.length === 0 ? c.green('No drift. The store and the clusters match the recorded state.') : formatSummaryLine(plan))
-    return out.join('\n')
-  }
   const live = plan.resource_changes
-  if (live.length === 0) {
-    out.push(errors.length > 0 ? c.red('The plan has errors; nothing would be done.') : c.green('No changes. Your backups match the configuration.'))
+  if (plan.refresh_only || live.length === 0) {
+    out.push(paintNothingToDo(formatNothingToDo(plan)))
     return out.join('\n')
   }
   const destroys = live.filter((ch) => ch.type === 'expire' && !ch.blocked)
@@ -146,6 +172,7 @@ export function formatPlanText(plan: Plan): string {
 export function formatPlanMarkdown(plan: Plan): string {
   const s = plan.summary
   const out: string[] = ['### kbk plan', '']
+  if (plan.targets && plan.targets.length > 0) out.push(`> [!WARNING]\n> **${PARTIAL_PLAN_WARNING.title}.** ${escapeMd(PARTIAL_PLAN_WARNING.body(plan.targets))}`, '')
   const destroys = plan.resource_changes.filter((ch) => ch.type === 'expire' && !ch.blocked)
   if (destroys.length > 0) {
     out.push(`> [!CAUTION]\n> **This plan destroys backup data**: ${destroys.map((d) => `\`${d.address}\``).join(', ')} (${formatBytes(destroys.reduce((n, ch) => n + (ch.expire?.bytes ?? 0), 0))}).`, '')
@@ -179,10 +206,11 @@ export function formatPlanMarkdown(plan: Plan): string {
       out.push(`| \`${sym}\` ${ch.actions[0]}${ch.blocked ? ' (blocked)' : ''} | \`${ch.address}\` | ${escapeMd(detail)} |`)
     }
     out.push('', '<details><summary>Full plan</summary>', '', '```diff', ...plan.resource_changes.flatMap((ch) => formatChange(ch)), '```', '', '</details>')
-  } else if (!plan.refresh_only) {
-    out.push('No changes. Your backups match the configuration.')
-  } else if (plan.drift.length === 0) {
-    out.push('No drift. The store and the clusters match the recorded state.')
+    const errors = plan.diagnostics.filter((d) => d.severity === 'error').length
+    if (errors > 0) out.push('', `**This plan cannot be applied: ${errors} error(s) under Problems.**`)
+  } else {
+    const n = formatNothingToDo(plan)
+    out.push(n.tone === 'ok' ? n.text : `**${n.text}**`)
   }
   return out.join('\n') + '\n'
 }

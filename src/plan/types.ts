@@ -287,6 +287,23 @@ export function hasChanges(plan: Plan): boolean {
   return plan.resource_changes.some((c) => !c.blocked)
 }
 
+/**
+ * The least severe drift that fails a drift job (`--fail-on`): `error` counts only critical
+ * findings (data loss, missing or changed segments, RPO breaches, unreachable clusters);
+ * `warning` (the default) adds what needs a person soon (deleted topics, unknown objects, overdue
+ * drills); `info` adds what the next apply takes care of by itself (new topics, added partitions).
+ */
+export type FailOn = 'info' | 'warning' | 'error'
+export const FAIL_ON_LEVELS: readonly FailOn[] = ['info', 'warning', 'error']
+
+const FAIL_RANK: Record<Drift['severity'], number> = {info: 0, warning: 1, critical: 2}
+const THRESHOLD: Record<FailOn, number> = {info: 0, warning: 1, error: 2}
+
+/** The drift findings that count for `--detailed-exitcode` at this `--fail-on` level. */
+export function failingDrift(drift: readonly Drift[], failOn: FailOn): Drift[] {
+  return drift.filter((d) => FAIL_RANK[d.severity] >= THRESHOLD[failOn])
+}
+
 export function canApply(plan: Plan): {ok: true} | {ok: false; reason: string} {
   if (plan.refresh_only) return {ok: false, reason: 'a --refresh-only plan proposes no actions'}
   const errors = plan.diagnostics.filter((d) => d.severity === 'error')

@@ -94,12 +94,12 @@ describe('apply killed mid-run (kill -9) converges with nothing lost or duplicat
     assert.match(refused.stderr, /KBK_LOCKED/)
     const locks = JSON.parse((await runKbk(['lock', 'list', '--json'], {cwd: dir})).stdout) as {locks: Array<{id: string}>}
     assert.equal(locks.locks.length, 1)
-    assert.equal((await runKbk(['lock', 'release', locks.locks[0]!.id], {cwd: dir})).code, 0)
+    assert.equal((await runKbk(['lock', 'release', locks.locks[0]!.id, '--force'], {cwd: dir})).code, 0)
 
     const second = await killAfterSegments(dir, backups, countSegments(backups) + 10)
     if (second.killed) {
       const l = JSON.parse((await runKbk(['lock', 'list', '--json'], {cwd: dir})).stdout) as {locks: Array<{id: string}>}
-      for (const lock of l.locks) await runKbk(['lock', 'release', lock.id], {cwd: dir})
+      for (const lock of l.locks) await runKbk(['lock', 'release', lock.id, '--force'], {cwd: dir})
     }
     const final = await runKbk(['apply', '--auto-approve'], {cwd: dir})
     assert.equal(final.code, 0, final.stderr)

@@ -41,9 +41,11 @@ describe('saved plans, staleness and approval', () => {
     const no = await runKbk(['apply', '--no-input'], {cwd: dir})
     assert.equal(no.code, 1)
     assert.match(no.stderr, /KBK_APPROVAL_REQUIRED/)
-    const cancelled = await runKbk(['apply'], {cwd: dir, input: 'no\n'})
-    assert.equal(cancelled.code, 1)
-    assert.match(cancelled.stderr, /Apply cancelled: nothing was changed/)
+    // Piped stdin is not a person: it fails at once naming --auto-approve (a terminal's answer
+    // is tested in test/integration/cli-contract.test.ts).
+    const piped = await runKbk(['apply'], {cwd: dir, input: 'yes\n', env: {KBK_IN_AUTOMATION: ''}})
+    assert.equal(piped.code, 1)
+    assert.match(piped.stderr, /stdin is not a terminal[\s\S]*--auto-approve/)
     const plan = await runKbk(['plan', '--detailed-exitcode'], {cwd: dir})
     assert.equal(plan.code, 2, 'nothing was applied')
   })
@@ -84,7 +86,13 @@ describe('saved plans, staleness and approval', () => {
     assert.match(md.stdout, /^### kbk plan/)
     assert.match(md.stdout, /\| create \| update \| destroy \| run \| blocked \| drift \|/)
     assert.match(md.stdout, /<details><summary>Full plan<\/summary>/)
+    // A target that matches nothing is a mistake, not an empty plan (test/integration/cli-contract.test.ts).
     const targeted = await runKbk(['plan', '--json', '--target', 'backup.events["nope"]'], {cwd: dir})
-    assert.deepEqual((JSON.parse(targeted.stdout) as {resource_changes: unknown[]}).resource_changes, [])
+    assert.equal(targeted.code, 1)
+    assert.equal((JSON.parse(targeted.stdout) as {error: {code: string}}).error.code, 'KBK_TARGET_UNKNOWN')
+    const partial = await runKbk(['plan', '--json', '--target', 'policy.events'], {cwd: dir})
+    assert.equal(partial.code, 0, partial.stderr)
+    const changes = (JSON.parse(partial.stdout) as {resource_changes: Array<{address: string}>}).resource_changes
+    assert.ok(changes.length > 0 && changes.every((c) => c.address === 'policy.events' || c.address.startsWith('backup.events[')), JSON.stringify(changes))
   })
 })

@@ -200,7 +200,7 @@ restores:
     await run
     const partial = (await admin.fetchTopicOffsets(`${topic}-resume`)).reduce((s, p) => s + Number(p.high), 0)
     const locks = JSON.parse((await runKbk(['lock', 'list', '--json'], {cwd: dir})).stdout) as {locks: Array<{id: string}>}
-    for (const l of locks.locks) await runKbk(['lock', 'release', l.id], {cwd: dir})
+    for (const l of locks.locks) await runKbk(['lock', 'release', l.id, '--force'], {cwd: dir})
     const rerun = await runKbk(['apply', '--auto-approve'], {cwd: dir})
     assert.equal(rerun.code, 0, rerun.stderr + rerun.stdout)
     const restored = await consumeAll(target, `${topic}-resume`)

@@ -1,6 +1,7 @@
 // `kbk backups list`: what is restorable, per topic and partition.
 import {Flags} from '@oclif/core'
 import {KbkCommand} from '../../cli/base-command.js'
+import {assertFilterMatches} from '../../cli/filters.js'
 import {openWorkspaceStore} from '../../cli/context.js'
 import {formatBytes, formatCount} from '../../format/plan-text.js'
 import {listBackups} from '../../inventory/backups.js'
@@ -19,6 +20,7 @@ export default class BackupsList extends KbkCommand<typeof BackupsList> {
     const s = await openWorkspaceStore(this.flags)
     try {
       const {snapshot} = await s.state.read()
+      assertFilterMatches({policy: this.flags.policy, topic: this.flags.topic}, {configPolicies: Object.keys(s.ctx.desired.policies), snapshot, storeName: s.storeName})
       const rows = listBackups(snapshot, {policy: this.flags.policy, topic: this.flags.topic})
       if (rows.length === 0) this.out(`No backups recorded in store "${s.storeName}" yet. Run kbk plan and kbk apply.`)
       else this.out(formatTable(rows))
