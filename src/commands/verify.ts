@@ -2,7 +2,7 @@
 import {Flags} from '@oclif/core'
 import {KbkCommand} from '../cli/base-command.js'
 import {openWorkspaceStore} from '../cli/context.js'
-import {formatBytes, formatCount} from '../format/plan-text.js'
+import {formatBytes, formatCount} from '../format/numbers.js'
 import {verifyBackups} from '../verify/verify-backups.js'
 import type {VerifyReport} from '../verify/verify-backups.js'
 

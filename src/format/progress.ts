@@ -2,7 +2,7 @@
 // plain timestamped lines for CI logs. All of them write to stderr except NDJSON (stdout data).
 import {Listr} from 'listr2'
 import type {ApplyEvent, Reporter} from '../apply/events.js'
-import {formatBytes, formatCount} from './plan-text.js'
+import {formatBytes, formatCount} from './numbers.js'
 
 export function ndjsonReporter(write: (line: string) => void = (l) => process.stdout.write(l)): Reporter {
   return {emit: (event) => write(JSON.stringify({ts: new Date().toISOString(), ...event}) + '\n')}
