@@ -1,6 +1,6 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {buildStateItem, describeLocks, describeState, formatLocks, formatStateItem, formatStateList} from '../../../src/state/state-view.js'
+import {buildStateItem, describeLocks, describeState, formatLocks, formatStateAddresses, formatStateItem, formatStateList} from '../../../src/state/state-view.js'
 import type {StateSnapshot, TopicIndex} from '../../../src/state/types.js'
 import {isKbkError} from '../../../src/errors.js'
 
@@ -38,6 +38,9 @@ describe('state views', () => {
     assert.deepEqual(v.totals, {topics: 2, partitions: 3, segments: 6, records: 160, bytes: 3082})
     assert.deepEqual(v.policies, [{address: 'policy.orders', name: 'orders', updated_at: 'u', topics: 1}])
     assert.equal(describeState('primary', snapshot, {policy: 'ledger'}).totals.topics, 1)
+    // `kbk state list`: every recorded address, sorted, one per line.
+    assert.deepEqual(v.addresses, ['backup.ledger["ledger.entries"]', 'backup.orders["orders.created"]', 'policy.orders', 'restore.drill'])
+    assert.equal(formatStateAddresses(v), v.addresses.join('\n'))
     const text = formatStateList(v)
     assert.match(text, /serial 7/)
     assert.match(text, /backup\.orders\["orders\.created"\]\s+2\s+3\s+150\s+3\.0 KiB/)
