@@ -33,15 +33,15 @@ Without --deep: every recorded segment exists with its recorded size. With --dee
         onProgress: (done, total, bytes) => {
           if (Date.now() - last > 1000 || done === total) {
             last = Date.now()
-            this.info(`verify: ${done}/${total} segment(s), ${formatBytes(bytes)}`)
+            this.info(`verify: ${formatCount(done)}/${formatCount(total)} segment(s), ${formatBytes(bytes)}`)
           }
         },
       })
       for (const p of report.problems) this.out(`✖ ${p.key} (${p.address}, partition ${p.partition}) ${p.kind}: ${p.message}`)
       this.out(
         report.ok
-          ? `OK: ${report.objects} segment(s), ${formatBytes(report.bytes)}${report.deep ? `, ${formatCount(report.records)} record(s) decoded` : ''} — all ${report.deep ? 'readable and intact' : 'present with their recorded sizes'}.`
-          : `FAILED: ${report.problems.length} problem(s) in ${report.objects} segment(s).${report.deep ? '' : ' Run kbk verify --deep to read every record.'}`,
+          ? `OK: ${formatCount(report.objects)} segment(s), ${formatBytes(report.bytes)}${report.deep ? `, ${formatCount(report.records)} record(s) decoded` : ''} — all ${report.deep ? 'readable and intact' : 'present with their recorded sizes'}.`
+          : `FAILED: ${formatCount(report.problems.length)} problem(s) in ${formatCount(report.objects)} segment(s).${report.deep ? '' : ' Run kbk verify --deep to read every record.'}`,
       )
       if (!report.ok) process.exitCode = 1
       return report
