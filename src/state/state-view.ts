@@ -81,6 +81,21 @@ export type StateItem =
   | {type: 'topic'; address: string; topic: TopicRow; index: TopicIndex; segments: SegmentRef[]}
   | {type: 'restore'; address: string; restore: RestoreRecord}
 
+/**
+ * Keeps the addresses `filters` name, and what is under them (`backup.orders` matches
+ * `backup.orders["orders.created"]`), as `terraform state list ADDRESS…` does. No filter keeps all.
+ */
+export function filterStateAddresses(v: StateList, filters: readonly string[]): StateList {
+  if (filters.length === 0) return v
+  const keep = (r: {address: string}): boolean => filters.some((f) => r.address === f || r.address.startsWith(`${f}[`))
+  const topics = v.topics.filter(keep)
+  const totals = topics.reduce(
+    (t, r) => ({topics: t.topics + 1, partitions: t.partitions + r.partitions, segments: t.segments + r.segments, records: t.records + r.records, bytes: t.bytes + r.bytes}),
+    {topics: 0, partitions: 0, segments: 0, records: 0, bytes: 0},
+  )
+  return {...v, policies: v.policies.filter(keep), topics, restores: v.restores.filter(keep), totals, addresses: v.addresses.filter((address) => keep({address}))}
+}
+
 /** Finds what the target names, or says what exists instead. Segments are loaded by the caller. */
 export function findStateItem(s: StateSnapshot, target: StateTarget, storeName: string): {type: StateItem['type']; address: string} {
   if (target.type === 'topic') {

@@ -112,6 +112,10 @@ describe('output: estimate, NDJSON, terminal progress, state list/show', () => {
     assert.equal(list.code, 0, list.stderr)
     assert.deepEqual(list.stdout.trimEnd().split('\n'), [address, 'policy.events'])
 
+    const filtered = await runKbk(['state', 'list', 'backup.events', 'restore.none'], {cwd: dir, env: storeEnv})
+    assert.equal(filtered.code, 0, filtered.stderr)
+    assert.equal(filtered.stdout, `${address}\n`)
+
     const listJson = await runKbk(['state', 'list', '--json'], {cwd: dir, env: storeEnv})
     const view = JSON.parse(listJson.stdout) as {addresses: string[]; totals: {records: number}}
     assert.deepEqual(view.addresses, [address, 'policy.events'])
