@@ -156,7 +156,7 @@ export function formatPlanMarkdown(plan: Plan): string {
     for (const ch of plan.resource_changes) {
       const sym = SYMBOL[ch.actions[0] ?? 'run']
       const detail = ch.backup
-        ? `${formatCount(ch.backup.estimated_records)} record(s) in ${ch.backup.ranges.length} partition(s)`
+        ? `${formatCount(ch.backup.estimated_records)} record(s) in ${formatCount(ch.backup.ranges.length)} partition(s)${ch.backup.estimated_bytes === undefined ? '' : `, ~${formatBytes(ch.backup.estimated_bytes)}`}`
         : ch.expire
           ? `${formatCount(ch.expire.segments.length)} segment(s), ${formatBytes(ch.expire.bytes)}`
           : ch.restore

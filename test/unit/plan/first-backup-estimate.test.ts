@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import {planChanges} from '../../../src/plan/plan-changes.js'
-import {formatPlanText} from '../../../src/format/plan-text.js'
+import {formatPlanMarkdown, formatPlanText} from '../../../src/format/plan-text.js'
 import {NOW, desired, emptyState, observed, partitionSummary, policy, topicIndex, topicView} from './fixtures.js'
 
 const opts = {now: NOW, kbkVersion: '0.1.0'}
@@ -15,6 +15,7 @@ describe('first backup size estimate', () => {
     const backup = plan.resource_changes.find((c) => c.type === 'backup')!.backup!
     assert.equal(backup.estimated_bytes, 50_000)
     assert.match(formatPlanText(plan), /200 record\(s\), ~48\.8 KiB \(the brokers' log size\)/)
+    assert.match(formatPlanMarkdown(plan), /\| 200 record\(s\) in 2 partition\(s\), ~48\.8 KiB \|/)
   })
 
   it('is unknown, and says why, when a planned partition has no reported size', () => {
