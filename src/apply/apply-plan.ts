@@ -14,6 +14,7 @@ import {applyBackupRun} from './backup-run.js'
 import type {BackupRuntime} from './backup-run.js'
 import type {ApplySummary, Reporter} from './events.js'
 import {StateCommitter} from './state-committer.js'
+import {formatCount} from '../format/numbers.js'
 
 export interface StoreHandle {
   store: ObjectStore
@@ -212,16 +213,16 @@ async function applyChange(
       const m = runtime.masking
       summary.masked_records = (summary.masked_records ?? 0) + m.masked
       summary.unmasked_records = (summary.unmasked_records ?? 0) + m.notJson
-      masking = `; masking: ${m.masked} record(s) masked, ${m.notJson} non-JSON value(s) left as is`
+      masking = `; masking: ${formatCount(m.masked)} record(s) masked, ${formatCount(m.notJson)} non-JSON value(s) left as is`
       // Masking only understands JSON: a value it cannot read is backed up unmasked, and says so.
       if (m.notJson > 0) ctx.reporter.emit({type: 'warning', address: change.address, message: `${m.notJson} record value(s) of "${run.topic}" are not JSON objects or arrays: they were backed up as is, without masking.`})
     }
-    return {message: `${result.records} record(s) in ${result.segments} segment(s)${result.removedLeftovers ? `, ${result.removedLeftovers} leftover(s) of an interrupted run removed` : ''}${masking}`, records: result.records, bytes: result.bytes}
+    return {message: `${formatCount(result.records)} record(s) in ${formatCount(result.segments)} segment(s)${result.removedLeftovers ? `, ${result.removedLeftovers} leftover(s) of an interrupted run removed` : ''}${masking}`, records: result.records, bytes: result.bytes}
   }
   if (change.type === 'expire' && change.expire) {
     const n = await applyExpiry(change.expire, requireStore(ctx, change.expire.store), committers[change.expire.store]!, now)
     summary.deleted_segments += n
-    return {message: `${n} segment(s) deleted`}
+    return {message: `${formatCount(n)} segment(s) deleted`}
   }
   if (change.type === 'restore' && change.restore) {
     if (!ctx.restore) throw new KbkError('KBK_NOT_SUPPORTED', 'Restores are not available in this build.', {kind: 'internal'})
@@ -229,7 +230,7 @@ async function applyChange(
     const handle = requireStore(ctx, r.store)
     const result = await ctx.restore(r, change.address, {store: handle.store, state: handle.state, committer: committers[r.store]!, reporter: ctx.reporter, now, settings: change.after as Record<string, unknown>})
     summary.restored_records += result.records
-    return {message: `${result.records} record(s) restored`, records: result.records, bytes: result.bytes}
+    return {message: `${formatCount(result.records)} record(s) restored`, records: result.records, bytes: result.bytes}
   }
   throw new KbkError('KBK_INTERNAL', `Unknown change ${change.address}.`, {kind: 'internal'})
 }

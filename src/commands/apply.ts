@@ -1,14 +1,14 @@
 // `kbk apply [PLANFILE]`: apply a saved plan exactly, or plan, show and ask for `yes`.
 import {Args, Flags} from '@oclif/core'
 import type {ApplyOutcome} from '../apply/apply-plan.js'
-import type {Reporter} from '../apply/events.js'
+import type {ApplySummary, Reporter} from '../apply/events.js'
 import {KbkCommand} from '../cli/base-command.js'
 import {durationFlag} from '../cli/flags.js'
 import {makePlan, openWorkspace, runApply} from '../cli/context.js'
-import {KbkError} from '../errors.js'
+import {asKbkError, KbkError} from '../errors.js'
 import {formatPlanText} from '../format/plan-text.js'
 import {formatApplySummary} from '../format/apply-text.js'
-import {listrReporter, ndjsonReporter, plainReporter} from '../format/progress.js'
+import {formatNdjsonLine, listrReporter, ndjsonReporter, plainReporter, planTotals} from '../format/progress.js'
 import {readPlanFile} from '../cli/plan-file-io.js'
 import {decodePlanFile} from '../plan/plan-file.js'
 import {hasChanges} from '../plan/types.js'
@@ -45,25 +45,30 @@ Takes the store's lock for the whole run. Offsets are recorded only after the se
         plan = await makePlan(ws, {refreshOnly: false, targets: this.flags.target ?? [], listObjects: false})
         if (!this.jsonEnabled()) process.stderr.write(formatPlanText(plan) + '\n\n')
         if (plan.diagnostics.some((d) => d.severity === 'error')) {
-          throw new KbkError('KBK_PLAN_NOT_APPLYABLE', 'The plan has errors; nothing was applied.', {suggestion: 'Fix the problems listed above and run `kbk apply` again.'})
+          // With --json the plan text is not printed: the error event carries the problems.
+          const problems = plan.diagnostics.filter((d) => d.severity === 'error')
+          throw new KbkError('KBK_PLAN_NOT_APPLYABLE', 'The plan has errors; nothing was applied.', {
+            suggestion: 'Fix the problems listed above and run `kbk apply` again.',
+            details: {diagnostics: problems},
+          })
         }
         if (!hasChanges(plan)) {
-          this.info('Apply complete! Nothing to do.')
+          this.nothingToDo()
           return undefined
         }
         if (!this.flags['auto-approve']) await this.confirm()
       }
       if (!hasChanges(plan)) {
-        this.info('Apply complete! Nothing to do.')
+        this.nothingToDo()
         return undefined
       }
       let reporter: Reporter
       let listr: ReturnType<typeof listrReporter> | undefined
       if (this.jsonEnabled()) reporter = ndjsonReporter()
       else if (process.stderr.isTTY && !this.inAutomation) {
-        listr = listrReporter(plan.resource_changes.filter((ch) => !ch.blocked).map((ch) => ch.address))
+        listr = listrReporter(plan.resource_changes.filter((ch) => !ch.blocked).map((ch) => ch.address), planTotals(plan.resource_changes))
         reporter = listr.reporter
-      } else reporter = plainReporter()
+      } else reporter = plainReporter({totals: planTotals(plan.resource_changes)})
       const rendering = listr?.run()
       let outcome: ApplyOutcome
       try {
@@ -73,7 +78,7 @@ Takes the store's lock for the whole run. Offsets are recorded only after the se
         await rendering
       }
       if (this.jsonEnabled()) {
-        process.stdout.write(JSON.stringify({type: 'apply.result', ...outcome}) + '\n')
+        process.stdout.write(formatNdjsonLine({type: 'apply.result', ...outcome}))
       } else {
         process.stderr.write('\n' + formatApplySummary(outcome) + '\n')
       }
@@ -82,6 +87,25 @@ Takes the store's lock for the whole run. Offsets are recorded only after the se
     } finally {
       await ws.close()
     }
+  }
+
+  private nothingToDo(): void {
+    // The same shape as a run's result line, so a script reads both alike.
+    const summary: ApplySummary = {changes: 0, done: 0, failed: 0, skipped: 0, records: 0, bytes: 0, stored_bytes: 0, segments: 0, deleted_segments: 0, restored_records: 0}
+    if (this.jsonEnabled()) process.stdout.write(formatNdjsonLine({type: 'apply.result', ok: true, changes: [], summary}))
+    else this.info('Apply complete! Nothing to do.')
+  }
+
+  /**
+   * With --json, stdout is an NDJSON stream: an error is one more event line with its `ts`, not a
+   * pretty-printed document that breaks line-by-line readers. Everything else is the base's.
+   */
+  protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    const isOclifExit = !(err instanceof KbkError) && (err.oclif !== undefined || err.name === 'ExitError')
+    if (isOclifExit || !this.jsonEnabled()) return super.catch(err)
+    process.stdout.write(formatNdjsonLine({type: 'error', error: asKbkError(err).toJSON()}))
+    process.exitCode = 1
+    return undefined
   }
 
   /** Approval needs a person at a terminal; say which flag to use when there is none. */

@@ -3,6 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {KbkCommand} from '../cli/base-command.js'
 import {openWorkspaceStore} from '../cli/context.js'
 import {formatPlanText} from '../format/plan-text.js'
+import {formatCount} from '../format/numbers.js'
 import {formatTable} from './backups/list.js'
 import {listBackups} from '../inventory/backups.js'
 import {readPlanFile} from '../cli/plan-file-io.js'
@@ -27,7 +28,7 @@ export default class Show extends KbkCommand<typeof Show> {
       const {snapshot} = await s.state.read()
       this.out(`State of store "${s.storeName}": lineage ${snapshot.lineage}, serial ${snapshot.serial}, written by kbk ${snapshot.kbk_version} at ${snapshot.updated_at}`)
       this.out(`Policies: ${Object.keys(snapshot.policies).sort().join(', ') || '(none)'}`)
-      this.out(`Restores: ${Object.values(snapshot.restores).map((r) => `${r.name} (${r.status}, ${r.point_in_time}, ${r.records} records)`).join(', ') || '(none)'}\n`)
+      this.out(`Restores: ${Object.values(snapshot.restores).map((r) => `${r.name} (${r.status}, ${r.point_in_time}, ${formatCount(r.records)} records)`).join(', ') || '(none)'}\n`)
       const rows = listBackups(snapshot)
       if (rows.length > 0) this.out(formatTable(rows))
       return {state: snapshot}

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {KbkCommand} from '../cli/base-command.js'
 import {assertFilterMatches} from '../cli/filters.js'
 import {openWorkspaceStore} from '../cli/context.js'
-import {formatBytes, formatCount} from '../format/plan-text.js'
+import {formatBytes, formatCount} from '../format/numbers.js'
 import {verifyBackups} from '../verify/verify-backups.js'
 import type {VerifyReport} from '../verify/verify-backups.js'
 
@@ -35,15 +35,15 @@ Without --deep: every recorded segment exists with its recorded size. With --dee
         onProgress: (done, total, bytes) => {
           if (Date.now() - last > 1000 || done === total) {
             last = Date.now()
-            this.info(`verify: ${done}/${total} segment(s), ${formatBytes(bytes)}`)
+            this.info(`verify: ${formatCount(done)}/${formatCount(total)} segment(s), ${formatBytes(bytes)}`)
           }
         },
       })
       for (const p of report.problems) this.out(`✖ ${p.key} (${p.address}, partition ${p.partition}) ${p.kind}: ${p.message}`)
       this.out(
         report.ok
-          ? `OK: ${report.objects} segment(s), ${formatBytes(report.bytes)}${report.deep ? `, ${formatCount(report.records)} record(s) decoded` : ''} — all ${report.deep ? 'readable and intact' : 'present with their recorded sizes'}.`
-          : `FAILED: ${report.problems.length} problem(s) in ${report.objects} segment(s).${report.deep ? '' : ' Run kbk verify --deep to read every record.'}`,
+          ? `OK: ${formatCount(report.objects)} segment(s), ${formatBytes(report.bytes)}${report.deep ? `, ${formatCount(report.records)} record(s) decoded` : ''} — all ${report.deep ? 'readable and intact' : 'present with their recorded sizes'}.`
+          : `FAILED: ${formatCount(report.problems.length)} problem(s) in ${formatCount(report.objects)} segment(s).${report.deep ? '' : ' Run kbk verify --deep to read every record.'}`,
       )
       if (!report.ok) process.exitCode = 1
       return report

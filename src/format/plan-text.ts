@@ -2,24 +2,9 @@
 // comment in markdown. Pure functions over the Plan value; colors come from colors.ts.
 import type {Drift, Plan, ResourceChange} from '../plan/types.js'
 import {c} from './colors.js'
+import {formatBytes, formatCount} from './numbers.js'
 
 const SYMBOL: Record<string, string> = {create: '+', update: '~', delete: '-', run: '>'}
-
-export function formatBytes(n: number | undefined): string {
-  if (n === undefined) return 'unknown'
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let v = n
-  let i = 0
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024
-    i++
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`
-}
-
-export function formatCount(n: number): string {
-  return n.toLocaleString('en-US')
-}
 
 function paintAction(action: string, s: string): string {
   if (action === 'create') return c.green(s)
@@ -67,12 +52,13 @@ export function formatChange(ch: ResourceChange): string[] {
       const n = r.to - r.from
       lines.push(`${ind}partition ${String(r.partition).padStart(3)}: offsets ${r.from}..${r.to - 1}  (${formatCount(n)} record(s))${r.lost ? c.boldRed(`  DATA LOSS: ${r.lost.from}..${r.lost.to - 1} gone`) : ''}`)
     }
-    lines.push(`${ind}${formatCount(b.estimated_records)} record(s), ~${formatBytes(b.estimated_bytes)}`)
+    const size = b.estimated_bytes === undefined ? 'size unknown (the brokers did not report their log sizes)' : `~${formatBytes(b.estimated_bytes)}${b.first_backup ? " (the brokers' log size)" : ''}`
+    lines.push(`${ind}${formatCount(b.estimated_records)} record(s), ${size}`)
   }
   if (ch.expire) {
     const e = ch.expire
-    lines.push(`${ind}${c.red(`${e.segments.length} segment(s), ${formatCount(e.records)} record(s), ${formatBytes(e.bytes)}`)} written ${e.written_from} .. ${e.written_to} (tier "${e.tier}")`)
-    for (const k of e.kept) lines.push(`${ind}kept: ${k.segments} segment(s) — ${k.reason}`)
+    lines.push(`${ind}${c.red(`${formatCount(e.segments.length)} segment(s), ${formatCount(e.records)} record(s), ${formatBytes(e.bytes)}`)} written ${e.written_from} .. ${e.written_to} (tier "${e.tier}")`)
+    for (const k of e.kept) lines.push(`${ind}kept: ${formatCount(k.segments)} segment(s) — ${k.reason}`)
   }
   if (ch.restore) {
     const r = ch.restore
@@ -197,9 +183,9 @@ export function formatPlanMarkdown(plan: Plan): string {
     for (const ch of plan.resource_changes) {
       const sym = SYMBOL[ch.actions[0] ?? 'run']
       const detail = ch.backup
-        ? `${formatCount(ch.backup.estimated_records)} record(s) in ${ch.backup.ranges.length} partition(s)`
+        ? `${formatCount(ch.backup.estimated_records)} record(s) in ${formatCount(ch.backup.ranges.length)} partition(s)${ch.backup.estimated_bytes === undefined ? '' : `, ~${formatBytes(ch.backup.estimated_bytes)}`}`
         : ch.expire
-          ? `${ch.expire.segments.length} segment(s), ${formatBytes(ch.expire.bytes)}`
+          ? `${formatCount(ch.expire.segments.length)} segment(s), ${formatBytes(ch.expire.bytes)}`
           : ch.restore
             ? `up to ${ch.restore.point_in_time} into \`${ch.restore.cluster}\``
             : (ch.diff ?? []).map((d) => d.path).join(', ')

@@ -11,6 +11,7 @@ import type {Admin, KafkaConfig, SASLOptions} from 'kafkajs'
 import {KbkError} from '../errors.js'
 import {kafkaDecompressors} from './kafkajs-codecs.js'
 import {createReadCluster, fetchRanges, type FetchLimits, type KafkajsCluster} from './kafkajs-fetch.js'
+import {describeLogSizes} from './kafkajs-log-dirs.js'
 import {mapKafkaError, noTopic, type ErrorContext} from './kafkajs-errors.js'
 import {kafkajsLogCreator, stderrLogger, type KafkaLogger} from './kafkajs-logger.js'
 import type {GroupOffsets, KafkaPort, PartitionWatermarks, ProduceRecord, ReadRange, RecordBatchHandler, TopicInfo} from './port.js'
@@ -344,6 +345,22 @@ class KafkajsAdapter implements KafkaPort {
           topicExists: async () => (await (await this.#adminClient()).listTopics()).includes(topic),
         }),
       )
+    } finally {
+      this.#readers.delete(cluster)
+      await cluster.disconnect().catch(() => undefined)
+    }
+  }
+
+  async logSizes(topics: string[]): Promise<Record<string, Record<number, number>>> {
+    if (topics.length === 0) return {}
+    const cluster = createReadCluster(this.#kafka)
+    this.#readers.add(cluster)
+    try {
+      return await describeLogSizes(cluster, topics)
+    } catch {
+      // Only an estimate rides on this: a broker that will not say (ACLs, a dropped connection)
+      // must not fail the plan. The plan shows the size as unknown instead.
+      return {}
     } finally {
       this.#readers.delete(cluster)
       await cluster.disconnect().catch(() => undefined)

@@ -86,6 +86,12 @@ export interface KafkaPort {
   listTopics(): Promise<string[]>
   describeTopics(topics: string[]): Promise<TopicInfo[]>
   watermarks(topic: string): Promise<PartitionWatermarks[]>
+  /**
+   * Bytes each partition's log takes on its leader (DescribeLogDirs), topic -> partition -> bytes:
+   * what a first backup will read, before kbk has its own numbers. Read-only. An estimate only:
+   * partitions the brokers would not describe (no DESCRIBE on the cluster) are missing, never an error.
+   */
+  logSizes(topics: string[]): Promise<Record<string, Record<number, number>>>
   /** Committed offsets of groups (read-only: never joins the group). */
   groupOffsets(groupIds: string[]): Promise<GroupOffsets[]>
   listGroups(): Promise<string[]>

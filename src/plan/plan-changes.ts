@@ -262,6 +262,7 @@ function planTopicBackup(
   if (ranges.length === 0) return undefined
   const estimatedRecords = ranges.reduce((n, r) => n + (r.to - r.from), 0)
   const perRecord = bytesPerRecord(index)
+  const estimatedBytes = perRecord === undefined ? bytesFromLogSizes(ranges, view) : Math.round(estimatedRecords * perRecord)
   return {
     policy: policy.name,
     topic,
@@ -271,9 +272,26 @@ function planTopicBackup(
     configs: {...view.configs},
     ranges,
     estimated_records: estimatedRecords,
-    ...(perRecord === undefined ? {} : {estimated_bytes: Math.round(estimatedRecords * perRecord)}),
+    ...(estimatedBytes === undefined ? {} : {estimated_bytes: estimatedBytes}),
     first_backup: !index,
   }
+}
+
+/**
+ * Before kbk has its own numbers: each partition's log size on the broker, scaled to the share of
+ * its offsets the run copies. Undefined unless the brokers reported every planned partition.
+ */
+function bytesFromLogSizes(ranges: readonly PartitionRange[], view: TopicView): number | undefined {
+  if (!view.log_bytes) return undefined
+  let total = 0
+  for (const r of ranges) {
+    const size = view.log_bytes[r.partition]
+    const w = view.watermarks.find((m) => m.partition === r.partition)
+    if (size === undefined || !w) return undefined
+    const span = w.high - w.low
+    total += span > 0 ? (size * Math.min(r.to - r.from, span)) / span : 0
+  }
+  return Math.round(total)
 }
 
 function bytesPerRecord(index: TopicIndex | undefined): number | undefined {

@@ -35,7 +35,10 @@ export interface BackupRun {
   configs: Record<string, string>
   ranges: PartitionRange[]
   estimated_records: number
-  /** Estimated from the bytes per record of earlier runs; undefined before the first. */
+  /**
+   * Estimated from the bytes per record of earlier runs; before the first, from the partitions'
+   * log sizes on the brokers. Undefined when neither is known (no DESCRIBE permission on the cluster).
+   */
   estimated_bytes?: number
   first_backup: boolean
 }
@@ -222,6 +225,11 @@ export interface TopicView {
   partitions: number
   configs: Record<string, string>
   watermarks: PartitionWatermarks[]
+  /**
+   * Partition -> bytes of its log on the leader, read only for topics a policy has never backed up
+   * (the estimate of a first backup); partitions the brokers would not describe are missing.
+   */
+  log_bytes?: Record<number, number>
 }
 
 export interface ClusterView {

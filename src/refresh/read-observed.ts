@@ -57,7 +57,7 @@ export async function readObserved(desired: Desired, ports: RefreshPorts, option
   const clusters: Record<string, ClusterView> = {}
   await Promise.all(
     clusterNames.map(async (name) => {
-      clusters[name] = await readCluster(name, desired, ports.kafka(name), options.concurrency ?? 8)
+      clusters[name] = await readCluster(name, desired, ports.kafka(name), options.concurrency ?? 8, (policy, topic) => !states[policy.store]?.topics[topicKey(policy.name, topic)])
     }),
   )
 
@@ -83,7 +83,13 @@ export async function readObserved(desired: Desired, ports: RefreshPorts, option
   return {observed: {states, clusters, segments, ...(objects ? {objects} : {}), ...(probes ? {probes} : {})}, reads}
 }
 
-async function readCluster(name: string, desired: Desired, kafka: KafkaPort, concurrency: number): Promise<ClusterView> {
+async function readCluster(
+  name: string,
+  desired: Desired,
+  kafka: KafkaPort,
+  concurrency: number,
+  firstBackup: (policy: Desired['policies'][string], topic: string) => boolean,
+): Promise<ClusterView> {
   try {
     const all = await kafka.listTopics()
     const policies = Object.values(desired.policies).filter((p) => p.cluster === name)
@@ -102,6 +108,11 @@ async function readCluster(name: string, desired: Desired, kafka: KafkaPort, con
     await mapLimit(infos, concurrency, async (info) => {
       topics[info.name] = {partitions: info.partitions, configs: info.configs, watermarks: await kafka.watermarks(info.name)}
     })
+    // A first backup has no bytes-per-record history to estimate from: ask the brokers how big
+    // the logs are, in one request per broker for all such topics.
+    const unrecorded = infos.map((i) => i.name).filter((t) => policies.some((p) => topicMatches(p, t) && firstBackup(p, t)))
+    const sizes = unrecorded.length > 0 ? await kafka.logSizes(unrecorded) : {}
+    for (const [topic, bytes] of Object.entries(sizes)) if (topics[topic]) topics[topic].log_bytes = bytes
     return {topics}
   } catch (error) {
     const e = asKbkError(error)

@@ -1,6 +1,7 @@
 // Read-only views of the recorded state and the lock for `kbk state …` and `kbk lock …`: pure
 // functions from data to the --json result, and to text tables for people.
 import {KbkError} from '../errors.js'
+import {formatBytes as bytes, formatCount as count} from '../format/numbers.js'
 import type {LockInfo} from './lock.js'
 import type {PartitionSummary, PolicyRecord, RestoreRecord, SegmentRef, StateSnapshot, TopicIndex} from './types.js'
 import {topicKey} from './types.js'
@@ -31,6 +32,8 @@ export interface StateList {
   topics: TopicRow[]
   restores: {address: string; name: string; status: RestoreRecord['status']; point_in_time: string; applied_at: string; records: number}[]
   totals: {topics: number; partitions: number; segments: number; records: number; bytes: number}
+  /** Every recorded address, sorted: what `kbk state list` prints, one per line. */
+  addresses: string[]
 }
 
 export function describeState(store: string, s: StateSnapshot, filter: {policy?: string} = {}): StateList {
@@ -49,7 +52,8 @@ export function describeState(store: string, s: StateSnapshot, filter: {policy?:
     (t, r) => ({topics: t.topics + 1, partitions: t.partitions + r.partitions, segments: t.segments + r.segments, records: t.records + r.records, bytes: t.bytes + r.bytes}),
     {topics: 0, partitions: 0, segments: 0, records: 0, bytes: 0},
   )
-  return {store, lineage: s.lineage, serial: s.serial, kbk_version: s.kbk_version, updated_at: s.updated_at, exists: s.serial > 0, policies, topics, restores, totals}
+  const addresses = [...policies, ...topics, ...restores].map((r) => r.address).sort(cmp)
+  return {store, lineage: s.lineage, serial: s.serial, kbk_version: s.kbk_version, updated_at: s.updated_at, exists: s.serial > 0, policies, topics, restores, totals, addresses}
 }
 
 function topicRow(t: TopicIndex): TopicRow {
@@ -76,6 +80,21 @@ export type StateItem =
   | {type: 'policy'; address: string; policy: PolicyRecord; topics: TopicRow[]}
   | {type: 'topic'; address: string; topic: TopicRow; index: TopicIndex; segments: SegmentRef[]}
   | {type: 'restore'; address: string; restore: RestoreRecord}
+
+/**
+ * Keeps the addresses `filters` name, and what is under them (`backup.orders` matches
+ * `backup.orders["orders.created"]`), as `terraform state list ADDRESS…` does. No filter keeps all.
+ */
+export function filterStateAddresses(v: StateList, filters: readonly string[]): StateList {
+  if (filters.length === 0) return v
+  const keep = (r: {address: string}): boolean => filters.some((f) => r.address === f || r.address.startsWith(`${f}[`))
+  const topics = v.topics.filter(keep)
+  const totals = topics.reduce(
+    (t, r) => ({topics: t.topics + 1, partitions: t.partitions + r.partitions, segments: t.segments + r.segments, records: t.records + r.records, bytes: t.bytes + r.bytes}),
+    {topics: 0, partitions: 0, segments: 0, records: 0, bytes: 0},
+  )
+  return {...v, policies: v.policies.filter(keep), topics, restores: v.restores.filter(keep), totals, addresses: v.addresses.filter((address) => keep({address}))}
+}
 
 /** Finds what the target names, or says what exists instead. Segments are loaded by the caller. */
 export function findStateItem(s: StateSnapshot, target: StateTarget, storeName: string): {type: StateItem['type']; address: string} {
@@ -117,6 +136,11 @@ function notRecorded(address: string, store: string, known: string[]): KbkError 
 }
 
 // ---- text -------------------------------------------------------------------------------------
+
+/** `kbk state list`: one address per line, like `terraform state list`, ready for grep and xargs. */
+export function formatStateAddresses(v: StateList): string {
+  return v.addresses.join('\n')
+}
 
 export function formatStateList(v: StateList): string {
   if (!v.exists) return `No state recorded in store "${v.store}" yet. Run kbk plan and kbk apply.`
@@ -207,21 +231,6 @@ function indent(s: string): string {
     .split('\n')
     .map((l) => '  ' + l)
     .join('\n')
-}
-
-function count(n: number): string {
-  return n.toLocaleString('en-US')
-}
-
-function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']
-  let v = n
-  let i = 0
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024
-    i++
-  }
-  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`
 }
 
 function cmp(a: string, b: string): number {

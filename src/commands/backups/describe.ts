@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {KbkCommand} from '../../cli/base-command.js'
 import {openWorkspaceStore} from '../../cli/context.js'
 import {KbkError} from '../../errors.js'
-import {formatBytes} from '../../format/plan-text.js'
+import {formatBytes, formatCount} from '../../format/numbers.js'
 import {describeTopic} from '../../inventory/backups.js'
 import type {TopicDescription} from '../../inventory/backups.js'
 import {parseAddress} from '../../plan/addresses.js'
@@ -33,7 +33,7 @@ export default class BackupsDescribe extends KbkCommand<typeof BackupsDescribe> 
       this.out(formatTable(d.partitions))
       this.out('')
       this.out('SEGMENTS')
-      for (const seg of d.segments) this.out(`  p${seg.partition} ${seg.first_offset}..${seg.last_offset}  ${seg.records} rec  ${formatBytes(seg.bytes)}  ${new Date(seg.min_timestamp).toISOString()}..${new Date(seg.max_timestamp).toISOString()}  ${seg.key}${seg.retain_until ? `  immutable until ${seg.retain_until}` : ''}`)
+      for (const seg of d.segments) this.out(`  p${seg.partition} ${seg.first_offset}..${seg.last_offset}  ${formatCount(seg.records)} rec  ${formatBytes(seg.bytes)}  ${new Date(seg.min_timestamp).toISOString()}..${new Date(seg.max_timestamp).toISOString()}  ${seg.key}${seg.retain_until ? `  immutable until ${seg.retain_until}` : ''}`)
       if (d.holes.length > 0) {
         this.out('')
         this.out('HOLES (offsets with no records: compaction, transaction markers, or recorded data loss)')

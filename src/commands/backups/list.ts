@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {KbkCommand} from '../../cli/base-command.js'
 import {assertFilterMatches} from '../../cli/filters.js'
 import {openWorkspaceStore} from '../../cli/context.js'
-import {formatBytes, formatCount} from '../../format/plan-text.js'
+import {formatBytes, formatCount} from '../../format/numbers.js'
 import {listBackups} from '../../inventory/backups.js'
 import type {PartitionBackup} from '../../inventory/backups.js'
 

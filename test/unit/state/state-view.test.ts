@@ -1,6 +1,6 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {buildStateItem, describeLocks, describeState, formatLocks, formatStateItem, formatStateList} from '../../../src/state/state-view.js'
+import {buildStateItem, describeLocks, describeState, filterStateAddresses, formatLocks, formatStateAddresses, formatStateItem, formatStateList} from '../../../src/state/state-view.js'
 import type {StateSnapshot, TopicIndex} from '../../../src/state/types.js'
 import {isKbkError} from '../../../src/errors.js'
 
@@ -38,6 +38,14 @@ describe('state views', () => {
     assert.deepEqual(v.totals, {topics: 2, partitions: 3, segments: 6, records: 160, bytes: 3082})
     assert.deepEqual(v.policies, [{address: 'policy.orders', name: 'orders', updated_at: 'u', topics: 1}])
     assert.equal(describeState('primary', snapshot, {policy: 'ledger'}).totals.topics, 1)
+    // `kbk state list`: every recorded address, sorted, one per line.
+    assert.deepEqual(v.addresses, ['backup.ledger["ledger.entries"]', 'backup.orders["orders.created"]', 'policy.orders', 'restore.drill'])
+    assert.equal(formatStateAddresses(v), v.addresses.join('\n'))
+    const some = filterStateAddresses(v, ['backup.orders', 'restore.drill', 'policy.nope'])
+    assert.deepEqual(some.addresses, ['backup.orders["orders.created"]', 'restore.drill'])
+    assert.deepEqual(some.totals, {topics: 1, partitions: 2, segments: 3, records: 150, bytes: 3072})
+    assert.deepEqual(some.policies, [])
+    assert.deepEqual(filterStateAddresses(v, ['backup.order']).addresses, [], 'a prefix of a name is not a parent address')
     const text = formatStateList(v)
     assert.match(text, /serial 7/)
     assert.match(text, /backup\.orders\["orders\.created"\]\s+2\s+3\s+150\s+3\.0 KiB/)
