@@ -202,9 +202,11 @@ export async function waitUntil(check, {deadline, gaveUp = () => false, interval
 // Several engineers' test runs call up.mjs at once; two of them must not both start a broker on
 // the same port. The lock file names its holder so a crashed holder does not block forever.
 
-export async function withLock(fn, {waitMs = 20 * 60_000} = {}) {
+// `name` gives a separate lock (e.g. one per tool build), so building a linter does not wait
+// for a whole env:up.
+export async function withLock(fn, {waitMs = 20 * 60_000, name = 'env'} = {}) {
   ensureDir(cacheDir)
-  const lockFile = join(cacheDir, 'env.lock')
+  const lockFile = join(cacheDir, `${name}.lock`)
   const deadline = Date.now() + waitMs
   let told = false
   for (;;) {
@@ -227,9 +229,9 @@ export async function withLock(fn, {waitMs = 20 * 60_000} = {}) {
         rmSync(lockFile, {force: true})
         continue
       }
-      if (!told) progress(`waiting for another env:up (pid ${holder.pid}) to finish`)
+      if (!told) progress(`waiting for another ${name === 'env' ? 'env:up' : name} (pid ${holder.pid}) to finish`)
       told = true
-      if (Date.now() > deadline) throw new EnvError(`another env:up (pid ${holder.pid}) still holds ${lockFile}`)
+      if (Date.now() > deadline) throw new EnvError(`another ${name === 'env' ? 'env:up' : name} (pid ${holder.pid}) still holds ${lockFile}`)
       await sleep(500)
     }
   }
