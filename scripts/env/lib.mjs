@@ -1,14 +1,17 @@
 // Process and path helpers for the local test environment (scripts/env): where things live,
 // how a server we started is recognised again, and how we wait for it.
 import {spawn, spawnSync} from 'node:child_process'
-import {closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {request} from 'node:http'
 import {connect} from 'node:net'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 export const root = fileURLToPath(new URL('../..', import.meta.url))
-export const cacheDir = join(root, '.cache')
+// .cache may be a symlink (git worktrees share one): paths under it are named by its real path, so
+// a server's settings, and so its signature, are the same from every checkout, and env:up from a
+// second checkout reuses the running servers instead of restarting them under someone's tests.
+export const cacheDir = realPathOf(join(root, '.cache'))
 export const logDir = join(root, '.logs')
 export const pidDir = join(cacheDir, 'pids')
 export const envFile = join(root, '.env.test')
@@ -17,6 +20,14 @@ export const envFile = join(root, '.env.test')
 export const portOffset = Number(process.env.KBK_ENV_PORT_OFFSET ?? 0)
 if (!Number.isInteger(portOffset) || portOffset < 0 || portOffset > 20000) {
   throw new Error(`KBK_ENV_PORT_OFFSET must be an integer from 0 to 20000, got ${process.env.KBK_ENV_PORT_OFFSET}`)
+}
+
+function realPathOf(path) {
+  try {
+    return realpathSync(path)
+  } catch {
+    return path // not there yet: created as a plain directory on first use
+  }
 }
 
 export function progress(line) {
