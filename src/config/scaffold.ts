@@ -128,6 +128,11 @@ function installStep(version: string): string {
 `
 }
 
+/** A path as a YAML scalar: plain when that is unambiguous, else double-quoted (JSON is valid YAML). */
+function yamlScalar(path: string): string {
+  return /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/.test(path) ? path : JSON.stringify(path)
+}
+
 const BACKUP_CRON = '7 * * * *'
 const DRIFT_CRON = '17 6 * * *'
 
@@ -135,8 +140,8 @@ function workflow(dir: string, version: string): string {
   const name = workflowName(dir)
   const self = workflowPath(dir)
   // Only changes to this workspace (or this workflow) need a plan on a pull request.
-  const paths = dir === '' ? '' : `\n    paths: ["${dir}/**", "${self}"]`
-  const defaults = dir === '' ? '' : `defaults:\n  run:\n    working-directory: ${dir} # the workspace; kbk finds kbk.yaml there\n`
+  const paths = dir === '' ? '' : `\n    paths: [${JSON.stringify(`${dir}/**`)}, "${self}"]`
+  const defaults = dir === '' ? '' : `defaults:\n  run:\n    working-directory: ${yamlScalar(dir)} # the workspace; kbk finds kbk.yaml there\n`
   const setup = `      - uses: actions/checkout@v4
       - uses: actions/setup-node@v4
         with:

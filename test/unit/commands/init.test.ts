@@ -123,6 +123,16 @@ test('kbk init outside any git repository puts the workflow under the current di
   assert.match(readFileSync(join(dir, '.github/workflows/kbk-ws.yml'), 'utf8'), /working-directory: ws\b/)
 })
 
+test('a workspace folder with a space in its name still gives a valid workflow', () => {
+  const repo = gitRepo()
+  const r = runKbk(['init', 'team a/kafka'], {cwd: repo})
+  assert.equal(r.status, 0, r.stderr)
+  const wf = readFileSync(join(repo, '.github/workflows/kbk-team-a-kafka.yml'), 'utf8')
+  assert.match(wf, /working-directory: "team a\/kafka"/)
+  const linted = lint('.github/workflows/kbk-team-a-kafka.yml', repo)
+  assert.equal(linted.status, 0, linted.output)
+})
+
 test("the modeline's $schema is a file that exists, and it is what `kbk schema` prints", () => {
   const dir = tempDir()
   assert.equal(runKbk(['init'], {cwd: dir}).status, 0)
