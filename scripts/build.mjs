@@ -45,6 +45,9 @@ writeFileSync(fileURLToPath(PRECOMPILED_VALIDATOR_URL), precompiledValidatorSour
 // A manifest from an older build must not outlive a failed one.
 rmSync(manifestFile, {force: true})
 if (!process.argv.includes('--manifest-only')) {
+  // A fresh dist/: a file left from an older build (a removed command, a source map) would
+  // otherwise be loaded by oclif, or shipped by npm pack.
+  rmSync(join(root, 'dist'), {recursive: true, force: true})
   const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {cwd: root, stdio: 'inherit'})
   if (tsc.status !== 0) process.exit(tsc.status ?? 1)
   const schemaModule = pathToFileURL(join(root, 'dist/config/schema.js')).href

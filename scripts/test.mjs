@@ -50,6 +50,16 @@ if (files.length === 0) {
   process.exit(1)
 }
 
+// Pinned tools the tests run (actionlint): built once into .cache/bin, before the tests, so their
+// first build is not counted against a test's timeout.
+run('tools (scripts/env/tools.mjs)', process.execPath, [join(root, 'scripts/env/tools.mjs')])
+
+// The package test runs an installed tarball; packing and installing it (minutes on a busy
+// machine) happens here, not inside that test file's timeout.
+if (files.includes('test/integration/package.test.ts')) {
+  run('npm pack, and install the tarball into tmp/package-test', process.execPath, [join(root, 'scripts/package-install.mjs')])
+}
+
 const env = {...process.env}
 if (files.some((f) => f.startsWith('test/integration'))) {
   run('test environment (real servers on loopback)', process.execPath, [join(root, 'scripts/env/up.mjs')])

@@ -55,6 +55,6 @@ export function asKbkError(e: unknown): KbkError {
   return new KbkError('KBK_INTERNAL', `Internal error: ${message}`, {
     kind: 'internal',
     cause: e,
-    suggestion: 'This is a bug in kbk. Rerun with DEBUG=kbk* and report it with the output.',
+    suggestion: 'This is a bug in kbk: please report it with the command you ran and this whole output (it ends with the stack trace).',
   })
 }

@@ -1,14 +1,17 @@
 // Process and path helpers for the local test environment (scripts/env): where things live,
 // how a server we started is recognised again, and how we wait for it.
 import {spawn, spawnSync} from 'node:child_process'
-import {closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {request} from 'node:http'
 import {connect} from 'node:net'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 export const root = fileURLToPath(new URL('../..', import.meta.url))
-export const cacheDir = join(root, '.cache')
+// .cache may be a symlink (git worktrees share one): paths under it are named by its real path, so
+// a server's settings, and so its signature, are the same from every checkout, and env:up from a
+// second checkout reuses the running servers instead of restarting them under someone's tests.
+export const cacheDir = realPathOf(join(root, '.cache'))
 export const logDir = join(root, '.logs')
 export const pidDir = join(cacheDir, 'pids')
 export const envFile = join(root, '.env.test')
@@ -17,6 +20,14 @@ export const envFile = join(root, '.env.test')
 export const portOffset = Number(process.env.KBK_ENV_PORT_OFFSET ?? 0)
 if (!Number.isInteger(portOffset) || portOffset < 0 || portOffset > 20000) {
   throw new Error(`KBK_ENV_PORT_OFFSET must be an integer from 0 to 20000, got ${process.env.KBK_ENV_PORT_OFFSET}`)
+}
+
+function realPathOf(path) {
+  try {
+    return realpathSync(path)
+  } catch {
+    return path // not there yet: created as a plain directory on first use
+  }
 }
 
 export function progress(line) {
@@ -202,9 +213,11 @@ export async function waitUntil(check, {deadline, gaveUp = () => false, interval
 // Several engineers' test runs call up.mjs at once; two of them must not both start a broker on
 // the same port. The lock file names its holder so a crashed holder does not block forever.
 
-export async function withLock(fn, {waitMs = 20 * 60_000} = {}) {
+// `name` gives a separate lock (e.g. one per tool build), so building a linter does not wait
+// for a whole env:up.
+export async function withLock(fn, {waitMs = 20 * 60_000, name = 'env'} = {}) {
   ensureDir(cacheDir)
-  const lockFile = join(cacheDir, 'env.lock')
+  const lockFile = join(cacheDir, `${name}.lock`)
   const deadline = Date.now() + waitMs
   let told = false
   for (;;) {
@@ -227,9 +240,9 @@ export async function withLock(fn, {waitMs = 20 * 60_000} = {}) {
         rmSync(lockFile, {force: true})
         continue
       }
-      if (!told) progress(`waiting for another env:up (pid ${holder.pid}) to finish`)
+      if (!told) progress(`waiting for another ${name === 'env' ? 'env:up' : name} (pid ${holder.pid}) to finish`)
       told = true
-      if (Date.now() > deadline) throw new EnvError(`another env:up (pid ${holder.pid}) still holds ${lockFile}`)
+      if (Date.now() > deadline) throw new EnvError(`another ${name === 'env' ? 'env:up' : name} (pid ${holder.pid}) still holds ${lockFile}`)
       await sleep(500)
     }
   }

@@ -1,12 +1,11 @@
 // The servers of the test environment, each described once: how to provision it (fetch or
 // build, cached under .cache), how to start it, how to tell it is healthy, and what it
 // contributes to .env.test. up.mjs, down.mjs and status.mjs only walk this list.
-import {existsSync, renameSync, rmSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 import {KAFKA_CLUSTERS, KAFKA_VERSION, kafkaHealthy, kafkaProvisioned, prepareKafkaCluster, provisionKafka} from './kafka.mjs'
-import {EnvError, cacheDir, ensureDir, httpStatus, logDir, portOffset, progress, root, runLogged} from './lib.mjs'
-
-const binDir = join(cacheDir, 'bin')
+import {EnvError, cacheDir, ensureDir, httpStatus, logDir, portOffset, root} from './lib.mjs'
+import {GO, goBinaryPath, provisionGoTool} from './tools.mjs'
 
 // Pinned Go servers. The binary's file name carries its version, so changing a pin rebuilds.
 const GO_TOOLS = {
@@ -35,7 +34,7 @@ const AZURITE_ACCOUNT = 'devstoreaccount1'
 const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
 
 function goBinary(name) {
-  return join(binDir, `${name}-${GO_TOOLS[name].version}`)
+  return goBinaryPath(name, GO_TOOLS[name])
 }
 
 // What a fresh machine must have, with what to tell a person who lacks it.
@@ -45,35 +44,14 @@ const JAVA = {
   accepts: (output) => Number(/version "(\d+)/.exec(output)?.[1] ?? 0) >= 17,
 }
 const MAVEN = {cmd: 'mvn', args: ['-v'], install: 'Apache Maven 3.8+ (e.g. apt-get install maven)'}
-const GO = {cmd: 'go', args: ['version'], install: 'Go 1.24+ (https://go.dev/dl/)'}
 
 function goRequires(name) {
   return existsSync(goBinary(name)) ? [] : [GO]
 }
 
-/** `go install` one pinned module into .cache/bin, with Go's caches under .cache too. */
-async function provisionGoTool(name) {
-  const target = goBinary(name)
-  if (existsSync(target)) return false
-  const {module, version} = GO_TOOLS[name]
-  const gobin = ensureDir(join(cacheDir, 'go', 'bin-staging', name))
-  progress(`building ${name} ${version} with go install (cached in .cache/bin)`)
-  await runLogged('go', ['install', '-trimpath', '-ldflags=-s -w', `${module}@${version}`], {
-    logFile: join(logDir, `provision-${name}.log`),
-    env: {
-      ...process.env,
-      GOBIN: gobin,
-      GOCACHE: join(cacheDir, 'go', 'build'),
-      GOMODCACHE: join(cacheDir, 'go', 'mod'),
-      // Writable module cache so `rm -rf .cache` works without a chmod first.
-      GOFLAGS: '-modcacherw -buildvcs=false',
-      CGO_ENABLED: '0',
-      GOTOOLCHAIN: 'local',
-    },
-  })
-  renameSync(join(gobin, module.split('/').pop()), join(ensureDir(binDir), `${name}-${version}`))
-  rmSync(gobin, {recursive: true, force: true})
-  return true
+/** `go install` one pinned server into .cache/bin (scripts/env/tools.mjs does the building). */
+function provisionServer(name) {
+  return provisionGoTool(name, GO_TOOLS[name])
 }
 
 const s3Versitygw = {
@@ -81,7 +59,7 @@ const s3Versitygw = {
   title: `versitygw ${GO_TOOLS.versitygw.version} (S3)`,
   port: PORTS.s3,
   requires: () => goRequires('versitygw'),
-  provision: () => provisionGoTool('versitygw'),
+  provision: () => provisionServer('versitygw'),
   prepare() {
     const dir = ensureDir(join(cacheDir, 'versitygw'))
     const data = ensureDir(join(dir, 'data'))
@@ -107,7 +85,7 @@ const s3Minio = {
   title: `MinIO ${GO_TOOLS.minio.version} (S3)`,
   port: PORTS.s3,
   requires: () => goRequires('minio'),
-  provision: () => provisionGoTool('minio'),
+  provision: () => provisionServer('minio'),
   prepare() {
     const data = ensureDir(join(cacheDir, 'minio', 'data'))
     return {
@@ -127,7 +105,7 @@ const gcs = {
   title: `fake-gcs-server ${GO_TOOLS['fake-gcs-server'].version}`,
   port: PORTS.gcs,
   requires: () => goRequires('fake-gcs-server'),
-  provision: () => provisionGoTool('fake-gcs-server'),
+  provision: () => provisionServer('fake-gcs-server'),
   prepare() {
     const dir = ensureDir(join(cacheDir, 'fake-gcs'))
     const url = `http://127.0.0.1:${PORTS.gcs}`

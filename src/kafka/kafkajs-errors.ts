@@ -87,7 +87,7 @@ export function mapKafkaError(e: unknown, ctx: ErrorContext): KbkError {
   const first = chain[0]
   const retriable = chain.some((c) => (c as {retriable?: boolean}).retriable === true)
   return new KbkError('KBK_KAFKA_ERROR', `${where(ctx)} failed while ${ctx.operation}: ${first?.message ?? String(e)}${first?.type ? ` (${first.type})` : ''}.`, {
-    suggestion: retriable ? 'Retry: the broker reported a transient error.' : 'Check the broker logs for this error; rerun with DEBUG=kbk* for more detail.',
+    suggestion: retriable ? 'Retry: the broker reported a transient error.' : 'Check the broker logs for this error.',
     kind: 'environment',
     retriable,
     cause: e,

@@ -41,6 +41,17 @@ function errName(e: unknown): string | undefined {
   return typeof l?.code === 'string' ? l.code : undefined
 }
 
+/**
+ * The AWS SDK prints a NodeVersionSupportWarning (future SDK versions will need Node 22) in every
+ * process under Node 20, so on every S3 command. kbk supports Node 20 (package.json engines) with
+ * the SDK versions it installs, so for kbk's users it is noise. The SDK reads its own switch for
+ * exactly this warning when a client is created; every other warning still prints, and a value
+ * the user set (either way) is kept.
+ */
+function silenceSdkNodeVersionWarning(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+}
+
 export class S3ObjectStore implements ObjectStore {
   readonly kind = 's3' as const
   readonly description: string
@@ -77,6 +88,7 @@ export class S3ObjectStore implements ObjectStore {
         : {}),
       requestHandler: {connectionTimeout: 10_000, requestTimeout: 120_000},
     }
+    silenceSdkNodeVersionWarning()
     this.client = new S3Client({...base, maxAttempts: 1})
     this.uploadClient = new S3Client({...base, maxAttempts: 3})
   }

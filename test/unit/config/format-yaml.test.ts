@@ -6,6 +6,8 @@ import {describe, test} from 'node:test'
 import {fileURLToPath} from 'node:url'
 import {formatWorkspaceYaml, unifiedDiff} from '../../../src/config/format-yaml.js'
 import {scaffoldWorkspace} from '../../../src/config/scaffold.js'
+
+const scaffoldOptions = {workspaceDir: '', kbkVersion: '0.0.0-test', schemaText: '{}\n'}
 import {loadWorkspace} from '../../../src/config/index.js'
 import {tempDir, writeFiles} from './helpers.js'
 
@@ -71,7 +73,7 @@ policies:
         assert.equal(formatWorkspaceYaml(file, text).text, text, `examples/${name}/${file} is not formatted`)
       }
     }
-    const kbk = scaffoldWorkspace().find((f) => f.path === 'kbk.yaml')!
+    const kbk = scaffoldWorkspace(scaffoldOptions).find((f) => f.path === 'kbk.yaml')!
     assert.equal(formatWorkspaceYaml('kbk.yaml', kbk.text).text, kbk.text)
   })
 
@@ -85,15 +87,20 @@ policies:
 })
 
 describe('scaffoldWorkspace', () => {
-  test('the scaffolded kbk.yaml validates, names the schema, and uses an fs store', async () => {
-    const files = scaffoldWorkspace()
+  test('the scaffolded kbk.yaml validates, names the schema beside it, and uses fs locally, the remote store in CI', async () => {
+    const files = scaffoldWorkspace(scaffoldOptions)
     const kbk = files.find((f) => f.path === 'kbk.yaml')!
-    assert.match(kbk.text, /^# yaml-language-server: \$schema=https:\/\/kbk\.dev\/schemas\/config\.schema\.json\n/)
+    assert.match(kbk.text, /^# yaml-language-server: \$schema=\.\/kbk\.schema\.json\n/)
+    assert.ok(files.some((f) => f.path === 'kbk.schema.json' && f.text === scaffoldOptions.schemaText))
     const dir = tempDir()
     writeFiles(dir, {'kbk.yaml': kbk.text})
     const r = await loadWorkspace({cwd: dir, env: {}})
     assert.deepEqual(r.diagnostics, [])
-    assert.equal(Object.values(r.workspace!.stores)[0]!.type, 'fs')
+    const storeOf = (ws: NonNullable<typeof r.workspace>): string => ws.stores[ws.policies['main']!.store]!.type
+    assert.equal(storeOf(r.workspace!), 'fs')
+    const inCi = await loadWorkspace({cwd: dir, env: {KBK_STORE: 'remote'}})
+    assert.deepEqual(inCi.diagnostics, [])
+    assert.equal(storeOf(inCi.workspace!), 's3')
     const ci = files.find((f) => f.path.startsWith('.github/workflows/'))!
     assert.match(ci.text, /pull_request/)
     assert.match(ci.text, /kbk plan/)
