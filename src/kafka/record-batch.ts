@@ -6,6 +6,7 @@
 // transactions and control batches are skipped, but the position still moves past them.
 import {gunzipSync} from 'node:zlib'
 import type {KafkaRecord, RecordHeader} from './port.js'
+import {crc32c} from './produce-batch.js'
 
 /** Record batch attributes (KIP-98). */
 const COMPRESSION_MASK = 0x07
@@ -17,6 +18,7 @@ const BATCH_PREFIX_BYTES = 12
 /** Everything before the first record. */
 const BATCH_HEADER_BYTES = 61
 const MAGIC_OFFSET = 16
+const CRC_OFFSET = 17
 const ATTRIBUTES_OFFSET = 21
 const LAST_OFFSET_DELTA_OFFSET = 23
 const MAX_TIMESTAMP_OFFSET = 35
@@ -244,6 +246,21 @@ export function batchesOf(records: Buffer): BatchView[] {
     pos = end
   }
   return out
+}
+
+/**
+ * Whether a batch's CRC-32C (over everything from its attributes on, as Kafka computes it) matches
+ * the one it carries: what Java consumers check by default (check.crcs). The partition leader
+ * epoch and base offset are outside the CRC (the broker rewrites them).
+ */
+export function batchCrcMatches(records: Buffer, b: BatchView): boolean {
+  return crc32c(records, b.start + ATTRIBUTES_OFFSET, b.end) === records.readUInt32BE(b.start + CRC_OFFSET)
+}
+
+/** The index of the first batch whose CRC does not match, or -1. */
+export function firstCorruptBatch(records: Buffer, batches: readonly BatchView[]): number {
+  for (let i = 0; i < batches.length; i++) if (!batchCrcMatches(records, batches[i]!)) return i
+  return -1
 }
 
 /** Where the next fetch of this partition starts after these batches: the end of the last complete one. */

@@ -2,9 +2,10 @@ import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {gzipSync} from 'node:zlib'
 import {compress as zstdCompress} from 'zstd-napi'
-import {batchesOf, Compression, decodePartition, nextFetchOffset, parseFetchResponse, RecordFormatError} from '../../../src/kafka/record-batch.js'
+import {batchCrcMatches, batchesOf, Compression, firstCorruptBatch, decodePartition, nextFetchOffset, parseFetchResponse, RecordFormatError} from '../../../src/kafka/record-batch.js'
 import type {RecordHeader} from '../../../src/kafka/port.js'
-import {batch, marker} from '../../helpers/kafka-wire.js'
+import {batch, crc32cBitwise, marker} from '../../helpers/kafka-wire.js'
+import {writeBatch} from '../../../src/kafka/produce-batch.js'
 
 const values = (d: {records: {value: Buffer | null}[]}): (string | null)[] => d.records.map((r) => r.value?.toString() ?? null)
 
@@ -106,6 +107,42 @@ describe('record batches (magic 2)', () => {
     const damaged = batch({baseOffset: 0, records: [{offsetDelta: 0, key: null, value: 'xyz'}]})
     damaged.writeInt32BE(5, 57) // claims 5 records, holds 1
     await assert.rejects(decodePartition(damaged, 0, [], {}), RecordFormatError)
+  })
+})
+
+describe('record batch CRC-32C', () => {
+  it('the test encoder\'s bitwise CRC-32C gives the standard check value', () => {
+    assert.equal(crc32cBitwise(Buffer.from('123456789')), 0xe3069283)
+  })
+
+  it('accepts intact batches (kbk\'s own and independently built ones), whatever the broker rewrites outside the CRC', () => {
+    const own = Buffer.alloc(4096)
+    const end = writeBatch(own, 0, [{timestamp: 5, key: Buffer.from('k'), value: Buffer.from('v'), headers: []}], {producerId: 7n, producerEpoch: 1}, 0)
+    const set = Buffer.concat([batch({baseOffset: 0, records: [{offsetDelta: 0, key: 'a', value: 'b'}]}), own.subarray(0, end)])
+    // The broker assigns the base offset and the partition leader epoch after the producer computed the CRC.
+    set.writeBigInt64BE(1n, set.readInt32BE(8) + 12)
+    set.writeInt32BE(42, set.readInt32BE(8) + 12 + 12)
+    const list = batchesOf(set)
+    assert.equal(list.length, 2)
+    assert.ok(list.every((b) => batchCrcMatches(set, b)))
+    assert.equal(firstCorruptBatch(set, list), -1)
+  })
+
+  it('finds a flipped bit anywhere from the attributes to the last byte, and a wrong CRC field', () => {
+    const one = batch({baseOffset: 0, records: [{offsetDelta: 0, key: 'key', value: 'value', headers: [{key: 'h', value: 'x'}]}]})
+    for (let i = 17; i < one.length; i++) {
+      for (const bit of [0x01, 0x80]) {
+        const damaged = Buffer.concat([one, one])
+        damaged[one.length + i]! ^= bit
+        let list
+        try {
+          list = batchesOf(damaged)
+        } catch {
+          continue // damage batchesOf already refuses (lengths, magic)
+        }
+        assert.equal(firstCorruptBatch(damaged, list), 1, `byte ${i} bit ${bit}`)
+      }
+    }
   })
 })
 
