@@ -161,3 +161,40 @@ export function parseFetchRequest(buf: Buffer): FetchRequestView {
   }
   return {topic, partitions}
 }
+
+export interface ProduceRequestView {
+  acks: number
+  topic: string
+  partitions: {partition: number; batch: Buffer; producerId: bigint; producerEpoch: number; baseSequence: number; records: number}[]
+}
+
+/** Reads back a Produce request body (v3-v8, one topic) and the header fields of each batch. */
+export function parseProduceRequest(buf: Buffer): ProduceRequestView {
+  let pos = 0
+  const txn = buf.readInt16BE(pos)
+  pos += 2 + Math.max(0, txn)
+  const acks = buf.readInt16BE(pos)
+  pos += 2 + 4
+  if (buf.readInt32BE(pos) !== 1) throw new Error('expected one topic')
+  pos += 4
+  const len = buf.readInt16BE(pos)
+  const topic = buf.toString('utf8', pos + 2, pos + 2 + len)
+  pos += 2 + len
+  const partitions: ProduceRequestView['partitions'] = []
+  for (let n = buf.readInt32BE(pos), i = (pos += 4, 0); i < n; i++) {
+    const partition = buf.readInt32BE(pos)
+    const size = buf.readInt32BE(pos + 4)
+    const batch = Buffer.from(buf.subarray(pos + 8, pos + 8 + size))
+    pos += 8 + size
+    partitions.push({partition, batch, producerId: batch.readBigInt64BE(43), producerEpoch: batch.readInt16BE(51), baseSequence: batch.readInt32BE(53), records: batch.readInt32BE(57)})
+  }
+  return {acks, topic, partitions}
+}
+
+/** A Produce v8 response body (after the correlation id) for one topic. */
+export function produceResponse(topic: string, partitions: {partition: number; errorCode?: number; baseOffset?: number}[]): Buffer {
+  const parts: Buffer[] = [i32(1), i16(Buffer.byteLength(topic)), Buffer.from(topic), i32(partitions.length)]
+  for (const p of partitions) parts.push(i32(p.partition), i16(p.errorCode ?? 0), i64(p.baseOffset ?? -1), i64(-1), i64(0), i32(0), i16(-1))
+  parts.push(i32(0)) // throttle time
+  return Buffer.concat(parts)
+}
