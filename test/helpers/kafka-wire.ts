@@ -198,3 +198,37 @@ export function produceResponse(topic: string, partitions: {partition: number; e
   parts.push(i32(0)) // throttle time
   return Buffer.concat(parts)
 }
+
+/** CRC-32 (IEEE), one bit at a time: the checksum of message formats v0/v1. */
+export function crc32Bitwise(buf: Uint8Array): number {
+  let crc = 0xffffffff
+  for (const byte of buf) {
+    crc ^= byte
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1
+  }
+  return (crc ^ 0xffffffff) >>> 0
+}
+
+export interface LegacyMessageSpec {
+  /** Absolute, or (inside a v1 wrapper) relative. */
+  offset: number
+  magic: 0 | 1
+  /** Codec in bits 0-2; v1: bit 3 = log-append time. */
+  attributes?: number
+  /** v1 only. */
+  timestamp?: number
+  key: Buffer | string | null
+  value: Buffer | string | null
+}
+
+/**
+ * One message of message format v0 or v1 (Kafka before 0.11), with its offset and size prefix,
+ * from the documented layout: offset, size, crc, magic, attributes, [timestamp], key, value.
+ */
+export function legacyMessage(spec: LegacyMessageSpec): Buffer {
+  const bytes = (b: Buffer | string | null): Buffer => (b === null ? i32(-1) : Buffer.concat([i32(Buffer.byteLength(b)), Buffer.from(b)]))
+  const body = Buffer.concat([Buffer.from([spec.magic, spec.attributes ?? 0]), spec.magic === 1 ? i64(spec.timestamp ?? -1) : Buffer.alloc(0), bytes(spec.key), bytes(spec.value)])
+  const crc = Buffer.alloc(4)
+  crc.writeUInt32BE(crc32Bitwise(body))
+  return Buffer.concat([i64(spec.offset), i32(4 + body.length), crc, body])
+}
