@@ -45,6 +45,17 @@ describe('kafka adapter: reading', () => {
   })
   after(async () => kafka.close())
 
+  /** Values per partition (partitions 0..n-1 of `ranges`) and where each read ended. */
+  async function readAll(topic: string, ranges: {partition: number; from: number; to: number}[]): Promise<{values: string[][]; next: number[]}> {
+    const values = ranges.map(() => [] as string[])
+    const next = ranges.map((r) => r.from)
+    await kafka.readRanges(topic, ranges, async (p, records, nextOffset) => {
+      values[p]!.push(...records.map((r) => r.value?.toString() ?? 'null'))
+      next[p] = nextOffset
+    })
+    return {values, next}
+  }
+
   for (const compression of ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as TestCompression[]) {
     it(`decodes ${compression} batches exactly: null/empty keys, tombstones, ordered duplicate and null headers, timestamps`, async () => {
       const topic = await createTestTopic(env.kafka.bootstrap, {prefix: `codec-${compression}`})
@@ -120,6 +131,42 @@ describe('kafka adapter: reading', () => {
     assert.deepEqual(values, ['c1', 'c2', 'c3'])
     assert.equal(last, 11, 'progress passes the trailing abort marker')
   })
+
+  for (const outcome of ['commits', 'aborts'] as const) {
+    it(`a transaction open while planning and applying: the plan stops at the last stable offset, the apply does not wait, and the next run takes what the transaction ${outcome === 'commits' ? 'committed' : 'left (nothing of it)'}`, async () => {
+      const topic = await createTestTopic(env.kafka.bootstrap, {partitions: 2})
+      await produceTestRecords(env.kafka.bootstrap, topic, [...['b0', 'b1', 'b2'].map((v) => ({partition: 0, key: v, value: v})), ...['b3', 'b4'].map((v) => ({partition: 1, key: v, value: v}))])
+      const k = testKafka(env.kafka.bootstrap)
+      const txProducer = k.producer({transactionalId: `kbk-test-open-${topic}`, idempotent: true, maxInFlightRequests: 1, createPartitioner: kafkajs.Partitioners.DefaultPartitioner})
+      await txProducer.connect()
+      try {
+        const tx = await txProducer.transaction()
+        await tx.send({topic, messages: [...['t0', 't1', 't2', 't3'].map((v) => ({partition: 0, key: v, value: v})), {partition: 1, key: 't4', value: 't4'}]})
+        // A committed record written after the transaction began: behind the open transaction, not yet stable.
+        await produceTestRecords(env.kafka.bootstrap, topic, [{partition: 0, key: 'after', value: 'after'}])
+
+        // Plan: the upper bound is the last stable offset (where the open transaction starts).
+        const planned = await kafka.watermarks(topic)
+        assert.deepEqual(planned.map((m) => m.high), [3, 2], 'the plan pins the last stable offset, not the high watermark')
+        // Apply, the transaction still open: the read completes at once with the committed records only.
+        const first = await readAll(topic, planned.map((m) => ({partition: m.partition, from: m.low, to: m.high})))
+        assert.deepEqual(first.values, [['b0', 'b1', 'b2'], ['b3', 'b4']])
+        assert.deepEqual(first.next, [3, 2])
+
+        if (outcome === 'commits') await tx.commit()
+        else await tx.abort()
+
+        // The next plan and apply: from where the last stopped to the new stable end, past the marker.
+        const next = await kafka.watermarks(topic)
+        assert.deepEqual(next.map((m) => m.high), [9, 4], 'four transactional records, one more, a marker | one transactional record, a marker')
+        const second = await readAll(topic, next.map((m, i) => ({partition: m.partition, from: planned[i]!.high, to: m.high})))
+        assert.deepEqual(second.values, outcome === 'commits' ? [['t0', 't1', 't2', 't3', 'after'], ['t4']] : [['after'], []])
+        assert.deepEqual(second.next, [9, 4])
+      } finally {
+        await txProducer.disconnect()
+      }
+    })
+  }
 
   it('reads a 10 MiB record', async () => {
     const topic = await createTestTopic(env.kafka.bootstrap, {configs: {'max.message.bytes': String(16 * 1024 * 1024)}})
