@@ -3,12 +3,16 @@
 import {describe, it, before, after} from 'node:test'
 import assert from 'node:assert/strict'
 import kafkajs from 'kafkajs'
+import {createRequire} from 'node:module'
 import {openKafka} from '../../src/kafka/kafkajs-adapter.js'
+import {createReadCluster} from '../../src/kafka/kafkajs-fetch.js'
+import {batchesOf, batchCrcMatches, parseFetchResponse, type FetchResponse} from '../../src/kafka/record-batch.js'
 import type {KafkaPort, KafkaRecord, RecordHeader} from '../../src/kafka/port.js'
 import {KbkError} from '../../src/errors.js'
 import {testEnv} from '../helpers/env.js'
 import {createTestTopic, produceTestRecords, consumeAll, deleteTestTopic, testKafka, type TestCompression, type TestRecord} from '../helpers/kafka.js'
 
+const require = createRequire(import.meta.url)
 const silent = {warn: () => undefined, error: () => undefined}
 const h = (key: string, value: string | null): RecordHeader => ({key, value: value === null ? null : Buffer.from(value)})
 
@@ -167,6 +171,33 @@ describe('kafka adapter: reading', () => {
       }
     })
   }
+
+  it('the test helper\'s producer is idempotent: its batches carry a producer id and sequence, and the broker\'s CRCs check', async () => {
+    // A retried request of an idempotent producer is deduplicated by the broker; a plain
+    // producer's (producer id -1) is appended again, which made counts wrong on a loaded machine.
+    const topic = await createTestTopic(env.kafka.bootstrap, {partitions: 1})
+    await produceTestRecords(env.kafka.bootstrap, topic, [{key: 'a', value: '1'}, {key: 'b', value: '2'}])
+    await produceTestRecords(env.kafka.bootstrap, topic, [{key: 'c', value: '3'}], {compression: 'gzip'})
+    const cluster = createReadCluster(testKafka(env.kafka.bootstrap))
+    await cluster.connect()
+    try {
+      await cluster.addTargetTopic(topic)
+      const leader = cluster.findTopicPartitionMetadata(topic)[0]!.leader!
+      const broker = (await cluster.findBroker({nodeId: leader})) as unknown as {connectionPool: {send(r: object): Promise<FetchResponse>}}
+      const fetchV11 = require('kafkajs/src/protocol/requests/fetch/v11/request.js') as (a: object) => object
+      const request = fetchV11({replicaId: -1, isolationLevel: 1, maxWaitTime: 100, minBytes: 1, maxBytes: 1 << 20, topics: [{topic, partitions: [{partition: 0, fetchOffset: '0', maxBytes: 1 << 20}]}], rackId: ''})
+      const response = await broker.connectionPool.send({request, response: {decode: async (raw: Buffer) => raw, parse: async (raw: Buffer) => parseFetchResponse(raw)}})
+      const records = response.topics[0]!.partitions[0]!.records!
+      const batches = batchesOf(records)
+      assert.equal(batches.length, 2)
+      for (const b of batches) {
+        assert.ok(b.producerId >= 0n, `batch at ${b.baseOffset} has producer id ${b.producerId}: not idempotent`)
+        assert.ok(batchCrcMatches(records, b), 'a broker-written batch passes kbk\'s CRC check')
+      }
+    } finally {
+      await cluster.disconnect()
+    }
+  })
 
   it('reads a 10 MiB record', async () => {
     const topic = await createTestTopic(env.kafka.bootstrap, {configs: {'max.message.bytes': String(16 * 1024 * 1024)}})
