@@ -316,7 +316,7 @@ function checkPartition(fp: FetchedPartition, topic: string, progress: RangeProg
 }
 
 function corruptBatch(topic: string, partition: number, offset: number): KbkError {
-  return new KbkError('KBK_KAFKA_CORRUPT_BATCH', `The record batch at offset ${offset} of "${topic}" partition ${partition} failed its CRC-32C check twice (fetched again after the first mismatch): the data is damaged on the broker or on the way, and kbk backs up nothing it cannot verify.`, {
+  return new KbkError('KBK_KAFKA_CORRUPT_BATCH', `The record batch at offset ${offset} of "${topic}" partition ${partition} failed its CRC check twice (fetched again after the first mismatch): the data is damaged on the broker or on the way, and kbk backs up nothing it cannot verify.`, {
     suggestion: 'Check the segment holding that offset on the leader (kafka-dump-log.sh --deep-iteration --files <segment>) and the network path; another replica may hold an intact copy (move the partition\'s leadership to it), then run `kbk apply` again.',
     kind: 'environment',
     details: {topic, partition, offset},

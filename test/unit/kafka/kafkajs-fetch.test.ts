@@ -157,7 +157,7 @@ describe('fetchRanges', () => {
     }, limits, hooks).then(() => undefined, (e: unknown) => e)
     assert.ok(error instanceof KbkError, String(error))
     assert.equal(error.code, 'KBK_KAFKA_CORRUPT_BATCH')
-    assert.match(error.message, /offset 10 of "orders" partition 1 failed its CRC-32C check twice/)
+    assert.match(error.message, /offset 10 of "orders" partition 1 failed its CRC check twice/)
     assert.deepEqual(error.details, {topic: TOPIC, partition: 1, offset: 10})
     assert.deepEqual(delivered.get(1), span(0, 10), 'everything before the damaged batch, nothing of it')
     assert.equal(cluster.requests.filter((r) => r.partitions.some((p) => p.partition === 1 && p.fetchOffset === 10)).length, 2, 'fetched once more, then given up')
