@@ -11,7 +11,7 @@ import kafkajs from 'kafkajs'
 import {KbkError} from '../errors.js'
 import type {KafkaRecord} from './port.js'
 import type {RangeProgress} from './range-progress.js'
-import {batchesOf, decodePartition, nextFetchOffset, parseFetchResponse, RecordFormatError, type Decompressors, type FetchedPartition, type FetchResponse} from './record-batch.js'
+import {batchesOf, decodePartition, firstCorruptBatch, nextFetchOffset, parseFetchResponse, RecordFormatError, type Decompressors, type FetchedPartition, type FetchResponse} from './record-batch.js'
 import {sleep} from '../sleep.js'
 
 const require = createRequire(import.meta.url)
@@ -217,6 +217,9 @@ async function leaderLoop(
   // Where the next request starts, per partition: ahead of `progress` while a response is in flight.
   const ahead = new Map<number, number>()
   for (const p of partitions) ahead.set(p, progress.get(p)!.position)
+  // Per partition: the offset of a batch whose CRC did not match once. It is fetched again; a
+  // second mismatch at the same offset is not the wire's doing, and the read fails.
+  const corrupt = new Map<number, number>()
   let rotation = 0
   const send = (): Promise<FetchResponse> | undefined => {
     const wanted = partitions.filter((p) => ahead.get(p)! < progress.get(p)!.to)
@@ -244,24 +247,35 @@ async function leaderLoop(
       // Check every partition before anything is delivered or fetched ahead.
       for (const fp of parts) checkPartition(fp, topic, progress, hooks)
       if (response.errorCode !== 0) throw protocolError(response.errorCode)
-      // Fetch ahead: the next request starts after the last complete batch of each partition.
-      const batches = new Map<number, ReturnType<typeof batchesOf>>()
+      // Fetch ahead: the next request starts after the last complete batch of each partition, or
+      // at the first batch whose CRC does not match (kept out of this response: fetched again).
+      const batches = new Map<number, {list: ReturnType<typeof batchesOf>; records: Buffer | null}>()
       for (const fp of parts) {
-        const list = fp.records && fp.records.length > 0 ? batchesOf(fp.records) : []
-        batches.set(fp.partition, list)
+        let list = fp.records && fp.records.length > 0 ? batchesOf(fp.records) : []
+        let records = fp.records
+        const bad = records === null ? -1 : firstCorruptBatch(records, list)
+        if (bad >= 0) {
+          const offset = list[bad]!.baseOffset
+          if (corrupt.get(fp.partition) === offset) throw corruptBatch(topic, fp.partition, offset)
+          corrupt.set(fp.partition, offset)
+          list = list.slice(0, bad)
+          records = bad === 0 ? null : records!.subarray(0, list[bad - 1]!.end)
+        } else if (list.length > 0) corrupt.delete(fp.partition)
+        batches.set(fp.partition, {list, records})
         ahead.set(fp.partition, Math.max(ahead.get(fp.partition)!, nextFetchOffset(list, ahead.get(fp.partition)!)))
       }
       inflight = send()
       for (const fp of parts) {
         const state = progress.get(fp.partition)!
         if (state.position >= state.to) continue
-        if (!fp.records || batches.get(fp.partition)!.length === 0) {
+        const {list, records} = batches.get(fp.partition)!
+        if (!records || list.length === 0) {
           // Nothing at our position although the plan pinned data there: the log lost it.
           if (fp.highWatermark <= state.position) throw pastEnd(topic, fp, state.position, state.to)
           continue
         }
         const from = state.position
-        const decoded = await decodePartition(fp.records, from, fp.aborted, hooks.decompressors).catch((e: unknown) => {
+        const decoded = await decodePartition(records, from, fp.aborted, hooks.decompressors).catch((e: unknown) => {
           throw e instanceof RecordFormatError
             ? new KbkError('KBK_KAFKA_BAD_RECORDS', `Partition ${fp.partition} of "${topic}" returned record data kbk cannot decode: ${e.message}.`, {kind: 'environment', cause: e})
             : e
@@ -299,6 +313,14 @@ function checkPartition(fp: FetchedPartition, topic: string, progress: RangeProg
   const error = protocolError(fp.errorCode)
   if (RELOCATE.has(fp.errorCode)) throw new Relocate(`partition ${fp.partition}: ${error.message}`, {cause: error})
   throw error
+}
+
+function corruptBatch(topic: string, partition: number, offset: number): KbkError {
+  return new KbkError('KBK_KAFKA_CORRUPT_BATCH', `The record batch at offset ${offset} of "${topic}" partition ${partition} failed its CRC check twice (fetched again after the first mismatch): the data is damaged on the broker or on the way, and kbk backs up nothing it cannot verify.`, {
+    suggestion: 'Check the segment holding that offset on the leader (kafka-dump-log.sh --deep-iteration --files <segment>) and the network path; another replica may hold an intact copy (move the partition\'s leadership to it), then run `kbk apply` again.',
+    kind: 'environment',
+    details: {topic, partition, offset},
+  })
 }
 
 function pastEnd(topic: string, fp: FetchedPartition, position: number, to: number): KbkError {

@@ -56,13 +56,14 @@ const RESEND = new Set([
 ])
 const TOO_LARGE = new Set([10, 18]) // MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE
 
-interface ProduceBroker {
+export interface ProduceBroker {
   versions?: Record<number, {minVersion: number; maxVersion: number}>
   connectionPool: {send(r: {request: object; response: {decode(b: Buffer): Promise<unknown>; parse(d: unknown): Promise<unknown>}}): Promise<unknown>}
   initProducerId(args: {transactionalId?: string; transactionTimeout?: number}): Promise<{producerId: string; producerEpoch: number}>
 }
 
-type ProduceCluster = Omit<KafkajsCluster, 'findBroker'> & {
+/** The parts of kafkajs' (internal) Cluster that producing needs. */
+export type ProduceCluster = Omit<KafkajsCluster, 'findBroker'> & {
   findBroker(args: {nodeId: number}): Promise<ProduceBroker>
   findControllerBroker(): Promise<ProduceBroker>
 }
@@ -79,8 +80,9 @@ export class DirectProducer {
   /** topic -> partition -> next base sequence. */
   readonly #sequences = new Map<string, Map<number, number>>()
 
-  constructor(kafka: KafkaClient) {
-    this.#cluster = createReadCluster(kafka) as unknown as ProduceCluster
+  /** On a kafkajs client (its own cluster: connections, metadata), or on a given cluster (tests script one). */
+  constructor(source: KafkaClient | ProduceCluster) {
+    this.#cluster = typeof (source as Partial<ProduceCluster>).findBroker === 'function' ? (source as ProduceCluster) : (createReadCluster(source as KafkaClient) as unknown as ProduceCluster)
   }
 
   async disconnect(): Promise<void> {
@@ -146,9 +148,22 @@ export class DirectProducer {
     return batches.map((b) => (b.records.length === 0 ? -1 : result.get(b.partition)!))
   }
 
-  /** Records the partitions that succeeded; throws Resend for retriable errors, a KbkError for the rest. */
+  /**
+   * Records the partitions that succeeded; throws Resend for retriable errors, a KbkError for the
+   * rest. Every success is recorded before anything is thrown: a partition whose batch was
+   * appended must move its sequence on, or its next batch would reuse the sequence and the broker
+   * would acknowledge it as a duplicate without appending it.
+   */
   #settle(topic: string, partitions: number[], answer: ProducedPartition[], pending: Map<number, {records: readonly BatchRecord[]; sequence: number}>, result: Map<number, number>): void {
     const sequences = this.#sequencesOf(topic)
+    for (const p of partitions) {
+      const a = answer.find((x) => x.partition === p)
+      if (a?.errorCode !== 0) continue
+      if (!(a.baseOffset >= 0)) throw new KbkError('KBK_INTERNAL', `No offset came back for partition ${p} of "${topic}".`, {kind: 'internal'})
+      const sent = pending.get(p)!
+      result.set(p, a.baseOffset)
+      sequences.set(p, nextSequence(sent.sequence, sent.records.length))
+    }
     let resend: Error | undefined
     for (const p of partitions) {
       const a = answer.find((x) => x.partition === p)
@@ -157,12 +172,7 @@ export class DirectProducer {
         resend ??= new Resend(`no answer for partition ${p} of "${topic}"`)
         continue
       }
-      if (a.errorCode === 0) {
-        if (!(a.baseOffset >= 0)) throw new KbkError('KBK_INTERNAL', `No offset came back for partition ${p} of "${topic}".`, {kind: 'internal'})
-        result.set(p, a.baseOffset)
-        sequences.set(p, nextSequence(sent.sequence, sent.records.length))
-        continue
-      }
+      if (a.errorCode === 0) continue
       const error = createErrorFromCode(a.errorCode)
       const detail = a.errorMessage ? `${error.message} (${a.errorMessage})` : error.message
       if (RESEND.has(a.errorCode)) {

@@ -1,11 +1,13 @@
 // Kafka's wire formats for reading, decoded straight into kbk's records: the Fetch response (v11)
-// and record batches (magic 2). No Kafka client here: kafkajs-fetch.ts sends the request on a
+// record batches (magic 2) and the older messages (magic 0 and 1, at the end of this file). Every
+// batch's CRC can be checked (batchCrcMatches; kafkajs-fetch.ts checks all). No Kafka client here: kafkajs-fetch.ts sends the request on a
 // kafkajs connection and hands the response bytes over. Keys, values and header values are views
 // into the response (no copy); one object per record and per header is all that is allocated.
 // read_committed is applied here, the way Kafka's own consumer does it: data of aborted
 // transactions and control batches are skipped, but the position still moves past them.
 import {gunzipSync} from 'node:zlib'
 import type {KafkaRecord, RecordHeader} from './port.js'
+import {crc32c} from './produce-batch.js'
 
 /** Record batch attributes (KIP-98). */
 const COMPRESSION_MASK = 0x07
@@ -17,6 +19,7 @@ const BATCH_PREFIX_BYTES = 12
 /** Everything before the first record. */
 const BATCH_HEADER_BYTES = 61
 const MAGIC_OFFSET = 16
+const CRC_OFFSET = 17
 const ATTRIBUTES_OFFSET = 21
 const LAST_OFFSET_DELTA_OFFSET = 23
 const MAX_TIMESTAMP_OFFSET = 35
@@ -222,13 +225,15 @@ export function batchesOf(records: Buffer): BatchView[] {
     const length = records.readInt32BE(pos + 8)
     const end = pos + BATCH_PREFIX_BYTES + length
     if (end > records.length) break
-    if (length < BATCH_HEADER_BYTES - BATCH_PREFIX_BYTES) {
-      // A message-format v0/v1 entry or damage: either way this decoder cannot read it.
-      throw new RecordFormatError(`record batch at offset ${baseOffset} is ${length} bytes, shorter than a v2 batch header`)
+    const magic = length > MAGIC_OFFSET - BATCH_PREFIX_BYTES ? records.readInt8(pos + MAGIC_OFFSET) : -1
+    if (magic === 0 || magic === 1) {
+      out.push(legacyView(records, pos, end, baseOffset, magic))
+      pos = end
+      continue
     }
-    const magic = records.readInt8(pos + MAGIC_OFFSET)
-    if (magic !== 2) {
-      throw new RecordFormatError(`record batch at offset ${baseOffset} uses message format v${magic}; kbk reads v2 (Kafka 0.11 and later)`)
+    if (magic !== 2) throw new RecordFormatError(`record batch at offset ${baseOffset} has magic byte ${magic}: not a Kafka message format (damaged data)`)
+    if (length < BATCH_HEADER_BYTES - BATCH_PREFIX_BYTES) {
+      throw new RecordFormatError(`record batch at offset ${baseOffset} is ${length} bytes, shorter than a v2 batch header`)
     }
     out.push({
       baseOffset,
@@ -244,6 +249,23 @@ export function batchesOf(records: Buffer): BatchView[] {
     pos = end
   }
   return out
+}
+
+/**
+ * Whether a batch's CRC-32C (over everything from its attributes on, as Kafka computes it) matches
+ * the one it carries: what Java consumers check by default (check.crcs). The partition leader
+ * epoch and base offset are outside the CRC (the broker rewrites them).
+ */
+export function batchCrcMatches(records: Buffer, b: BatchView): boolean {
+  // Message formats v0/v1: CRC-32 (IEEE) over the message from its magic byte on, stored before it.
+  if (b.magic < 2) return crc32(records, b.start + MAGIC_OFFSET, b.end) === records.readUInt32BE(b.start + BATCH_PREFIX_BYTES)
+  return crc32c(records, b.start + ATTRIBUTES_OFFSET, b.end) === records.readUInt32BE(b.start + CRC_OFFSET)
+}
+
+/** The index of the first batch whose CRC does not match, or -1. */
+export function firstCorruptBatch(records: Buffer, batches: readonly BatchView[]): number {
+  for (let i = 0; i < batches.length; i++) if (!batchCrcMatches(records, batches[i]!)) return i
+  return -1
 }
 
 /** Where the next fetch of this partition starts after these batches: the end of the last complete one. */
@@ -294,11 +316,17 @@ export async function decodePartition(records: Buffer, from: number, aborted: re
   const bodies = wanted.map((b) => {
     const codec = (b.attributes & COMPRESSION_MASK) as Compression
     if (codec === Compression.None) return undefined
-    const body = Promise.resolve().then(() => decompress(codec, records.subarray(b.start + BATCH_HEADER_BYTES, b.end), decompressors, b.baseOffset))
+    const packed = b.magic < 2 ? legacyFields(records, b).value : records.subarray(b.start + BATCH_HEADER_BYTES, b.end)
+    if (packed === null) return Promise.reject(new RecordFormatError(`compressed message at offset ${b.baseOffset} has no value`))
+    const body = Promise.resolve().then(() => decompress(codec, packed, decompressors, b.baseOffset))
     body.catch(() => undefined) // awaited below, in order; a later failure must not go unhandled meanwhile
     return body
   })
-  for (let i = 0; i < wanted.length; i++) decodeBatch(records, wanted[i]!, from, out, await bodies[i])
+  for (let i = 0; i < wanted.length; i++) {
+    const b = wanted[i]!
+    if (b.magic < 2) decodeLegacy(records, b, from, out, await bodies[i])
+    else decodeBatch(records, b, from, out, await bodies[i])
+  }
   return {records: out, nextOffset: nextFetchOffset(batches, from), firstBatchOffset: batches[0]?.baseOffset}
 }
 
@@ -352,4 +380,101 @@ async function decompress(codec: Compression, packed: Buffer, decompressors: Dec
   const fn = decompressors[codec]
   if (!fn) throw new RecordFormatError(`record batch at offset ${baseOffset} uses compression codec ${codec}, which kbk cannot decode`)
   return fn(packed)
+}
+
+// ---- Message formats v0 and v1 (before Kafka 0.11) ----
+// Logs carried over from old clusters still hold them (a broker never rewrites old segments).
+// Layout per message: offset int64, size int32, then crc int32 (CRC-32 from magic on), magic int8,
+// attributes int8 (codec in bits 0-2; v1: bit 3 = log-append time), timestamp int64 (v1 only),
+// key and value (int32 length, -1 = null). A compressed message is a wrapper whose value is a
+// compressed message set of inner messages; the wrapper's offset is that of the last inner one.
+// Inner offsets are absolute in v0 and relative (0, 1, ...) in v1. No headers, no transactions.
+// They are decoded into the same records as v2, so a restore writes them back as v2 batches.
+
+const LEGACY_TIMESTAMP_LOG_APPEND = 0x08
+
+/** A BatchView of one v0/v1 message (a compressed wrapper stands for all of its inner messages). */
+function legacyView(records: Buffer, pos: number, end: number, offset: number, magic: number): BatchView {
+  const minimum = BATCH_PREFIX_BYTES + 4 + 1 + 1 + (magic === 1 ? 8 : 0) + 4 + 4
+  if (end - pos < minimum) throw new RecordFormatError(`message at offset ${offset} is ${end - pos - BATCH_PREFIX_BYTES} bytes, shorter than a v${magic} message`)
+  const attributes = records.readInt8(pos + MAGIC_OFFSET + 1)
+  return {
+    baseOffset: offset,
+    nextOffset: offset + 1,
+    magic,
+    attributes: attributes & (COMPRESSION_MASK | LEGACY_TIMESTAMP_LOG_APPEND),
+    producerId: -1n,
+    recordsCount: 1,
+    maxTimestamp: magic === 1 ? int64At(records, pos + MAGIC_OFFSET + 2) : -1,
+    start: pos,
+    end,
+  }
+}
+
+interface LegacyFields {
+  timestamp: number
+  key: Buffer | null
+  value: Buffer | null
+}
+
+function legacyBytes(c: Cursor): Buffer | null {
+  const len = c.int32()
+  if (len < 0) return null
+  c.need(len)
+  const b = c.buf.subarray(c.pos, c.pos + len)
+  c.pos += len
+  return b
+}
+
+/** Timestamp, key and value of the v0/v1 message `b` in `buf` (views, no copy). */
+function legacyFields(buf: Buffer, b: {start: number; end: number; magic: number; baseOffset: number}): LegacyFields {
+  const c = new Cursor(buf, b.start + MAGIC_OFFSET + 2, b.end)
+  const timestamp = b.magic === 1 ? c.int64() : -1
+  const key = legacyBytes(c)
+  const value = legacyBytes(c)
+  if (c.pos !== b.end) throw new RecordFormatError(`message at offset ${b.baseOffset} has ${b.end - c.pos} bytes after its value`)
+  return {timestamp, key, value}
+}
+
+/** Decodes a v0/v1 message (or a wrapper's inner messages, `unpacked`) at or after `from` into `out`. */
+function decodeLegacy(records: Buffer, b: BatchView, from: number, out: KafkaRecord[], unpacked: Buffer | undefined): void {
+  const logAppend = b.magic === 1 && (b.attributes & LEGACY_TIMESTAMP_LOG_APPEND) !== 0
+  const timestampType = logAppend ? 'log-append' : 'create'
+  if (unpacked === undefined) {
+    if (b.baseOffset < from) return
+    const f = legacyFields(records, b)
+    out.push({offset: b.baseOffset, timestamp: f.timestamp, timestampType, key: f.key, value: f.value, headers: []})
+    return
+  }
+  const inner = batchesOf(unpacked)
+  if (inner.length === 0) throw new RecordFormatError(`compressed message at offset ${b.baseOffset} holds no complete message`)
+  // v1 inner offsets count from 0 and the wrapper carries the last one's absolute offset.
+  const shift = b.magic === 1 ? b.baseOffset - inner[inner.length - 1]!.baseOffset : 0
+  for (const m of inner) {
+    if (m.magic !== b.magic) throw new RecordFormatError(`compressed message at offset ${b.baseOffset} (v${b.magic}) holds a v${m.magic} message`)
+    if ((m.attributes & COMPRESSION_MASK) !== 0) throw new RecordFormatError(`compressed message at offset ${b.baseOffset} holds another compressed message`)
+    const offset = m.baseOffset + shift
+    if (offset < from) continue
+    const f = legacyFields(unpacked, m)
+    // Log-append time on the wrapper: the broker stamped the wrapper, not the inner messages.
+    out.push({offset, timestamp: logAppend ? b.maxTimestamp : f.timestamp, timestampType, key: f.key, value: f.value, headers: []})
+  }
+}
+
+// CRC-32 (IEEE, as zlib), for v0/v1 messages only: rare, so one table lookup per byte is enough.
+const CRC32_TABLE = (() => {
+  const t = new Int32Array(256)
+  for (let i = 0; i < 256; i++) {
+    let c = i
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1
+    t[i] = c
+  }
+  return t
+})()
+
+/** CRC-32 (IEEE) of buf[start, end). */
+export function crc32(buf: Uint8Array, start = 0, end = buf.length): number {
+  let crc = -1
+  for (let i = start; i < end; i++) crc = CRC32_TABLE[(crc ^ buf[i]!) & 0xff]! ^ (crc >>> 8)
+  return ~crc >>> 0
 }

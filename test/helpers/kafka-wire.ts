@@ -2,7 +2,18 @@
 // tests of those decoders and of the fetch loop.
 
 // A small encoder for Kafka's v2 record batches, written from the protocol description, so the
-// decoder is checked against bytes built independently of it. CRCs are left zero (not checked).
+// decoder is checked against bytes built independently of it. CRCs are real (CRC-32C computed bit
+// by bit here, not with kbk's table-driven one), so the fetch loop's CRC check passes them.
+
+/** CRC-32C (Castagnoli), one bit at a time: slow and obviously right. */
+export function crc32cBitwise(buf: Uint8Array): number {
+  let crc = 0xffffffff
+  for (const byte of buf) {
+    crc ^= byte
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1
+  }
+  return (crc ^ 0xffffffff) >>> 0
+}
 
 function varint(n: number): Buffer {
   let z = n >= 0 ? n * 2 : -n * 2 - 1
@@ -51,6 +62,8 @@ export interface BatchSpec {
   producerId?: bigint
   records: TestRecord[]
   compress?: (b: Buffer) => Buffer
+  /** Overrides the computed CRC (to make a corrupt batch). */
+  crc?: number
 }
 
 export function batch(spec: BatchSpec): Buffer {
@@ -61,7 +74,7 @@ export function batch(spec: BatchSpec): Buffer {
   header.writeInt32BE(61 - 12 + records.length, 8)
   header.writeInt32BE(0, 12) // partition leader epoch
   header.writeInt8(2, 16) // magic
-  header.writeUInt32BE(0, 17) // crc
+  header.writeUInt32BE(0, 17) // crc, written below
   header.writeInt16BE(spec.attributes ?? 0, 21)
   header.writeInt32BE(spec.lastOffsetDelta ?? Math.max(0, ...spec.records.map((r) => r.offsetDelta)), 23)
   header.writeBigInt64BE(BigInt(spec.baseTimestamp ?? 1_700_000_000_000), 27)
@@ -70,7 +83,9 @@ export function batch(spec: BatchSpec): Buffer {
   header.writeInt16BE(0, 51)
   header.writeInt32BE(0, 53)
   header.writeInt32BE(spec.records.length, 57)
-  return Buffer.concat([header, records])
+  const out = Buffer.concat([header, records])
+  out.writeUInt32BE(spec.crc ?? crc32cBitwise(out.subarray(21)), 17)
+  return out
 }
 
 /** A commit (type 1) or abort (type 0) marker batch of a transactional producer. */
@@ -145,4 +160,75 @@ export function parseFetchRequest(buf: Buffer): FetchRequestView {
     pos += 28
   }
   return {topic, partitions}
+}
+
+export interface ProduceRequestView {
+  acks: number
+  topic: string
+  partitions: {partition: number; batch: Buffer; producerId: bigint; producerEpoch: number; baseSequence: number; records: number}[]
+}
+
+/** Reads back a Produce request body (v3-v8, one topic) and the header fields of each batch. */
+export function parseProduceRequest(buf: Buffer): ProduceRequestView {
+  let pos = 0
+  const txn = buf.readInt16BE(pos)
+  pos += 2 + Math.max(0, txn)
+  const acks = buf.readInt16BE(pos)
+  pos += 2 + 4
+  if (buf.readInt32BE(pos) !== 1) throw new Error('expected one topic')
+  pos += 4
+  const len = buf.readInt16BE(pos)
+  const topic = buf.toString('utf8', pos + 2, pos + 2 + len)
+  pos += 2 + len
+  const partitions: ProduceRequestView['partitions'] = []
+  for (let n = buf.readInt32BE(pos), i = (pos += 4, 0); i < n; i++) {
+    const partition = buf.readInt32BE(pos)
+    const size = buf.readInt32BE(pos + 4)
+    const batch = Buffer.from(buf.subarray(pos + 8, pos + 8 + size))
+    pos += 8 + size
+    partitions.push({partition, batch, producerId: batch.readBigInt64BE(43), producerEpoch: batch.readInt16BE(51), baseSequence: batch.readInt32BE(53), records: batch.readInt32BE(57)})
+  }
+  return {acks, topic, partitions}
+}
+
+/** A Produce v8 response body (after the correlation id) for one topic. */
+export function produceResponse(topic: string, partitions: {partition: number; errorCode?: number; baseOffset?: number}[]): Buffer {
+  const parts: Buffer[] = [i32(1), i16(Buffer.byteLength(topic)), Buffer.from(topic), i32(partitions.length)]
+  for (const p of partitions) parts.push(i32(p.partition), i16(p.errorCode ?? 0), i64(p.baseOffset ?? -1), i64(-1), i64(0), i32(0), i16(-1))
+  parts.push(i32(0)) // throttle time
+  return Buffer.concat(parts)
+}
+
+/** CRC-32 (IEEE), one bit at a time: the checksum of message formats v0/v1. */
+export function crc32Bitwise(buf: Uint8Array): number {
+  let crc = 0xffffffff
+  for (const byte of buf) {
+    crc ^= byte
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1
+  }
+  return (crc ^ 0xffffffff) >>> 0
+}
+
+export interface LegacyMessageSpec {
+  /** Absolute, or (inside a v1 wrapper) relative. */
+  offset: number
+  magic: 0 | 1
+  /** Codec in bits 0-2; v1: bit 3 = log-append time. */
+  attributes?: number
+  /** v1 only. */
+  timestamp?: number
+  key: Buffer | string | null
+  value: Buffer | string | null
+}
+
+/**
+ * One message of message format v0 or v1 (Kafka before 0.11), with its offset and size prefix,
+ * from the documented layout: offset, size, crc, magic, attributes, [timestamp], key, value.
+ */
+export function legacyMessage(spec: LegacyMessageSpec): Buffer {
+  const bytes = (b: Buffer | string | null): Buffer => (b === null ? i32(-1) : Buffer.concat([i32(Buffer.byteLength(b)), Buffer.from(b)]))
+  const body = Buffer.concat([Buffer.from([spec.magic, spec.attributes ?? 0]), spec.magic === 1 ? i64(spec.timestamp ?? -1) : Buffer.alloc(0), bytes(spec.key), bytes(spec.value)])
+  const crc = Buffer.alloc(4)
+  crc.writeUInt32BE(crc32Bitwise(body))
+  return Buffer.concat([i64(spec.offset), i32(4 + body.length), crc, body])
 }

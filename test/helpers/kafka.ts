@@ -79,12 +79,23 @@ const codecs: Record<TestCompression, number> = {
 const buf = (v: Buffer | string | null): Buffer | null => (v === null ? null : Buffer.isBuffer(v) ? v : Buffer.from(v))
 
 /**
+ * Options for every kafkajs producer in the tests: idempotent (one in-flight request, acks=all),
+ * so a retry after a timeout never appends a record twice and counts stay exact however loaded
+ * the machine is. Tests build producers with `kafka.producer(testProducerOptions())`.
+ */
+export function testProducerOptions<T extends object>(extra?: T): {allowAutoTopicCreation: false; idempotent: true; maxInFlightRequests: 1} & T {
+  return {allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1, ...(extra ?? ({} as T))}
+}
+
+/**
  * Produces records in order with plain kafkajs (not kbk's produce path), in one batch per
  * partition, compressed with `compression`. Records without a partition go to partition 0.
  */
 export async function produceTestRecords(bootstrap: string, topic: string, records: TestRecord[], options: {compression?: TestCompression} = {}): Promise<void> {
   // Importing the adapter (above) registered snappy/lz4/zstd and the ordered-header encoder.
-  const producer = testKafka(bootstrap).producer({allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner})
+  // Idempotent: a request that times out on a loaded machine is retried with its sequence
+  // numbers, and the broker keeps one copy (a plain producer appended the retry again).
+  const producer = testKafka(bootstrap).producer(testProducerOptions({createPartitioner: Partitioners.DefaultPartitioner}))
   await producer.connect()
   try {
     await producer.send({

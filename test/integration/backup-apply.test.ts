@@ -103,7 +103,7 @@ for (const kind of STORE_KINDS) {
     const prefix = randomName('bk')
     const kafka = new Kafka({clientId: 'kbk-test', brokers: [env.kafka.bootstrap], logLevel: logLevel.NOTHING})
     const admin = kafka.admin()
-    const producer = kafka.producer({allowAutoTopicCreation: false})
+    const producer = kafka.producer({allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1})
     const dir = tempDir()
     let configFile = ''
     let storeEnv: Record<string, string> = {}

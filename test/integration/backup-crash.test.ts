@@ -64,7 +64,7 @@ describe('apply killed mid-run (kill -9) converges with nothing lost or duplicat
   before(async () => {
     await admin.connect()
     await admin.createTopics({waitForLeaders: true, topics: [{topic, numPartitions: 4}]})
-    const producer = kafka.producer({allowAutoTopicCreation: false})
+    const producer = kafka.producer({allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1})
     await producer.connect()
     for (let batch = 0; batch < total / 2000; batch++) {
       const messages = Array.from({length: 2000}, (_, j) => {

@@ -4,7 +4,10 @@
 import {describe, it, before, after} from 'node:test'
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
-import {openKafka} from '../../src/kafka/kafkajs-adapter.js'
+import kafkajs from 'kafkajs'
+import {kafkajsConfig, openKafka} from '../../src/kafka/kafkajs-adapter.js'
+import {createReadCluster} from '../../src/kafka/kafkajs-fetch.js'
+import {DirectProducer, type ProduceBroker, type ProduceCluster} from '../../src/kafka/kafkajs-produce.js'
 import type {KafkaPort, ProduceRecord, RecordHeader} from '../../src/kafka/port.js'
 import {KbkError} from '../../src/errors.js'
 import {testEnv, randomName} from '../helpers/env.js'
@@ -78,6 +81,63 @@ describe('kbk produce path', () => {
     const byPartition = [0, 1].map((p) => records.filter((r) => r.partition === p))
     assert.equal(got.length, records.length)
     for (const g of got) assert.deepEqual(g.value, byPartition[g.partition]![g.offset]!.value)
+  })
+
+  it('a byte-identical resend after a lost answer is deduplicated by the real broker: one copy, the original offsets', async () => {
+    const name = randomName('resend')
+    topics.push(name)
+    await target.createTopic({name, partitions: 2, configs: {'retention.ms': '-1'}})
+    // kbk's producer on a real cluster whose connection "drops" every first answer to a Produce
+    // request after the broker received (and appended) it: the producer must resend the same
+    // bytes (same producer id, epoch and sequence), and the broker must keep one copy.
+    const kafka = new kafkajs.Kafka(kafkajsConfig({brokers: [env.kafka.targetBootstrap]}, {name: 'target', logger: silent}))
+    const real = createReadCluster(kafka) as unknown as ProduceCluster
+    const wire: Buffer[] = []
+    let lost = 0
+    const lossy: ProduceCluster = {
+      connect: () => real.connect(),
+      disconnect: () => real.disconnect(),
+      addTargetTopic: (t) => real.addTargetTopic(t),
+      refreshMetadata: () => real.refreshMetadata(),
+      findTopicPartitionMetadata: (t) => real.findTopicPartitionMetadata(t),
+      findControllerBroker: () => real.findControllerBroker(),
+      findBroker: async (args: {nodeId: number}): Promise<ProduceBroker> => {
+        const broker = await real.findBroker(args)
+        return {
+          versions: broker.versions,
+          initProducerId: (a) => broker.initProducerId(a),
+          connectionPool: {
+            send: async (r) => {
+              const body = ((await (r.request as {encode(): Promise<{buffer: Buffer}>}).encode()).buffer)
+              wire.push(Buffer.from(body))
+              const answer = await broker.connectionPool.send(r)
+              if (wire.length % 2 === 1) {
+                lost++
+                throw Object.assign(new Error('Connection closed (test: answer dropped)'), {name: 'KafkaJSConnectionClosedError', retriable: true})
+              }
+              return answer
+            },
+          },
+        }
+      },
+    }
+    const producer = new DirectProducer(lossy)
+    try {
+      const sent: ProduceRecord[][] = [[], []]
+      for (let call = 0; call < 3; call++) {
+        const batches = [0, 1].map((p) => ({partition: p, records: Array.from({length: 5 + call + p}, (_, i) => record(p, sent[p]!.length + i))}))
+        const bases = await producer.producePartitions(name, batches)
+        assert.deepEqual(bases, [sent[0]!.length, sent[1]!.length], `call ${call}`)
+        batches.forEach((b) => sent[b.partition]!.push(...b.records))
+      }
+      assert.equal(lost, 3, 'every call lost one answer')
+      for (let i = 0; i < wire.length; i += 2) assert.deepEqual(wire[i + 1], wire[i], `request ${i + 1} was resent byte for byte`)
+      const got = await consumeAll(env.kafka.targetBootstrap, name)
+      assert.equal(got.length, sent[0]!.length + sent[1]!.length, 'one copy of each record')
+      assertConsumedAsSent(got, sent)
+    } finally {
+      await producer.disconnect()
+    }
   })
 
   it('a batch the topic refuses as too large fails with KBK_KAFKA_TOO_LARGE and a suggestion', async () => {

@@ -3,12 +3,16 @@
 import {describe, it, before, after} from 'node:test'
 import assert from 'node:assert/strict'
 import kafkajs from 'kafkajs'
+import {createRequire} from 'node:module'
 import {openKafka} from '../../src/kafka/kafkajs-adapter.js'
+import {createReadCluster} from '../../src/kafka/kafkajs-fetch.js'
+import {batchesOf, batchCrcMatches, parseFetchResponse, type FetchResponse} from '../../src/kafka/record-batch.js'
 import type {KafkaPort, KafkaRecord, RecordHeader} from '../../src/kafka/port.js'
 import {KbkError} from '../../src/errors.js'
 import {testEnv} from '../helpers/env.js'
 import {createTestTopic, produceTestRecords, consumeAll, deleteTestTopic, testKafka, type TestCompression, type TestRecord} from '../helpers/kafka.js'
 
+const require = createRequire(import.meta.url)
 const silent = {warn: () => undefined, error: () => undefined}
 const h = (key: string, value: string | null): RecordHeader => ({key, value: value === null ? null : Buffer.from(value)})
 
@@ -44,6 +48,17 @@ describe('kafka adapter: reading', () => {
     kafka = openKafka({brokers: [env.kafka.bootstrap]}, {name: 'source', logger: silent})
   })
   after(async () => kafka.close())
+
+  /** Values per partition (partitions 0..n-1 of `ranges`) and where each read ended. */
+  async function readAll(topic: string, ranges: {partition: number; from: number; to: number}[]): Promise<{values: string[][]; next: number[]}> {
+    const values = ranges.map(() => [] as string[])
+    const next = ranges.map((r) => r.from)
+    await kafka.readRanges(topic, ranges, async (p, records, nextOffset) => {
+      values[p]!.push(...records.map((r) => r.value?.toString() ?? 'null'))
+      next[p] = nextOffset
+    })
+    return {values, next}
+  }
 
   for (const compression of ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as TestCompression[]) {
     it(`decodes ${compression} batches exactly: null/empty keys, tombstones, ordered duplicate and null headers, timestamps`, async () => {
@@ -119,6 +134,69 @@ describe('kafka adapter: reading', () => {
     })
     assert.deepEqual(values, ['c1', 'c2', 'c3'])
     assert.equal(last, 11, 'progress passes the trailing abort marker')
+  })
+
+  for (const outcome of ['commits', 'aborts'] as const) {
+    it(`a transaction open while planning and applying: the plan stops at the last stable offset, the apply does not wait, and the next run takes what the transaction ${outcome === 'commits' ? 'committed' : 'left (nothing of it)'}`, async () => {
+      const topic = await createTestTopic(env.kafka.bootstrap, {partitions: 2})
+      await produceTestRecords(env.kafka.bootstrap, topic, [...['b0', 'b1', 'b2'].map((v) => ({partition: 0, key: v, value: v})), ...['b3', 'b4'].map((v) => ({partition: 1, key: v, value: v}))])
+      const k = testKafka(env.kafka.bootstrap)
+      const txProducer = k.producer({transactionalId: `kbk-test-open-${topic}`, idempotent: true, maxInFlightRequests: 1, createPartitioner: kafkajs.Partitioners.DefaultPartitioner})
+      await txProducer.connect()
+      try {
+        const tx = await txProducer.transaction()
+        await tx.send({topic, messages: [...['t0', 't1', 't2', 't3'].map((v) => ({partition: 0, key: v, value: v})), {partition: 1, key: 't4', value: 't4'}]})
+        // A committed record written after the transaction began: behind the open transaction, not yet stable.
+        await produceTestRecords(env.kafka.bootstrap, topic, [{partition: 0, key: 'after', value: 'after'}])
+
+        // Plan: the upper bound is the last stable offset (where the open transaction starts).
+        const planned = await kafka.watermarks(topic)
+        assert.deepEqual(planned.map((m) => m.high), [3, 2], 'the plan pins the last stable offset, not the high watermark')
+        // Apply, the transaction still open: the read completes at once with the committed records only.
+        const first = await readAll(topic, planned.map((m) => ({partition: m.partition, from: m.low, to: m.high})))
+        assert.deepEqual(first.values, [['b0', 'b1', 'b2'], ['b3', 'b4']])
+        assert.deepEqual(first.next, [3, 2])
+
+        if (outcome === 'commits') await tx.commit()
+        else await tx.abort()
+
+        // The next plan and apply: from where the last stopped to the new stable end, past the marker.
+        const next = await kafka.watermarks(topic)
+        assert.deepEqual(next.map((m) => m.high), [9, 4], 'four transactional records, one more, a marker | one transactional record, a marker')
+        const second = await readAll(topic, next.map((m, i) => ({partition: m.partition, from: planned[i]!.high, to: m.high})))
+        assert.deepEqual(second.values, outcome === 'commits' ? [['t0', 't1', 't2', 't3', 'after'], ['t4']] : [['after'], []])
+        assert.deepEqual(second.next, [9, 4])
+      } finally {
+        await txProducer.disconnect()
+      }
+    })
+  }
+
+  it('the test helper\'s producer is idempotent: its batches carry a producer id and sequence, and the broker\'s CRCs check', async () => {
+    // A retried request of an idempotent producer is deduplicated by the broker; a plain
+    // producer's (producer id -1) is appended again, which made counts wrong on a loaded machine.
+    const topic = await createTestTopic(env.kafka.bootstrap, {partitions: 1})
+    await produceTestRecords(env.kafka.bootstrap, topic, [{key: 'a', value: '1'}, {key: 'b', value: '2'}])
+    await produceTestRecords(env.kafka.bootstrap, topic, [{key: 'c', value: '3'}], {compression: 'gzip'})
+    const cluster = createReadCluster(testKafka(env.kafka.bootstrap))
+    await cluster.connect()
+    try {
+      await cluster.addTargetTopic(topic)
+      const leader = cluster.findTopicPartitionMetadata(topic)[0]!.leader!
+      const broker = (await cluster.findBroker({nodeId: leader})) as unknown as {connectionPool: {send(r: object): Promise<FetchResponse>}}
+      const fetchV11 = require('kafkajs/src/protocol/requests/fetch/v11/request.js') as (a: object) => object
+      const request = fetchV11({replicaId: -1, isolationLevel: 1, maxWaitTime: 100, minBytes: 1, maxBytes: 1 << 20, topics: [{topic, partitions: [{partition: 0, fetchOffset: '0', maxBytes: 1 << 20}]}], rackId: ''})
+      const response = await broker.connectionPool.send({request, response: {decode: async (raw: Buffer) => raw, parse: async (raw: Buffer) => parseFetchResponse(raw)}})
+      const records = response.topics[0]!.partitions[0]!.records!
+      const batches = batchesOf(records)
+      assert.equal(batches.length, 2)
+      for (const b of batches) {
+        assert.ok(b.producerId >= 0n, `batch at ${b.baseOffset} has producer id ${b.producerId}: not idempotent`)
+        assert.ok(batchCrcMatches(records, b), 'a broker-written batch passes kbk\'s CRC check')
+      }
+    } finally {
+      await cluster.disconnect()
+    }
   })
 
   it('reads a 10 MiB record', async () => {

@@ -16,7 +16,7 @@ describe('saved plans, staleness and approval', () => {
   const topic = randomName('pf')
   const kafka = new Kafka({clientId: 'kbk-test', brokers: [env.kafka.bootstrap], logLevel: logLevel.NOTHING})
   const admin = kafka.admin()
-  const producer = kafka.producer({allowAutoTopicCreation: false})
+  const producer = kafka.producer({allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1})
   const dir = tempDir()
   let configFile = ''
   const produce = async (n: number): Promise<void> => {

@@ -79,7 +79,7 @@ describe('restore intents across clusters', () => {
     const admin = source.admin()
     await admin.connect()
     await admin.createTopics({waitForLeaders: true, topics: [{topic, numPartitions: 3, configEntries: [{name: 'retention.ms', value: '604800000'}]}]})
-    const producer = source.producer({allowAutoTopicCreation: false})
+    const producer = source.producer({allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1})
     await producer.connect()
     const messages = Array.from({length: N}, (_, i) => ({
       partition: i % 3,

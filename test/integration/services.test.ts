@@ -58,7 +58,7 @@ for (const [cluster, bootstrap] of [['source', env.kafka.bootstrap], ['target', 
     await admin.connect()
     try {
       assert.equal(await admin.createTopics({topics: [{topic, numPartitions: 1}], waitForLeaders: true}), true)
-      const producer = client.producer()
+      const producer = client.producer({idempotent: true, maxInFlightRequests: 1})
       await producer.connect()
       await producer.send({topic, messages: [{key: 'a', value: 'one'}, {key: null, value: 'two'}, {key: 'c', value: null}]})
       await producer.disconnect()
@@ -106,7 +106,7 @@ describe(`kafkajs 2.2.4 against Kafka ${env.kafka.version}: the APIs kbk uses`, 
 
   test('a 10 MiB record round-trips (broker message.max.bytes and fetch sizes allow it)', {timeout: 60_000}, async () => {
     const big = Buffer.alloc(10 * 1024 * 1024, 'k')
-    const producer = client.producer()
+    const producer = client.producer({idempotent: true, maxInFlightRequests: 1})
     await producer.connect()
     await producer.send({topic, messages: [{partition: 1, key: 'big', value: big}]})
     await producer.disconnect()
@@ -129,7 +129,7 @@ describe(`kafkajs 2.2.4 against Kafka ${env.kafka.version}: the APIs kbk uses`, 
 
   test('consumer group: join, commit, fetchOffsets, setOffsets, deleteGroups', {timeout: 60_000}, async () => {
     const groupId = randomName('svc-group')
-    const producer = client.producer()
+    const producer = client.producer({idempotent: true, maxInFlightRequests: 1})
     await producer.connect()
     await producer.send({topic, messages: [{partition: 0, value: 'g0'}, {partition: 0, value: 'g1'}, {partition: 0, value: 'g2'}]})
     await producer.disconnect()

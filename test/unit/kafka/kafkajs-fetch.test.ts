@@ -4,6 +4,7 @@
 // these failures cannot be provoked on demand there.
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
+import {KbkError} from '../../../src/errors.js'
 import {fetchRanges, type FetchHooks, type KafkajsCluster} from '../../../src/kafka/kafkajs-fetch.js'
 import type {KafkaRecord} from '../../../src/kafka/port.js'
 import {RangeProgress} from '../../../src/kafka/range-progress.js'
@@ -122,6 +123,44 @@ describe('fetchRanges', () => {
       (e: unknown) => (e as {code?: string}).code === 'KBK_ABORTED',
     )
     assert.equal(cluster.requests.length, 1, 'no fetch after the cancel')
+  })
+
+  it('a batch whose CRC does not match is fetched again from its offset; records before it and the intact copy are delivered once', async () => {
+    // The second batch of the first response (offsets 5..9) has one value byte flipped on the way.
+    const cluster = new ScriptedCluster([0], (req, n) => {
+      const answer = fromLog(req, n) as PartitionAnswer[]
+      if (n === 1) {
+        const records = Buffer.from(answer[0]!.records!)
+        const second = records.readInt32BE(8) + 12
+        records[second + 70]! ^= 0x01
+        answer[0] = {...answer[0]!, records}
+      }
+      return answer
+    })
+    const got = await read(cluster, [{partition: 0, from: 0, to: 20}])
+    assert.deepEqual(got.get(0), span(0, 20))
+    assert.deepEqual(cluster.requests.map((r) => r.partitions[0]!.fetchOffset), [0, 5, 15])
+  })
+
+  it('a batch that fails its CRC twice at the same offset ends the read naming topic, partition and offset; nothing of it is delivered', async () => {
+    const corruptFrom = (offset: number): Buffer => {
+      const records = Buffer.from(logFrom(offset))
+      records.writeUInt32BE((records.readUInt32BE(17) ^ 0xdeadbeef) >>> 0, 17) // the first batch's CRC
+      return records
+    }
+    const cluster = new ScriptedCluster([0, 1], (req) =>
+      req.partitions.map((p) => ({partition: p.partition, records: p.partition === 1 && p.fetchOffset >= 10 ? corruptFrom(p.fetchOffset) : logFrom(p.fetchOffset)})),
+    )
+    const delivered = new Map<number, number[]>()
+    const error = await fetchRanges(cluster, TOPIC, new RangeProgress([{partition: 0, from: 0, to: 10}, {partition: 1, from: 0, to: 30}]), async (p, records) => {
+      delivered.set(p, [...(delivered.get(p) ?? []), ...records.map((r) => r.offset)])
+    }, limits, hooks).then(() => undefined, (e: unknown) => e)
+    assert.ok(error instanceof KbkError, String(error))
+    assert.equal(error.code, 'KBK_KAFKA_CORRUPT_BATCH')
+    assert.match(error.message, /offset 10 of "orders" partition 1 failed its CRC check twice/)
+    assert.deepEqual(error.details, {topic: TOPIC, partition: 1, offset: 10})
+    assert.deepEqual(delivered.get(1), span(0, 10), 'everything before the damaged batch, nothing of it')
+    assert.equal(cluster.requests.filter((r) => r.partitions.some((p) => p.partition === 1 && p.fetchOffset === 10)).length, 2, 'fetched once more, then given up')
   })
 
   it('offsets below the log start are reported as gone, not skipped', async () => {

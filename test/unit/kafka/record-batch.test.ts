@@ -1,11 +1,15 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {gzipSync} from 'node:zlib'
+import {createRequire} from 'node:module'
 import {compress as zstdCompress} from 'zstd-napi'
-import {batchesOf, Compression, decodePartition, nextFetchOffset, parseFetchResponse, RecordFormatError} from '../../../src/kafka/record-batch.js'
+import {batchCrcMatches, batchesOf, Compression, crc32, firstCorruptBatch, decodePartition, nextFetchOffset, parseFetchResponse, RecordFormatError} from '../../../src/kafka/record-batch.js'
 import type {RecordHeader} from '../../../src/kafka/port.js'
-import {batch, marker} from '../../helpers/kafka-wire.js'
+import {batch, crc32Bitwise, crc32cBitwise, legacyMessage, marker} from '../../helpers/kafka-wire.js'
+import {kafkaDecompressors} from '../../../src/kafka/kafkajs-codecs.js'
+import {writeBatch} from '../../../src/kafka/produce-batch.js'
 
+const require = createRequire(import.meta.url)
 const values = (d: {records: {value: Buffer | null}[]}): (string | null)[] => d.records.map((r) => r.value?.toString() ?? null)
 
 describe('record batches (magic 2)', () => {
@@ -99,13 +103,132 @@ describe('record batches (magic 2)', () => {
     await assert.rejects(decodePartition(zs, 0, [], {}), (e: unknown) => e instanceof RecordFormatError && /codec 4/.test(e.message))
   })
 
-  it('refuses old message formats and damaged records with a RecordFormatError', async () => {
-    const v1 = batch({baseOffset: 0, records: [{offsetDelta: 0, key: null, value: 'x'}]})
-    v1.writeInt8(1, 16)
-    assert.throws(() => batchesOf(v1), /message format v1/)
+  it('refuses damaged records with a RecordFormatError', async () => {
+    const v7 = batch({baseOffset: 0, records: [{offsetDelta: 0, key: null, value: 'x'}]})
+    v7.writeInt8(7, 16)
+    assert.throws(() => batchesOf(v7), /magic byte 7/)
     const damaged = batch({baseOffset: 0, records: [{offsetDelta: 0, key: null, value: 'xyz'}]})
     damaged.writeInt32BE(5, 57) // claims 5 records, holds 1
     await assert.rejects(decodePartition(damaged, 0, [], {}), RecordFormatError)
+  })
+})
+
+describe('message formats v0 and v1 (hand-built from the documented layout)', () => {
+  const decode = async (set: Buffer, from = 0, decompressors = {}): Promise<{offset: number; timestamp: number; timestampType: string; key: string | null; value: string | null}[]> =>
+    (await decodePartition(set, from, [], decompressors)).records.map((r) => ({offset: r.offset, timestamp: r.timestamp, timestampType: r.timestampType, key: r.key?.toString() ?? null, value: r.value?.toString() ?? null}))
+
+  it('decodes v0 messages: no timestamp, null and empty keys and values, no headers', async () => {
+    const set = Buffer.concat([
+      legacyMessage({offset: 10, magic: 0, key: 'k', value: 'v'}),
+      legacyMessage({offset: 11, magic: 0, key: null, value: ''}),
+      legacyMessage({offset: 12, magic: 0, key: '', value: null}),
+    ])
+    assert.deepEqual(await decode(set), [
+      {offset: 10, timestamp: -1, timestampType: 'create', key: 'k', value: 'v'},
+      {offset: 11, timestamp: -1, timestampType: 'create', key: null, value: ''},
+      {offset: 12, timestamp: -1, timestampType: 'create', key: '', value: null},
+    ])
+    const d = await decodePartition(set, 0, [], {})
+    assert.equal(d.nextOffset, 13)
+    assert.ok(d.records.every((r) => r.headers.length === 0))
+  })
+
+  it('decodes v1 messages with create and log-append timestamps, and leaves out a message the fetch size cut', async () => {
+    const set = Buffer.concat([
+      legacyMessage({offset: 0, magic: 1, timestamp: 1_400_000_000_000, key: 'a', value: '1'}),
+      legacyMessage({offset: 1, magic: 1, attributes: 0x08, timestamp: 1_400_000_000_500, key: 'b', value: '2'}),
+      legacyMessage({offset: 2, magic: 1, timestamp: 5, key: 'c', value: '3'}).subarray(0, 20),
+    ])
+    assert.deepEqual(await decode(set), [
+      {offset: 0, timestamp: 1_400_000_000_000, timestampType: 'create', key: 'a', value: '1'},
+      {offset: 1, timestamp: 1_400_000_000_500, timestampType: 'log-append', key: 'b', value: '2'},
+    ])
+    assert.equal(nextFetchOffset(batchesOf(set), 0), 2)
+  })
+
+  it('decodes a gzip v1 wrapper: relative inner offsets, the wrapper at the last one, records before `from` skipped', async () => {
+    const inner = Buffer.concat(['x', 'y', 'z'].map((v, i) => legacyMessage({offset: i, magic: 1, timestamp: 1_500_000_000_000 + i, key: v, value: v.toUpperCase()})))
+    const wrapper = legacyMessage({offset: 102, magic: 1, attributes: Compression.Gzip, timestamp: 1_500_000_000_002, key: null, value: gzipSync(inner)})
+    const set = Buffer.concat([wrapper, legacyMessage({offset: 103, magic: 1, timestamp: 7, key: 'w', value: 'W'})])
+    assert.deepEqual(await decode(set), [
+      {offset: 100, timestamp: 1_500_000_000_000, timestampType: 'create', key: 'x', value: 'X'},
+      {offset: 101, timestamp: 1_500_000_000_001, timestampType: 'create', key: 'y', value: 'Y'},
+      {offset: 102, timestamp: 1_500_000_000_002, timestampType: 'create', key: 'z', value: 'Z'},
+      {offset: 103, timestamp: 7, timestampType: 'create', key: 'w', value: 'W'},
+    ])
+    assert.deepEqual((await decode(set, 101)).map((r) => r.offset), [101, 102, 103])
+    // Log-append time on the wrapper: every inner message takes the wrapper's timestamp.
+    const stamped = legacyMessage({offset: 2, magic: 1, attributes: Compression.Gzip | 0x08, timestamp: 1_600_000_000_000, key: null, value: gzipSync(inner)})
+    assert.deepEqual((await decode(stamped)).map((r) => [r.offset, r.timestamp, r.timestampType]), [[0, 1_600_000_000_000, 'log-append'], [1, 1_600_000_000_000, 'log-append'], [2, 1_600_000_000_000, 'log-append']])
+  })
+
+  it('decodes a snappy v0 wrapper with absolute inner offsets', async () => {
+    const snappy = (require('kafkajs-snappy') as () => {compress(e: {buffer: Buffer}): Promise<Buffer>})()
+    const inner = Buffer.concat([legacyMessage({offset: 40, magic: 0, key: 'p', value: 'P'}), legacyMessage({offset: 41, magic: 0, key: 'q', value: null})])
+    const wrapper = legacyMessage({offset: 41, magic: 0, attributes: Compression.Snappy, key: null, value: await snappy.compress({buffer: inner})})
+    assert.deepEqual(await decode(wrapper, 0, kafkaDecompressors), [
+      {offset: 40, timestamp: -1, timestampType: 'create', key: 'p', value: 'P'},
+      {offset: 41, timestamp: -1, timestampType: 'create', key: 'q', value: null},
+    ])
+  })
+
+  it('reads a log upgraded in place: v0 and v1 messages, then v2 batches, in offset order', async () => {
+    const set = Buffer.concat([
+      legacyMessage({offset: 0, magic: 0, key: 'old', value: 'v0'}),
+      legacyMessage({offset: 1, magic: 1, timestamp: 1000, key: 'mid', value: 'v1'}),
+      batch({baseOffset: 2, baseTimestamp: 2000, records: [{offsetDelta: 0, key: 'new', value: 'v2', headers: [{key: 'h', value: 'x'}]}]}),
+    ])
+    assert.deepEqual((await decode(set)).map((r) => r.value), ['v0', 'v1', 'v2'])
+    assert.equal(firstCorruptBatch(set, batchesOf(set)), -1)
+  })
+
+  it('checks v0/v1 CRC-32 (from the magic byte on) and refuses malformed messages', async () => {
+    assert.equal(crc32(Buffer.from('123456789')), 0xcbf43926)
+    assert.equal(crc32Bitwise(Buffer.from('123456789')), 0xcbf43926)
+    const good = legacyMessage({offset: 5, magic: 1, timestamp: 1, key: 'k', value: 'value'})
+    const bad = Buffer.from(good)
+    bad[bad.length - 1]! ^= 0x20
+    const set = Buffer.concat([good, bad])
+    assert.equal(firstCorruptBatch(set, batchesOf(set)), 1)
+    const trailing = legacyMessage({offset: 0, magic: 0, key: 'k', value: 'v'})
+    trailing.writeInt32BE(trailing.readInt32BE(8) - 1, 8) // size one short: the value's length runs past it
+    await assert.rejects(decodePartition(Buffer.concat([trailing, Buffer.alloc(1)]), 0, [], {}), RecordFormatError)
+  })
+})
+
+describe('record batch CRC-32C', () => {
+  it('the test encoder\'s bitwise CRC-32C gives the standard check value', () => {
+    assert.equal(crc32cBitwise(Buffer.from('123456789')), 0xe3069283)
+  })
+
+  it('accepts intact batches (kbk\'s own and independently built ones), whatever the broker rewrites outside the CRC', () => {
+    const own = Buffer.alloc(4096)
+    const end = writeBatch(own, 0, [{timestamp: 5, key: Buffer.from('k'), value: Buffer.from('v'), headers: []}], {producerId: 7n, producerEpoch: 1}, 0)
+    const set = Buffer.concat([batch({baseOffset: 0, records: [{offsetDelta: 0, key: 'a', value: 'b'}]}), own.subarray(0, end)])
+    // The broker assigns the base offset and the partition leader epoch after the producer computed the CRC.
+    set.writeBigInt64BE(1n, set.readInt32BE(8) + 12)
+    set.writeInt32BE(42, set.readInt32BE(8) + 12 + 12)
+    const list = batchesOf(set)
+    assert.equal(list.length, 2)
+    assert.ok(list.every((b) => batchCrcMatches(set, b)))
+    assert.equal(firstCorruptBatch(set, list), -1)
+  })
+
+  it('finds a flipped bit anywhere from the attributes to the last byte, and a wrong CRC field', () => {
+    const one = batch({baseOffset: 0, records: [{offsetDelta: 0, key: 'key', value: 'value', headers: [{key: 'h', value: 'x'}]}]})
+    for (let i = 17; i < one.length; i++) {
+      for (const bit of [0x01, 0x80]) {
+        const damaged = Buffer.concat([one, one])
+        damaged[one.length + i]! ^= bit
+        let list
+        try {
+          list = batchesOf(damaged)
+        } catch {
+          continue // damage batchesOf already refuses (lengths, magic)
+        }
+        assert.equal(firstCorruptBatch(damaged, list), 1, `byte ${i} bit ${bit}`)
+      }
+    }
   })
 })
 
