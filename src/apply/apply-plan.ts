@@ -110,8 +110,20 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOut
     // Stores are locked in name order so two applies can never hold one each and wait forever.
     for (const name of storeNames) {
       const handle = requireStore(ctx, name)
-      if (interrupted()) throw new KbkError('KBK_APPLY_INTERRUPTED', `Apply stopped by ${interrupted()} before it took the lock: nothing was changed.`, {kind: 'user'})
-      const lock = await acquireLock(handle.store, {operation: 'apply', timeoutMs: ctx.lockTimeoutMs ?? 0, kbkVersion: ctx.kbkVersion, ...(ctx.who ? {who: ctx.who} : {})})
+      const notLocked = (): KbkError => new KbkError('KBK_APPLY_INTERRUPTED', `Apply stopped by ${interrupted()} before it took the lock of store "${name}": nothing was changed.`, {kind: 'user'})
+      if (interrupted()) throw notLocked()
+      const lock = await acquireLock(handle.store, {
+        operation: 'apply',
+        timeoutMs: ctx.lockTimeoutMs ?? 0,
+        kbkVersion: ctx.kbkVersion,
+        ...(ctx.who ? {who: ctx.who} : {}),
+        ...(ctx.signal ? {signal: ctx.signal} : {}),
+        onWait: (holder) => ctx.reporter.emit({type: 'warning', message: `Store "${name}" is locked by ${holder.who} (${holder.operation}, lock ${holder.id}); waiting for it.`}),
+      }).catch((error: unknown) => {
+        // The wait was cut short by the signal: that is a stop, not a failure to get the lock.
+        if (interrupted()) throw notLocked()
+        throw error
+      })
       locks.push(lock)
       ctx.reporter.emit({type: 'lock.acquired', store: name, lock_id: lock.info.id})
       let read = await handle.state.read()

@@ -1,6 +1,7 @@
 // A fault-injecting HTTP proxy on loopback in front of a real store server (versitygw): requests
 // pass through untouched (headers included, so SigV4 signatures made for the proxy's host still
-// verify), except those `fault` picks, which get a 500 InternalError without reaching the server.
+// verify), except those `fault` picks, which get a 500 InternalError without reaching the server,
+// or no answer at all ('hang': a store that stopped responding).
 import {createServer, request} from 'node:http'
 import type {IncomingMessage} from 'node:http'
 import type {AddressInfo} from 'node:net'
@@ -8,8 +9,8 @@ import type {AddressInfo} from 'node:net'
 export interface FaultProxy {
   /** http://127.0.0.1:PORT: use it as the store's endpoint. */
   url: string
-  /** Decides, per request, whether to fail it. Replace at any time. */
-  fault: (req: IncomingMessage) => boolean
+  /** Decides, per request, whether to fail it (true) or never answer it ('hang'). Replace at any time. */
+  fault: (req: IncomingMessage) => boolean | 'hang'
   /** Called after a request the server answered (not one the proxy failed). */
   onPassed: (req: IncomingMessage, status: number) => void
   /** Requests failed so far. */
@@ -23,7 +24,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const upstream = new URL(target)
   const proxy: FaultProxy = {url: '', fault: () => false, onPassed: () => undefined, injected: 0, close: async () => undefined}
   const server = createServer((req, res) => {
-    if (proxy.fault(req)) {
+    const fault = proxy.fault(req)
+    if (fault === 'hang') {
+      req.resume()
+      return
+    }
+    if (fault) {
       proxy.injected++
       req.resume()
       req.on('end', () => {

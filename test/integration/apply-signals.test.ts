@@ -4,16 +4,19 @@
 // object), `kbk plan` shows exactly what remains, and the rerun converges with nothing lost or
 // duplicated.
 import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
 import {readdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {openWorkspaceStore} from '../../src/cli/context.js'
+import {acquireLock} from '../../src/state/lock.js'
 import {readAuditEntries} from '../../src/audit/audit-log.js'
 import type {Plan} from '../../src/plan/types.js'
 import {decodeSegment} from '../../src/segment/index.js'
 import {testEnv} from '../helpers/env.js'
 import {consumeAll, createTestTopic, deleteTestTopic, produceTestRecords, testKafka} from '../helpers/kafka.js'
-import {createTestStore, kafkaWorkspace, runKbk, tempDir, writeWorkspace, type CliResult} from '../helpers/workspace.js'
+import {isSegmentPut, startFaultProxy} from '../helpers/fault-proxy.js'
+import {createTestStore, kafkaWorkspace, repoRoot, runKbk, tempDir, writeWorkspace, type CliResult} from '../helpers/workspace.js'
 
 const T0 = Math.floor(Date.now() / 1000) * 1000 - 3_600_000
 const PARTITIONS = 4
@@ -53,6 +56,28 @@ async function signalWhen(dir: string, sig: NodeJS.Signals, ready: () => boolean
       return {result: await run, signalled: true}
     }
     await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+/** `kbk apply --auto-approve ARGS` whose stderr can be watched while it runs. */
+function startApply(dir: string, args: string[], env: Record<string, string> = {}): {pid: number; stderr: () => string; waitFor: (re: RegExp) => Promise<void>; done: Promise<CliResult>} {
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/run.js'), 'apply', '--auto-approve', ...args], {cwd: dir, env: {...process.env, KBK_IN_AUTOMATION: '1', NO_COLOR: '1', ...env}, stdio: ['ignore', 'pipe', 'pipe']})
+  let stdout = ''
+  let stderr = ''
+  let finished = false
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+  const done = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({code, signal, stdout, stderr}))).finally(() => (finished = true))
+  return {
+    pid: child.pid!,
+    stderr: () => stderr,
+    done,
+    waitFor: async (re) => {
+      while (!re.test(stderr)) {
+        assert.ok(!finished, `the apply ended before its output matched ${re}:\n${stderr}`)
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    },
   }
 }
 
@@ -182,7 +207,7 @@ describe('apply stopped by SIGTERM', () => {
       assert.match(result.stderr, /Apply interrupted by SIGTERM: [^\n]*record\(s\) restored[^\n]*restore\.sig stopped part-way/)
       partial = await produced()
       assert.ok(partial > 0 && partial < TOTAL, `stopped mid-way (${partial} records in the target)`)
-      const restoredNow = Number(/([\d,]+) record\(s\) restored/.exec(result.stderr)![1]!.replace(/,/g, ''))
+      const restoredNow = Number(/Apply interrupted by SIGTERM: [^\n]*, ([\d,]+) record\(s\) restored/.exec(result.stderr)![1]!.replace(/,/g, ''))
       assert.equal(restoredNow, partial, 'the summary counts exactly what reached the target')
     } finally {
       await admin.disconnect()
@@ -209,5 +234,74 @@ describe('apply stopped by SIGTERM', () => {
     assert.equal(rec2.status, 'complete')
     assert.equal(rec2.records, TOTAL)
     assert.equal((await runKbk(['plan', '--detailed-exitcode'], {cwd: dir})).code, 0)
+  })
+
+  it('SIGINT while waiting for the lock stops the wait at once: exit 130, nothing changed', async () => {
+    // Something to do: a few new records.
+    await produceTestRecords(env.kafka.bootstrap, topic, Array.from({length: 10}, (_, j) => ({partition: 0, key: `p0-${PER_PARTITION + j}`, value: 'new'})))
+    const s = await openWorkspaceStore({config: configFile})
+    const held = await acquireLock(s.store, {operation: 'test'})
+    try {
+      const run = startApply(dir, ['--lock-timeout', '10m'])
+      await run.waitFor(/is locked by .*waiting for it/)
+      process.kill(run.pid, 'SIGINT')
+      const result = await run.done
+      assert.equal(result.code, 130, result.stderr)
+      assert.match(result.stderr, /Apply stopped by SIGINT before it took the lock of store "main": nothing was changed/)
+      held.assertHeld()
+    } finally {
+      await held.release()
+      await s.close()
+    }
+  })
+})
+
+describe('a second signal exits at once', () => {
+  const env = testEnv()
+  const dir = tempDir()
+  let topic = ''
+
+  before(async () => {
+    topic = await createTestTopic(env.kafka.bootstrap, {partitions: 2, prefix: 'sig2'})
+    for (let p = 0; p < 2; p++) {
+      for (let from = 0; from < 2000; from += 400) {
+        await produceTestRecords(env.kafka.bootstrap, topic, Array.from({length: 400}, (_, j) => ({partition: p, key: `p${p}-${from + j}`, value: 'v'.repeat(2000)})))
+      }
+    }
+  })
+
+  after(async () => {
+    await deleteTestTopic(env.kafka.bootstrap, topic).catch(() => undefined)
+  })
+
+  it('while the first one waits on a store that stopped answering: exit 130 at once, the lock is left to expire', async () => {
+    const proxy = await startFaultProxy(env.s3.endpoint)
+    try {
+      const store = await createTestStore('s3', dir)
+      writeWorkspace(dir, kafkaWorkspace({bootstrap: env.kafka.bootstrap, store, include: topic, policyExtra: '    segment: { maxRecords: 100 }\n'}))
+      let segments = 0
+      proxy.onPassed = (req, status) => {
+        if (isSegmentPut(req) && status === 200) segments++
+      }
+      const run = startApply(dir, [], {...store.env, S3_ENDPOINT: proxy.url})
+      while (segments === 0) {
+        assert.equal(run.stderr().includes('Apply complete'), false, 'the apply finished before it could be signalled')
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      // The store stops answering: the graceful stop cannot finish (its commit hangs).
+      proxy.fault = () => 'hang'
+      process.kill(run.pid, 'SIGINT')
+      await run.waitFor(/SIGINT received: stopping/)
+      process.kill(run.pid, 'SIGINT')
+      const result = await run.done
+      assert.equal(result.code, 130, result.stderr)
+      assert.match(result.stderr, /SIGINT again: exiting at once/)
+      // The lock was not released: it stays until its TTL ends (or `kbk lock release`).
+      proxy.fault = () => false
+      const locks = JSON.parse((await runKbk(['lock', 'list', '--json'], {cwd: dir, env: {...store.env, S3_ENDPOINT: env.s3.endpoint}})).stdout) as {locks: Array<{id: string}>}
+      assert.equal(locks.locks.length, 1)
+    } finally {
+      await proxy.close()
+    }
   })
 })
