@@ -17,7 +17,9 @@ import {hasChanges} from '../plan/types.js'
 export default class ApplyCommand extends KbkCommand<typeof ApplyCommand> {
   static override description = `Run backups, expiry and restores: exactly the saved PLANFILE, or a fresh plan after you approve it.
 
-Takes the store's lock for the whole run. Offsets are recorded only after the segment holding them is durably written, so an interrupted apply loses and duplicates nothing: run it again.`
+Takes the store's lock for the whole run. Offsets are recorded only after the segment holding them is durably written, so an interrupted apply loses and duplicates nothing: run it again.
+
+SIGINT or SIGTERM (Ctrl-C, a cancelled CI job) stops it gracefully: what is durable is committed, the lock released, and kbk exits 130 or 143 saying what was and was not done. A second signal exits at once (the lock then expires by its TTL).`
 
   static override examples = ['<%= config.bin %> apply', '<%= config.bin %> apply plan.kbk', '<%= config.bin %> apply --auto-approve --json   # CI: NDJSON events on stdout']
 
