@@ -10,8 +10,8 @@ import type {ObjectStore} from '../storage/object-store.js'
 import {acquireLock} from '../state/lock.js'
 import type {HeldLock} from '../state/lock.js'
 import type {StateStore} from '../state/state-store.js'
-import {applyBackupRun} from './backup-run.js'
-import type {BackupRuntime} from './backup-run.js'
+import {applyBackupRun, emptyBackupResult} from './backup-run.js'
+import type {BackupResult, BackupRuntime} from './backup-run.js'
 import type {ApplySummary, Reporter} from './events.js'
 import {StateCommitter} from './state-committer.js'
 import {formatCount} from '../format/numbers.js'
@@ -21,8 +21,19 @@ export interface StoreHandle {
   state: StateStore
 }
 
+/** What a restore produced; `before`: records interrupted runs of the same restore had produced. */
+export interface RestoreTally {
+  records: number
+  bytes: number
+  before: number
+}
+
 export interface RestoreExecutor {
-  (run: RestoreRun, address: string, deps: {store: ObjectStore; state: StateStore; committer: StateCommitter; reporter: Reporter; now: () => Date; settings: Record<string, unknown>}): Promise<{records: number; bytes: number}>
+  (
+    run: RestoreRun,
+    address: string,
+    deps: {store: ObjectStore; state: StateStore; committer: StateCommitter; reporter: Reporter; now: () => Date; settings: Record<string, unknown>; signal?: AbortSignal; tally: RestoreTally},
+  ): Promise<RestoreTally>
 }
 
 export interface ApplyContext {
@@ -38,17 +49,27 @@ export interface ApplyContext {
   lockTimeoutMs?: number
   /** user@host, recorded in the lock. */
   who?: string
+  /**
+   * Aborted with 'SIGINT' or 'SIGTERM' as its reason: the running change stops reading (open
+   * segments are dropped, no further produce request is sent), what is durable is committed, no
+   * further change starts, and the lock is released as usual.
+   */
+  signal?: AbortSignal
   /** Called with the outcome once everything is committed (the audit trail hooks in here). */
   afterApply?: (outcome: ApplyOutcome, committers: Record<string, StateCommitter>) => Promise<void>
 }
 
 export interface ChangeOutcome {
   address: string
-  status: 'done' | 'failed' | 'skipped'
+  /** interrupted: stopped part-way by a signal; `records` says what it had committed. */
+  status: 'done' | 'failed' | 'skipped' | 'interrupted'
   message?: string
   code?: string
+  /** Committed by this change: records backed up (in durable segments) or restored. */
   records?: number
   bytes?: number
+  /** Backups: segments committed to the state. */
+  segments?: number
 }
 
 export interface ApplyOutcome {
@@ -58,6 +79,8 @@ export interface ApplyOutcome {
   finished_at: string
   changes: ChangeOutcome[]
   summary: ApplySummary
+  /** Set when a signal stopped the apply: 'SIGINT' or 'SIGTERM'. */
+  interrupted?: string
 }
 
 export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOutcome> {
@@ -75,6 +98,10 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOut
   const startedAt = now().toISOString()
   const summary: ApplySummary = {changes: plan.resource_changes.length, done: 0, failed: 0, skipped: 0, records: 0, bytes: 0, stored_bytes: 0, segments: 0, deleted_segments: 0, restored_records: 0}
   const outcomes: ChangeOutcome[] = []
+  // What each change committed, counted as it becomes durable; read once everything is flushed,
+  // so a change that failed or was interrupted part-way reports exactly what it left committed.
+  const tallies = new Map<ChangeOutcome, Tally>()
+  const interrupted = (): string | undefined => (ctx.signal?.aborted ? signalName(ctx.signal) : undefined)
   ctx.reporter.emit({type: 'apply.start', changes: plan.resource_changes.length, run_id: runId})
 
   const storeNames = Object.keys(plan.states).sort()
@@ -84,7 +111,20 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOut
     // Stores are locked in name order so two applies can never hold one each and wait forever.
     for (const name of storeNames) {
       const handle = requireStore(ctx, name)
-      const lock = await acquireLock(handle.store, {operation: 'apply', timeoutMs: ctx.lockTimeoutMs ?? 0, kbkVersion: ctx.kbkVersion, ...(ctx.who ? {who: ctx.who} : {})})
+      const notLocked = (): KbkError => new KbkError('KBK_APPLY_INTERRUPTED', `Apply stopped by ${interrupted()} before it took the lock of store "${name}": nothing was changed.`, {kind: 'user'})
+      if (interrupted()) throw notLocked()
+      const lock = await acquireLock(handle.store, {
+        operation: 'apply',
+        timeoutMs: ctx.lockTimeoutMs ?? 0,
+        kbkVersion: ctx.kbkVersion,
+        ...(ctx.who ? {who: ctx.who} : {}),
+        ...(ctx.signal ? {signal: ctx.signal} : {}),
+        onWait: (holder) => ctx.reporter.emit({type: 'warning', message: `Store "${name}" is locked by ${holder.who} (${holder.operation}, lock ${holder.id}); waiting for it.`}),
+      }).catch((error: unknown) => {
+        // The wait was cut short by the signal: that is a stop, not a failure to get the lock.
+        if (interrupted()) throw notLocked()
+        throw error
+      })
       locks.push(lock)
       ctx.reporter.emit({type: 'lock.acquired', store: name, lock_id: lock.info.id})
       let read = await handle.state.read()
@@ -109,6 +149,11 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOut
     }
 
     for (const change of plan.resource_changes) {
+      if (interrupted()) {
+        outcomes.push({address: change.address, status: 'skipped', code: 'KBK_APPLY_INTERRUPTED', message: `not started: apply stopped by ${interrupted()}`})
+        summary.skipped++
+        continue
+      }
       if (change.blocked) {
         outcomes.push({address: change.address, status: 'skipped', message: change.blocked})
         summary.skipped++
@@ -116,9 +161,12 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOut
       }
       const t0 = Date.now()
       ctx.reporter.emit({type: 'change.start', address: change.address, action: change.actions[0] ?? 'run'})
+      const tally: Tally = {}
       try {
-        const r = await applyChange(change, ctx, committers, runId, now, summary)
-        outcomes.push({address: change.address, status: 'done', ...r})
+        const r = await applyChange(change, ctx, committers, runId, now, summary, tally)
+        const o: ChangeOutcome = {address: change.address, status: 'done', ...r}
+        outcomes.push(o)
+        tallies.set(o, tally)
         summary.done++
         ctx.reporter.emit({type: 'change.done', address: change.address, summary: r.message ?? 'done', ...(r.records !== undefined ? {records: r.records} : {}), ...(r.bytes !== undefined ? {bytes: r.bytes} : {}), duration_ms: Date.now() - t0})
       } catch (error) {
@@ -129,12 +177,27 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOut
           const run = change.backup
           await committers[run.store]!.update({policy: run.policy, topic: run.topic, deletedAt: now().toISOString()})
           const message = `topic "${run.topic}" was deleted from cluster "${run.cluster}" after the plan; what was copied before is kept`
-          outcomes.push({address: change.address, status: 'skipped', code: e.code, message})
+          const o: ChangeOutcome = {address: change.address, status: 'skipped', code: e.code, message}
+          outcomes.push(o)
+          tallies.set(o, tally)
           summary.skipped++
           ctx.reporter.emit({type: 'warning', address: change.address, message})
           continue
         }
-        outcomes.push({address: change.address, status: 'failed', code: e.code, message: e.message})
+        const signal = interrupted()
+        if (signal) {
+          // Whatever the running change threw once the signal came (the read cut short, a produce
+          // not sent), it stopped because it was asked to: interrupted, not failed.
+          const o: ChangeOutcome = {address: change.address, status: 'interrupted', code: 'KBK_APPLY_INTERRUPTED', message: `stopped by ${signal}`}
+          outcomes.push(o)
+          tallies.set(o, tally)
+          summary.interrupted = (summary.interrupted ?? 0) + 1
+          ctx.reporter.emit({type: 'change.failed', address: change.address, code: o.code!, message: o.message!})
+          continue
+        }
+        const o: ChangeOutcome = {address: change.address, status: 'failed', code: e.code, message: e.message}
+        outcomes.push(o)
+        tallies.set(o, tally)
         summary.failed++
         ctx.reporter.emit({type: 'change.failed', address: change.address, code: e.code, message: e.message})
         // A lost lock or a state conflict means someone else is writing: stop everything.
@@ -142,9 +205,11 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOut
       }
     }
     for (const name of storeNames) await committers[name]!.flush()
-    const outcome: ApplyOutcome = {ok: summary.failed === 0, run_id: runId, started_at: startedAt, finished_at: now().toISOString(), changes: outcomes, summary}
+    for (const [o, t] of tallies) addTally(o, t, summary)
+    const signal = interrupted()
+    const outcome: ApplyOutcome = {ok: summary.failed === 0 && signal === undefined, run_id: runId, started_at: startedAt, finished_at: now().toISOString(), changes: outcomes, summary, ...(signal ? {interrupted: signal} : {})}
     if (ctx.afterApply) await ctx.afterApply(outcome, committers)
-    ctx.reporter.emit({type: 'apply.done', ok: outcome.ok, summary, duration_ms: Date.now() - started})
+    ctx.reporter.emit({type: 'apply.done', ok: outcome.ok, summary, duration_ms: Date.now() - started, ...(signal ? {interrupted: signal} : {})})
     return outcome
   } finally {
     for (const lock of locks.reverse()) await lock.release().catch(() => undefined)
@@ -164,6 +229,39 @@ async function refuseOrphanedData(store: ObjectStore, name: string): Promise<voi
   }
 }
 
+/** What one change committed, filled in as it becomes durable. */
+interface Tally {
+  backup?: BackupResult
+  restore?: RestoreTally
+}
+
+/** Adds what a change committed to its outcome and to the summary (after the last commit). */
+function addTally(o: ChangeOutcome, t: Tally, summary: ApplySummary): void {
+  if (t.backup) {
+    const b = t.backup
+    summary.records += b.records
+    summary.bytes += b.bytes
+    summary.stored_bytes += b.storedBytes
+    summary.segments += b.segments
+    o.records = b.records
+    o.bytes = b.bytes
+    o.segments = b.segments
+    if (o.status !== 'done' && b.segments > 0) o.message = `${o.message ?? o.status}; ${b.records} record(s) in ${b.segments} segment(s) were committed before it stopped`
+  }
+  if (t.restore) {
+    const r = t.restore
+    summary.restored_records += r.records
+    o.records = r.records
+    o.bytes = r.bytes
+    if (o.status !== 'done' && r.records > 0) o.message = `${o.message ?? o.status}; ${r.records} record(s) were restored before it stopped (${r.before + r.records} of this restore in all)`
+  }
+}
+
+/** The signal's reason as kbk reports it ('SIGINT', 'SIGTERM'), or a generic word. */
+function signalName(signal: AbortSignal): string {
+  return typeof signal.reason === 'string' ? signal.reason : 'a cancel'
+}
+
 function requireStore(ctx: ApplyContext, name: string): StoreHandle {
   const handle = ctx.stores[name]
   if (!handle) throw new KbkError('KBK_PLAN_STALE', `Saved plan is stale — it refers to store "${name}", which the configuration no longer defines.`, {suggestion: 'Run `kbk plan` again.'})
@@ -177,6 +275,7 @@ async function applyChange(
   runId: string,
   now: () => Date,
   summary: ApplySummary,
+  tally: Tally,
 ): Promise<{message?: string; records?: number; bytes?: number}> {
   if (change.type === 'policy') {
     const store = (change.after as {store?: string} | null)?.store ?? (change.before as {store?: string} | null)?.store
@@ -203,11 +302,8 @@ async function applyChange(
     const run = change.backup
     const handle = requireStore(ctx, run.store)
     const runtime = ctx.backupRuntime(run.policy)
-    const result = await applyBackupRun(run, change.address, {kafka: ctx.kafka(run.cluster), store: handle.store, state: committers[run.store]!, reporter: ctx.reporter, runId, now}, runtime)
-    summary.records += result.records
-    summary.bytes += result.bytes
-    summary.stored_bytes += result.storedBytes
-    summary.segments += result.segments
+    tally.backup = emptyBackupResult()
+    const result = await applyBackupRun(run, change.address, {kafka: ctx.kafka(run.cluster), store: handle.store, state: committers[run.store]!, reporter: ctx.reporter, runId, now, tally: tally.backup, ...(ctx.signal ? {signal: ctx.signal} : {})}, runtime)
     let masking = ''
     if (runtime.masking) {
       const m = runtime.masking
@@ -228,9 +324,10 @@ async function applyChange(
     if (!ctx.restore) throw new KbkError('KBK_NOT_SUPPORTED', 'Restores are not available in this build.', {kind: 'internal'})
     const r = change.restore
     const handle = requireStore(ctx, r.store)
-    const result = await ctx.restore(r, change.address, {store: handle.store, state: handle.state, committer: committers[r.store]!, reporter: ctx.reporter, now, settings: change.after as Record<string, unknown>})
-    summary.restored_records += result.records
-    return {message: `${formatCount(result.records)} record(s) restored`, records: result.records, bytes: result.bytes}
+    tally.restore = {records: 0, bytes: 0, before: 0}
+    const result = await ctx.restore(r, change.address, {store: handle.store, state: handle.state, committer: committers[r.store]!, reporter: ctx.reporter, now, settings: change.after as Record<string, unknown>, tally: tally.restore, ...(ctx.signal ? {signal: ctx.signal} : {})})
+    const resumed = result.before > 0 ? ` (${formatCount(result.before + result.records)} in all, ${formatCount(result.before)} by an interrupted run)` : ''
+    return {message: `${formatCount(result.records)} record(s) restored${resumed}`, records: result.records, bytes: result.bytes}
   }
   throw new KbkError('KBK_INTERNAL', `Unknown change ${change.address}.`, {kind: 'internal'})
 }

@@ -36,6 +36,11 @@ export interface BackupRuntime {
  */
 const MAX_BLOCKS_IN_FLIGHT = 4
 
+/**
+ * What a run committed: records, key+value bytes, stored bytes and segments whose checkpoint is
+ * durable in the state, counted only then. The caller may own it (`deps.tally`), so that a run
+ * that fails or is interrupted part-way still reports exactly what it committed.
+ */
 export interface BackupResult {
   records: number
   bytes: number
@@ -44,11 +49,27 @@ export interface BackupResult {
   removedLeftovers: number
 }
 
+export function emptyBackupResult(): BackupResult {
+  return {records: 0, bytes: 0, storedBytes: 0, segments: 0, removedLeftovers: 0}
+}
+
+/** Thrown when the apply's signal stops a run: the caller reports it as interrupted, not failed. */
+export function interruptedError(signal: AbortSignal | undefined, what: string): KbkError {
+  const reason = typeof signal?.reason === 'string' ? signal.reason : 'a signal'
+  return new KbkError('KBK_APPLY_INTERRUPTED', `${what} stopped by ${reason}.`, {
+    suggestion: 'Run `kbk plan` and `kbk apply` again: the next run continues from what was committed.',
+    kind: 'user',
+  })
+}
+
 interface PartitionWriter {
   partition: number
   to: number
   writer: SegmentWriter | undefined
   chunks: Buffer[]
+  /** Records and key+value bytes handed to the current writer (not yet in a durable segment). */
+  pendingRecords: number
+  pendingBytes: number
   /** Offset after the last record handed to the current writer. */
   consumedTo: number
   /** Where the next segment's covered span starts (see SegmentRef.covers_from). */
@@ -59,11 +80,17 @@ interface PartitionWriter {
 export async function applyBackupRun(
   run: BackupRun,
   address: string,
-  deps: {kafka: KafkaPort; store: ObjectStore; state: StateCommitter; reporter: Reporter; runId: string; now: () => Date},
+  deps: {kafka: KafkaPort; store: ObjectStore; state: StateCommitter; reporter: Reporter; runId: string; now: () => Date; signal?: AbortSignal; tally?: BackupResult},
   runtime: BackupRuntime,
 ): Promise<BackupResult> {
-  const {kafka, store, state, reporter, runId, now} = deps
-  const result: BackupResult = {records: 0, bytes: 0, storedBytes: 0, segments: 0, removedLeftovers: 0}
+  const {kafka, store, state, reporter, runId, now, signal} = deps
+  const result: BackupResult = deps.tally ?? emptyBackupResult()
+  /** What was read, for progress: ahead of what is committed by the open segments and the commit batching. */
+  const read = {records: 0, bytes: 0}
+  const stopIfInterrupted = (): void => {
+    if (signal?.aborted) throw interruptedError(signal, `Backup of "${run.topic}"`)
+  }
+  stopIfInterrupted()
 
   // The plan pinned `from` against the state it read; apply checked that state is unchanged.
   const checkpoints = state.nextOffsets(run.policy, run.topic)
@@ -91,7 +118,7 @@ export async function applyBackupRun(
     // by this run's first segment; across a data-loss gap, coverage restarts after the gap.
     const coveredTo = summaries.get(r.partition)?.covered_to
     const coverFrom = r.lost || coveredTo === undefined || coveredTo > r.from ? r.from : coveredTo
-    writers.set(r.partition, {partition: r.partition, to: r.to, writer: undefined, chunks: [], consumedTo: r.from, coverFrom, done: r.from >= r.to})
+    writers.set(r.partition, {partition: r.partition, to: r.to, writer: undefined, chunks: [], pendingRecords: 0, pendingBytes: 0, consumedTo: r.from, coverFrom, done: r.from >= r.to})
   }
 
   const flush = async (pw: PartitionWriter, nextOffset: number): Promise<void> => {
@@ -131,11 +158,18 @@ export async function applyBackupRun(
       covers_to: nextOffset,
     }
     pw.coverFrom = nextOffset
-    result.segments++
-    result.storedBytes += body.length
+    const records = pw.pendingRecords
+    const bytes = pw.pendingBytes
+    pw.pendingRecords = 0
+    pw.pendingBytes = 0
     reporter.emit({type: 'segment.written', address, key, partition: pw.partition, first_offset: s.firstOffset, last_offset: s.lastOffset, records: s.recordCount, bytes: body.length})
     // Only now, with the segment durable, may the checkpoint move past its records.
-    await state.checkpoint(run.policy, run.topic, pw.partition, nextOffset, ref)
+    await state.checkpoint(run.policy, run.topic, pw.partition, nextOffset, ref, () => {
+      result.segments++
+      result.storedBytes += body.length
+      result.records += records
+      result.bytes += bytes
+    })
   }
 
   let lastProgress = 0
@@ -145,7 +179,7 @@ export async function applyBackupRun(
     const t = Date.now()
     if (!force && t - lastProgress < 500) return
     lastProgress = t
-    reporter.emit({type: 'backup.progress', address, records: result.records, bytes: result.bytes, stored_bytes: result.storedBytes, partitions_done: partitionsDone(), partitions: writers.size, elapsed_ms: Date.now() - startedAt})
+    reporter.emit({type: 'backup.progress', address, records: read.records, bytes: read.bytes, stored_bytes: result.storedBytes, partitions_done: partitionsDone(), partitions: writers.size, elapsed_ms: Date.now() - startedAt})
   }
 
   // Blocks waiting for a worker, across all partitions: enough to keep every worker busy, few
@@ -155,10 +189,13 @@ export async function applyBackupRun(
   const toRead = run.ranges.filter((r) => r.from < r.to).map((r) => ({partition: r.partition, from: r.from, to: r.to}))
   if (toRead.length > 0) {
     await kafka.readRanges(run.topic, toRead, async (partition, records, nextOffset) => {
+      // Interrupted: stop at once. The open segments are dropped, never committed part-way.
+      stopIfInterrupted()
       const pw = writers.get(partition)
       if (!pw) throw new KbkError('KBK_INTERNAL', `Kafka returned partition ${partition} of "${run.topic}", which this run did not ask for.`, {kind: 'internal'})
       for (const raw of records) {
         if (raw.offset >= pw.to) break
+        stopIfInterrupted()
         const record = runtime.transform ? runtime.transform(raw) : raw
         if (!pw.writer) pw.writer = new SegmentWriter(runtime.segment, pool)
         pw.writer.add(record)
@@ -166,8 +203,11 @@ export async function applyBackupRun(
         else if (pool.inFlight >= poolLimit) await pool.whenBelow(poolLimit)
         pw.writer.collect()
         pw.chunks.push(...pw.writer.takeOutput())
-        result.records++
-        result.bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0)
+        const kv = (record.key?.length ?? 0) + (record.value?.length ?? 0)
+        read.records++
+        read.bytes += kv
+        pw.pendingRecords++
+        pw.pendingBytes += kv
         pw.consumedTo = record.offset + 1
         if (pw.writer.bufferedBytes + pw.writer.bytesWritten >= runtime.segmentMaxBytes || (runtime.segmentMaxRecords !== undefined && pw.writer.recordCount >= runtime.segmentMaxRecords)) {
           await flush(pw, pw.consumedTo)
@@ -180,8 +220,11 @@ export async function applyBackupRun(
         pw.done = true
       }
       progress(false)
-    })
+    }, signal ? {signal} : undefined)
   }
+  // The read may end cut short by the signal (KBK_ABORTED from the adapter) or whole: either way
+  // an interrupted run must not flush the segments it has open.
+  stopIfInterrupted()
   for (const pw of writers.values()) {
     if (pw.done) continue
     if (pw.consumedTo < pw.to) {

@@ -11,13 +11,19 @@ export type ApplyEvent =
   | {type: 'change.done'; address: string; summary: string; records?: number; bytes?: number; duration_ms: number}
   | {type: 'change.failed'; address: string; code: string; message: string}
   | {type: 'warning'; address?: string; message: string}
-  | {type: 'apply.done'; ok: boolean; summary: ApplySummary; duration_ms: number}
+  | {type: 'apply.done'; ok: boolean; summary: ApplySummary; duration_ms: number; interrupted?: string}
 
+/**
+ * Counts of one apply. records, bytes, stored_bytes and segments are what the run committed (in
+ * segments whose checkpoint is durable in the state), also when it failed or was interrupted.
+ */
 export interface ApplySummary {
   changes: number
   done: number
   failed: number
   skipped: number
+  /** Changes a signal stopped part-way (present only when one did). */
+  interrupted?: number
   records: number
   bytes: number
   stored_bytes: number

@@ -20,6 +20,8 @@ export class StateCommitter {
   private pending: StateChange = {}
   private pendingSegments = 0
   private pendingSince: number | undefined
+  /** Told when the commit holding their change is durable (what an apply reports as committed). */
+  private pendingDurable: Array<() => void> = []
   private chain: Promise<unknown> = Promise.resolve()
   private readonly opts: Required<Omit<CommitterOptions, 'beforeCommit'>> & Pick<CommitterOptions, 'beforeCommit'>
   /** Checkpoints as queued (ahead of the committed state). */
@@ -78,8 +80,10 @@ export class StateCommitter {
     await this.maybeFlush()
   }
 
-  async checkpoint(policy: string, topic: string, partition: number, nextOffset: number, segment: SegmentRef | undefined): Promise<void> {
+  /** `onDurable` runs once the commit holding this checkpoint is durable, never before. */
+  async checkpoint(policy: string, topic: string, partition: number, nextOffset: number, segment: SegmentRef | undefined, onDurable?: () => void): Promise<void> {
     const t = this.topic(policy, topic)
+    if (onDurable) this.pendingDurable.push(onDurable)
     if (segment) {
       t.addSegments = [...(t.addSegments ?? []), segment]
       this.pendingSegments++
@@ -102,11 +106,14 @@ export class StateCommitter {
     const next = this.chain.then(async () => {
       if (this.pendingSince === undefined) return this.base
       const change = this.pending
+      const durable = this.pendingDurable
       this.pending = {}
+      this.pendingDurable = []
       this.pendingSegments = 0
       this.pendingSince = undefined
       this.opts.beforeCommit?.()
       this.base = await this.store.commit(this.base, change)
+      for (const f of durable) f()
       return this.base
     })
     this.chain = next.catch(() => undefined)

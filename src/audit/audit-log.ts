@@ -16,7 +16,8 @@ export interface AuditEntry {
   /** sha256 of the applied plan's JSON. */
   plan_digest: string
   config_digest: string
-  outcome: 'success' | 'failed'
+  /** interrupted: stopped by SIGINT/SIGTERM; `counts` then say what it committed before it stopped. */
+  outcome: 'success' | 'failed' | 'interrupted'
   actions: Array<{address: string; action: string; status: string}>
   counts: Record<string, number>
   prev_hash: string

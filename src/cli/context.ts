@@ -273,7 +273,7 @@ async function withStoreProtection(ctx: WorkspaceContext): Promise<Desired> {
   return {...ctx.desired, diagnostics: [...kept, ...added]}
 }
 
-export async function runApply(ctx: WorkspaceContext, plan: Plan, options: {reporter: Reporter; lockTimeoutMs: number}): Promise<ApplyOutcome> {
+export async function runApply(ctx: WorkspaceContext, plan: Plan, options: {reporter: Reporter; lockTimeoutMs: number; signal?: AbortSignal}): Promise<ApplyOutcome> {
   const [{applyPlan}, {applyRestoreRun}, {appendAuditEntry}] = await Promise.all([
     import('../apply/apply-plan.js'),
     import('../restore/restore-run.js'),
@@ -295,6 +295,8 @@ export async function runApply(ctx: WorkspaceContext, plan: Plan, options: {repo
         loadSegments: (policy, topic) => deps.state.loadSegments(deps.committer.current.snapshot, policy, topic),
         keyring: ctx.keyring(run.policy),
         settings: deps.settings,
+        tally: deps.tally,
+        ...(deps.signal ? {signal: deps.signal} : {}),
       }),
     reporter: options.reporter,
     // Every apply leaves a hash-chained audit record in each store it touched.
@@ -309,7 +311,7 @@ export async function runApply(ctx: WorkspaceContext, plan: Plan, options: {repo
           run_id: outcome.run_id,
           plan_digest: `sha256:${planDigest}`,
           config_digest: plan.config_digest,
-          outcome: outcome.ok ? 'success' : 'failed',
+          outcome: outcome.interrupted ? 'interrupted' : outcome.ok ? 'success' : 'failed',
           actions: touched.map((ch) => ({address: ch.address, action: ch.actions[0] ?? 'run', status: outcome.changes.find((o) => o.address === ch.address)?.status ?? 'skipped'})),
           counts: {...outcome.summary},
         })
@@ -320,6 +322,7 @@ export async function runApply(ctx: WorkspaceContext, plan: Plan, options: {repo
     now: clockNow,
     lockTimeoutMs: options.lockTimeoutMs,
     who: whoAmI(),
+    ...(options.signal ? {signal: options.signal} : {}),
   })
 }
 

@@ -7,7 +7,7 @@ import {durationFlag} from '../cli/flags.js'
 import {makePlan, openWorkspace, runApply} from '../cli/context.js'
 import {asKbkError, KbkError} from '../errors.js'
 import {formatPlanText} from '../format/plan-text.js'
-import {formatApplySummary} from '../format/apply-text.js'
+import {formatApplySummary, SIGNAL_EXIT_CODES} from '../format/apply-text.js'
 import {formatNdjsonLine, listrReporter, ndjsonReporter, plainReporter, planTotals} from '../format/progress.js'
 import {readPlanFile} from '../cli/plan-file-io.js'
 import {decodePlanFile} from '../plan/plan-file.js'
@@ -16,7 +16,9 @@ import {hasChanges} from '../plan/types.js'
 export default class ApplyCommand extends KbkCommand<typeof ApplyCommand> {
   static override description = `Run backups, expiry and restores: exactly the saved PLANFILE, or a fresh plan after you approve it.
 
-Takes the store's lock for the whole run. Offsets are recorded only after the segment holding them is durably written, so an interrupted apply loses and duplicates nothing: run it again.`
+Takes the store's lock for the whole run. Offsets are recorded only after the segment holding them is durably written, so an interrupted apply loses and duplicates nothing: run it again.
+
+SIGINT or SIGTERM (Ctrl-C, a cancelled CI job) stops it gracefully: what is durable is committed, the lock released, and kbk exits 130 or 143 saying what was and was not done. A second signal exits at once (the lock then expires by its TTL).`
 
   static override examples = ['<%= config.bin %> apply', '<%= config.bin %> apply plan.kbk', '<%= config.bin %> apply --auto-approve --json   # CI: NDJSON events on stdout']
 
@@ -71,9 +73,20 @@ Takes the store's lock for the whole run. Offsets are recorded only after the se
       } else reporter = plainReporter({totals: planTotals(plan.resource_changes)})
       const rendering = listr?.run()
       let outcome: ApplyOutcome
+      const stop = trapStopSignals(reporter, this.jsonEnabled())
       try {
-        outcome = await runApply(ws, plan, {reporter, lockTimeoutMs: this.flags['lock-timeout']})
+        outcome = await runApply(ws, plan, {reporter, lockTimeoutMs: this.flags['lock-timeout'], signal: stop.signal})
+      } catch (error) {
+        // Stopped before the lock was taken: nothing changed, and the exit code still says why.
+        if (stop.received && error instanceof KbkError && error.code === 'KBK_APPLY_INTERRUPTED') {
+          if (this.jsonEnabled()) process.stdout.write(formatNdjsonLine({type: 'error', error: error.toJSON()}))
+          else process.stderr.write(`${error.message}\n`)
+          process.exitCode = SIGNAL_EXIT_CODES[stop.received] ?? 1
+          return undefined
+        }
+        throw error
       } finally {
+        stop.dispose()
         listr?.finish()
         await rendering
       }
@@ -82,7 +95,8 @@ Takes the store's lock for the whole run. Offsets are recorded only after the se
       } else {
         process.stderr.write('\n' + formatApplySummary(outcome) + '\n')
       }
-      if (!outcome.ok) process.exitCode = 1
+      if (outcome.interrupted) process.exitCode = SIGNAL_EXIT_CODES[outcome.interrupted] ?? 1
+      else if (!outcome.ok) process.exitCode = 1
       return undefined
     } finally {
       await ws.close()
@@ -126,5 +140,38 @@ Takes the store's lock for the whole run. Offsets are recorded only after the se
   private async confirm(): Promise<void> {
     this.assertCanAskApproval()
     if (!(await this.askYes('Do you want to perform these actions?', 'kbk will perform the actions described above.'))) throw new KbkError('KBK_APPLY_CANCELLED', 'Apply cancelled: nothing was changed.', {suggestion: "Type 'yes' to approve, or pass --auto-approve in automation."})
+  }
+}
+
+/**
+ * SIGINT and SIGTERM (Ctrl-C, a cancelled CI job, a stopped Kubernetes Job) stop an apply
+ * gracefully: the first one aborts the returned signal, and the apply commits what is durable,
+ * releases the lock and returns. A second one exits at once; the lock then expires by its TTL.
+ */
+function trapStopSignals(reporter: Reporter, json: boolean): {signal: AbortSignal; readonly received: NodeJS.Signals | undefined; dispose(): void} {
+  const controller = new AbortController()
+  let received: NodeJS.Signals | undefined
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (received !== undefined) {
+      process.stderr.write(`\n${sig} again: exiting at once. The lock is not released: it expires by its TTL, or run \`kbk lock release ID\`.\n`)
+      process.exit(SIGNAL_EXIT_CODES[sig] ?? 1)
+    }
+    received = sig
+    const message = `${sig} received: stopping. Segments not yet written are dropped, what is durable is committed and the lock released. ${sig === 'SIGINT' ? 'Press Ctrl-C again' : 'Send it again'} to exit at once.`
+    if (json) reporter.emit({type: 'warning', message})
+    else process.stderr.write(`\n${message}\n`)
+    controller.abort(sig)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  return {
+    signal: controller.signal,
+    get received() {
+      return received
+    },
+    dispose() {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    },
   }
 }

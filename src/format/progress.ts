@@ -197,7 +197,8 @@ export function listrReporter(
         await finished.get(address)!.promise
       },
     })),
-    {concurrent: true, exitOnError: false, rendererOptions: {collapseErrors: false}},
+    // listr2 would exit(127) on Ctrl-C: `kbk apply` handles SIGINT itself, to stop gracefully.
+    {concurrent: true, exitOnError: false, registerSignalListeners: false, rendererOptions: {collapseErrors: false}},
   )
   const reporter: Reporter = {
     emit: (event) => {

@@ -22,6 +22,7 @@ import type {RestoreRecord, SegmentRef, TopicIndex} from '../state/types.js'
 import {topicKey} from '../state/types.js'
 import type {Reporter} from '../apply/events.js'
 import type {StateCommitter} from '../apply/state-committer.js'
+import {interruptedError} from '../apply/backup-run.js'
 
 export interface RestoreDeps {
   store: ObjectStore
@@ -39,6 +40,18 @@ export interface RestoreDeps {
   segmentBudgetBytes?: number
   /** The intent's settings as the plan saw them: recorded so the next plan shows no change. */
   settings: Record<string, unknown>
+  /** Aborted (SIGINT/SIGTERM): no further produce request is sent; the one in flight completes. */
+  signal?: AbortSignal
+  /** Owned by the caller, so a restore that fails or is interrupted still reports what it produced. */
+  tally?: RestoreTally
+}
+
+export interface RestoreTally {
+  /** Records and key+value bytes this run produced (acknowledged by the target cluster). */
+  records: number
+  bytes: number
+  /** Records earlier, interrupted runs of the same restore had produced. */
+  before: number
 }
 
 export interface OffsetMapEntry {
@@ -55,7 +68,9 @@ export interface OffsetMapFile {
   topics: Record<string, {target_topic: string; partitions: Record<number, OffsetMapEntry[]>}>
 }
 
-export async function applyRestoreRun(run: RestoreRun, address: string, deps: RestoreDeps): Promise<{records: number; bytes: number}> {
+export async function applyRestoreRun(run: RestoreRun, address: string, deps: RestoreDeps): Promise<RestoreTally> {
+  const counters: RestoreTally = deps.tally ?? {records: 0, bytes: 0, before: 0}
+  if (deps.signal?.aborted) throw interruptedError(deps.signal, `Restore "${run.name}"`)
   const pitMs = Date.parse(run.point_in_time)
   const prior = deps.state.current.snapshot.restores[run.name]
   const resuming = prior?.status === 'in-progress' && prior.point_in_time === run.point_in_time
@@ -73,22 +88,34 @@ export async function applyRestoreRun(run: RestoreRun, address: string, deps: Re
   }
 
   const mapFile: OffsetMapFile = {restore: run.name, point_in_time: run.point_in_time, topics: {}}
-  const counters = {records: 0, bytes: 0}
+  // The records of the whole restore: what interrupted runs produced (each target partition's
+  // high watermark above its base, as the rerun rule counts them) and what this run produces.
+  const plans = []
   for (const t of run.topics) {
     const wm = new Map((await settled(() => deps.kafka.watermarks(t.target_topic), t.create)).map((w) => [w.partition, w.high]))
     const tBase = base[t.target_topic] ?? {}
     const segments = (await deps.loadSegments(run.policy, t.source_topic)).filter((s) => s.min_timestamp <= pitMs)
     const partitions: Record<number, OffsetMapEntry[]> = {}
     const lanes = lanesOf(run, t, segments, partitions, (p) => ({base: tBase[p] ?? 0, already: (wm.get(p) ?? 0) - (tBase[p] ?? 0)}))
-    await restoreLanes(t.target_topic, lanes, pitMs, deps, (records, bytes) => {
-      counters.records += records
-      counters.bytes += bytes
-      deps.reporter.emit({type: 'restore.progress', address, records: counters.records, bytes: counters.bytes, topic: t.target_topic})
-    })
-    mapFile.topics[t.source_topic] = {target_topic: t.target_topic, partitions}
+    counters.before += lanes.reduce((n, l) => n + l.already, 0)
+    plans.push({t, lanes, partitions})
   }
-  const total = counters.records
-  const bytes = counters.bytes
+  try {
+    for (const {t, lanes, partitions} of plans) {
+      await restoreLanes(t.target_topic, lanes, pitMs, deps, (records, bytes) => {
+        counters.records += records
+        counters.bytes += bytes
+        deps.reporter.emit({type: 'restore.progress', address, records: counters.records, bytes: counters.bytes, topic: t.target_topic})
+      })
+      mapFile.topics[t.source_topic] = {target_topic: t.target_topic, partitions}
+    }
+  } catch (error) {
+    // Stopped part-way: the state says how far the whole restore got, for `state show` and the
+    // audit; the rerun still counts from the target's high watermarks, not from this number.
+    deps.state.setRestore(record(run, deps, 'in-progress', base, counters.before + counters.records))
+    throw error
+  }
+  const total = counters.before + counters.records
 
   const mapKey = `restores/${run.name}/${run.point_in_time.replace(/[:.]/g, '')}/offset-map.json`
   await deps.store.put(mapKey, Buffer.from(JSON.stringify(mapFile)), {contentType: 'application/json'})
@@ -108,7 +135,7 @@ export async function applyRestoreRun(run: RestoreRun, address: string, deps: Re
   done.offset_map_key = mapKey
   deps.state.setRestore(done)
   await deps.state.flush()
-  return {records: total, bytes}
+  return counters
 }
 
 const KiB = 1024
@@ -247,6 +274,8 @@ async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: R
         await new Promise<void>((resolve) => (wake = resolve))
         continue
       }
+      // Interrupted: send nothing more. What was acknowledged stays, and the rerun skips it.
+      if (deps.signal?.aborted) throw interruptedError(deps.signal, `Restore into "${topic}"`)
       const chunks = ready.map((r) => r.queue.shift()!)
       // Let the lanes decode their next chunks while this request is in flight.
       for (const r of ready) release(r)

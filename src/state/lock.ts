@@ -45,6 +45,8 @@ export interface AcquireLockOptions {
   onWait?: (holder: LockInfo) => void
   /** How often to look again while waiting (default 1 s). */
   pollMs?: number
+  /** Stops waiting for a held lock (SIGINT/SIGTERM): the wait rejects with the signal's reason. */
+  signal?: AbortSignal
 }
 
 export interface HeldLock {
@@ -74,7 +76,7 @@ export async function acquireLock(store: ObjectStore, opts: AcquireLockOptions):
     if (remaining <= 0) throw lockedError(store, taken.holder, opts.timeoutMs ?? 0, now())
     if (lastHolder !== taken.holder.id) opts.onWait?.(taken.holder)
     lastHolder = taken.holder.id
-    await sleep(Math.min(pollMs, remaining))
+    await sleep(Math.min(pollMs, remaining), opts.signal)
   }
 }
 
