@@ -242,4 +242,6 @@ export interface RawRestore {
   }
   /** fail (default) or append when a target topic already has records. */
   ifTargetNotEmpty?: "fail" | "append"
+  /** When restored records are older than a created topic's retention.ms, create it with a retention.ms that keeps them (the plan shows it) instead of refusing (default: false). */
+  extendRetention?: boolean
 }

@@ -86,6 +86,12 @@ export interface KafkaPort {
   listTopics(): Promise<string[]>
   describeTopics(topics: string[]): Promise<TopicInfo[]>
   watermarks(topic: string): Promise<PartitionWatermarks[]>
+  /**
+   * What a topic gets for each setting it does not set itself, in topic-config names
+   * (retention.ms, cleanup.policy, message.timestamp.*): the broker's effective defaults, so a
+   * topic's effective config is `{...topicDefaults(), ...describeTopics().configs}`. Read-only.
+   */
+  topicDefaults(): Promise<Record<string, string>>
   /** Committed offsets of groups (read-only: never joins the group). */
   groupOffsets(groupIds: string[]): Promise<GroupOffsets[]>
   listGroups(): Promise<string[]>

@@ -102,7 +102,12 @@ async function readCluster(name: string, desired: Desired, kafka: KafkaPort, con
     await mapLimit(infos, concurrency, async (info) => {
       topics[info.name] = {partitions: info.partitions, configs: info.configs, watermarks: await kafka.watermarks(info.name)}
     })
-    return {topics}
+    // A restore target's effective retention and timestamp limits come from the broker for every
+    // setting the topic does not set itself. Not readable (no DescribeConfigs on the cluster):
+    // the planner says it assumes Kafka's defaults.
+    if (!Object.values(desired.restores).some((r) => r.cluster === name)) return {topics}
+    const defaults = await kafka.topicDefaults().catch(() => undefined)
+    return {topics, ...(defaults ? {topic_defaults: defaults} : {})}
   } catch (error) {
     const e = asKbkError(error)
     return {topics: {}, error: {code: e.code, message: e.message}}
