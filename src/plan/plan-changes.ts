@@ -730,6 +730,7 @@ function buildRestoreRun(restore: DesiredRestore, policy: DesiredPolicy, observe
       ? checkRestoredTimestamps({restore, address, targetTopic, sourceTopic: t.topic, create, existing, configs, defaults: target?.topic_defaults, oldest, newest, now: options.now.getTime()}, diagnostics)
       : undefined
     if (checked?.extended) configs['retention.ms'] = String(checked.extended.to_ms)
+    const retentionMs = checked?.extended?.to_ms ?? checked?.retentionMs
     topics.push({
       source_topic: t.topic,
       target_topic: targetTopic,
@@ -742,6 +743,7 @@ function buildRestoreRun(restore: DesiredRestore, policy: DesiredPolicy, observe
       estimated_bytes: [...byPartition.values()].reduce((n, r) => n + r.bytes, 0),
       ...(Number.isFinite(oldest) ? {oldest_timestamp: new Date(oldest).toISOString()} : {}),
       ...(checked?.extended ? {retention_extended: checked.extended} : {}),
+      ...(retentionMs !== undefined ? {retention_ms: retentionMs} : {}),
     })
   }
   return {
@@ -794,7 +796,7 @@ interface TimestampCheck {
  * created topic with extendRetention, raises retention.ms so the oldest record is kept for the
  * topic's own retention counted from the restore.
  */
-function checkRestoredTimestamps(c: TimestampCheck, diagnostics: PlanDiagnostic[]): {extended?: {from_ms: number; to_ms: number}} {
+function checkRestoredTimestamps(c: TimestampCheck, diagnostics: PlanDiagnostic[]): {extended?: {from_ms: number; to_ms: number}; retentionMs?: number} {
   if (!c.create && !c.existing) return {} // KBK_RESTORE_NO_TARGET_TOPIC already
   const own = c.create ? c.configs : c.existing!.configs
   const effective = {...KAFKA_TOPIC_DEFAULTS, ...c.defaults, ...own}
@@ -812,7 +814,7 @@ function checkRestoredTimestamps(c: TimestampCheck, diagnostics: PlanDiagnostic[
   const oldestIso = new Date(c.oldest).toISOString()
   const age = c.now - c.oldest
   const logAppend = effective['message.timestamp.type'] === 'LogAppendTime'
-  const out: {extended?: {from_ms: number; to_ms: number}} = {}
+  const out: {extended?: {from_ms: number; to_ms: number}; retentionMs?: number} = {}
 
   const before = Math.min(num(effective['message.timestamp.before.max.ms']), num(effective['message.timestamp.difference.max.ms']))
   const after = Math.min(num(effective['message.timestamp.after.max.ms']), num(effective['message.timestamp.difference.max.ms']))
@@ -833,6 +835,7 @@ function checkRestoredTimestamps(c: TimestampCheck, diagnostics: PlanDiagnostic[
   const cleanup = effective['cleanup.policy'] ?? 'delete'
   const retention = num(effective['retention.ms'])
   if (logAppend || !cleanup.includes('delete') || !Number.isFinite(retention) || retention < 0) return out
+  out.retentionMs = retention
   if (age <= retention - RESTORE_RETENTION_MARGIN_MS) return out
   // Keep the oldest record for the topic's own retention, counted from the restore.
   const needed = ceilDay(age + retention)

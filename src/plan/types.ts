@@ -70,6 +70,8 @@ export interface RestoreTopicPlan {
   oldest_timestamp?: string
   /** Set when kbk raised the created topic's retention.ms so the restored records survive (extendRetention). */
   retention_extended?: {from_ms: number; to_ms: number}
+  /** The target's effective time retention as planned (after any extension), when it deletes by time: apply re-checks it. */
+  retention_ms?: number
 }
 
 export interface RestoreRun {

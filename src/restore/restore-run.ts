@@ -63,6 +63,7 @@ export async function applyRestoreRun(run: RestoreRun, address: string, deps: Re
 
   // 1. Targets exist, and their starting offsets are recorded before anything is produced.
   if (!resuming) {
+    for (const t of run.topics) checkStillKept(t, deps.now())
     for (const t of run.topics) {
       if (t.create) await createIfMissing(deps.kafka, t)
       const wm = await settled(() => deps.kafka.watermarks(t.target_topic), t.create)
@@ -377,6 +378,20 @@ async function settled<T>(fn: () => Promise<T>, created: boolean, attempts = 20)
       await new Promise((r) => setTimeout(r, Math.min(2000, 100 * i)))
     }
   }
+}
+
+/**
+ * The plan checked the oldest record against the target's retention at plan time; a saved plan
+ * applied days later could still restore records the broker deletes at once. Checked again with
+ * the apply's clock before anything is created or produced.
+ */
+function checkStillKept(t: RestoreTopicPlan, now: Date): void {
+  if (t.retention_ms === undefined || t.oldest_timestamp === undefined) return
+  const oldest = Date.parse(t.oldest_timestamp)
+  if (now.getTime() - oldest <= t.retention_ms) return
+  throw new KbkError('KBK_RESTORE_RETENTION', `The oldest record to restore into "${t.target_topic}" (${t.oldest_timestamp}) is now older than its retention.ms ${t.retention_ms}: the broker would delete it right after the restore. The plan is too old; nothing was restored.`, {
+    suggestion: 'Run kbk plan again: it shows the retention that keeps the records (or set extendRetention: true on the restore intent).',
+  })
 }
 
 /**

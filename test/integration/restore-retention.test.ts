@@ -148,6 +148,19 @@ ${o.body ?? ''}`
     assert.deepEqual(await offsets(env.kafka.targetBootstrap, topic), {low: 0, high: N}, 'the restored records were deleted by retention')
   })
 
+  it('a saved plan applied after its records have aged past the retention is refused before anything is created', async () => {
+    const topic = target('-late')
+    // 11 days keeps 10-day-old records at plan time; two days later it does not.
+    workspace(restoreIntent({suffix: '-late', body: `    createTopics: true\n    configs: { retention.ms: ${11 * DAY} }\n`}))
+    const out = join(dir, 'late.kbk')
+    const saved = await kbk(['plan', '--out', out])
+    assert.equal(saved.code, 0, saved.stderr + saved.stdout)
+    const apply = await runKbk(['apply', out], {cwd: dir, env: {KBK_NOW: new Date(Date.now() + 2 * DAY).toISOString()}})
+    assert.notEqual(apply.code, 0, apply.stdout)
+    assert.match(apply.stdout + apply.stderr, /KBK_RESTORE_RETENTION: The oldest record to restore into ".*-late" .* is now older than its retention\.ms 950400000/)
+    assert.equal(await topicExists(env.kafka.targetBootstrap, topic), false)
+  })
+
   it('refuses an existing target topic whose own retention is too short, naming the kafka-configs fix', async () => {
     const topic = target('-existing')
     const admin = testKafka(env.kafka.targetBootstrap).admin()

@@ -378,6 +378,7 @@ describe('planChanges: restored records and the target topic\'s retention', () =
     const t = ch.restore!.topics[0]!
     assert.equal(t.configs['retention.ms'], String(17 * DAY))
     assert.deepEqual(t.retention_extended, {from_ms: 7 * DAY, to_ms: 17 * DAY})
+    assert.equal(t.retention_ms, 17 * DAY, 'apply re-checks the records against the extended retention')
     assert.equal(t.oldest_timestamp, new Date(NOW.getTime() - 10 * DAY).toISOString())
     assert.match(ch.notes!.join('\n'), /orders\.created-restored: created with retention\.ms 1468800000 \(17d\) instead of 604800000 \(7d\)/)
   })
