@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
+import {openKafka} from '../../src/kafka/kafkajs-adapter.js'
 import type {Plan} from '../../src/plan/types.js'
 import {testEnv} from '../helpers/env.js'
 import {createTestTopic, deleteTestTopic, produceTestRecords, testKafka} from '../helpers/kafka.js'
@@ -172,6 +173,28 @@ ${o.body ?? ''}`
     assert.equal(plan.code, 1, plan.stdout + plan.stderr)
     assert.match(plan.stdout, /KBK_RESTORE_RETENTION: .*-existing" on cluster "target".*from the topic's own config on cluster "target"/)
     assert.match(plan.stdout, /kafka-configs\.sh --alter --entity-type topics --entity-name .*-existing --add-config retention\.ms=1468800000/)
+  })
+
+  it('reads the brokers\' defaults for settings a topic does not set, and checks an existing topic against them', async () => {
+    const port = openKafka({brokers: [env.kafka.targetBootstrap]}, {name: 'target', logger: {warn: () => undefined, error: () => undefined}})
+    try {
+      const d = await port.topicDefaults()
+      // The test brokers keep Kafka's log.retention.hours=168: reported as retention.ms.
+      assert.equal(d['retention.ms'], String(7 * DAY))
+      assert.equal(d['cleanup.policy'], 'delete')
+      assert.equal(d['message.timestamp.type'], 'CreateTime')
+    } finally {
+      await port.close()
+    }
+    const topic = target('-bare')
+    const admin = testKafka(env.kafka.targetBootstrap).admin()
+    await admin.connect()
+    await admin.createTopics({waitForLeaders: true, topics: [{topic, numPartitions: 1, replicationFactor: 1}]})
+    await admin.disconnect()
+    workspace(restoreIntent({suffix: '-bare'}))
+    const plan = await kbk(['plan'])
+    assert.equal(plan.code, 1, plan.stdout + plan.stderr)
+    assert.match(plan.stdout, /KBK_RESTORE_RETENTION: .*-bare" on cluster "target".*retention\.ms is 604800000 \(7d, from the broker default of cluster "target"\)/)
   })
 
   it('refuses records the target would reject (message.timestamp.before.max.ms), and names INVALID_TIMESTAMP when the setting changed after the plan', async () => {
