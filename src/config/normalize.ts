@@ -294,6 +294,7 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
       ...(partitionMapping ? {partitionMapping} : {}),
       consumerGroups: {translate: strList(obj(r.consumerGroups).translate)},
       ifTargetNotEmpty: r.ifTargetNotEmpty === 'append' ? 'append' : 'fail',
+      extendRetention: bool(r.extendRetention, false),
     }
   }
 

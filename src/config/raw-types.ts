@@ -234,6 +234,8 @@ export interface RawRestore {
   partitions?: number
   /** Topic config overrides for created topics. */
   configs?: Record<string, string | number | boolean>
+  /** When restored records are older than a created topic's retention.ms, create it with a retention.ms that keeps them (the plan shows it) instead of refusing (default: false). */
+  extendRetention?: boolean
   /** Source partition -> target partition. */
   partitionMapping?: Record<string, number>
   consumerGroups?: {

@@ -155,6 +155,7 @@ export interface RestoreConfig {
   partitionMapping?: Record<number, number>
   consumerGroups: {translate: string[]}
   ifTargetNotEmpty: 'fail' | 'append'
+  extendRetention: boolean
 }
 
 export interface Workspace {

@@ -254,6 +254,19 @@ class KafkajsAdapter implements KafkaPort {
     })
   }
 
+  async topicDefaults(): Promise<Record<string, string>> {
+    return this.#guard('reading the brokers\' topic defaults', undefined, async () => {
+      const admin = await this.#adminClient()
+      const broker = (await admin.describeCluster()).brokers.map((b) => b.nodeId).sort((a, b) => a - b)[0]
+      if (broker === undefined) return {}
+      const names = Object.values(BROKER_TOPIC_DEFAULTS).flat()
+      const res = await admin.describeConfigs({includeSynonyms: false, resources: [{type: ConfigResourceTypes.BROKER, name: String(broker), configNames: names}]})
+      const got = new Map<string, string>()
+      for (const c of res.resources[0]?.configEntries ?? []) if (c.configValue !== null && c.configValue !== undefined && c.configValue !== '') got.set(c.configName, c.configValue)
+      return brokerToTopicDefaults(got)
+    })
+  }
+
   /**
    * kafkajs speaks CreateTopics v3 at most, where -1 ("the broker's default") is not accepted, so
    * we ask a broker for default.replication.factor and cap it at the number of live brokers.
@@ -390,4 +403,31 @@ function toOffset(s: string): number {
   const n = Number(s)
   if (!Number.isSafeInteger(n)) throw new KbkError('KBK_INTERNAL', `Kafka offset ${s} is beyond what kbk can represent exactly.`, {kind: 'internal'})
   return n
+}
+
+/** Topic config -> the broker settings that give its default, most specific first. */
+const BROKER_TOPIC_DEFAULTS: Record<string, string[]> = {
+  'cleanup.policy': ['log.cleanup.policy'],
+  'retention.ms': ['log.retention.ms', 'log.retention.minutes', 'log.retention.hours'],
+  'retention.bytes': ['log.retention.bytes'],
+  'message.timestamp.type': ['log.message.timestamp.type'],
+  'message.timestamp.before.max.ms': ['log.message.timestamp.before.max.ms'],
+  'message.timestamp.after.max.ms': ['log.message.timestamp.after.max.ms'],
+  'message.timestamp.difference.max.ms': ['log.message.timestamp.difference.max.ms'],
+}
+
+/** Kafka takes log.retention.ms, else .minutes, else .hours (the broker reports all three). */
+export function brokerToTopicDefaults(broker: Map<string, string>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [topicName, brokerNames] of Object.entries(BROKER_TOPIC_DEFAULTS)) {
+    for (const name of brokerNames) {
+      const v = broker.get(name)
+      if (v === undefined) continue
+      const factor = name.endsWith('.minutes') ? 60_000 : name.endsWith('.hours') ? 3_600_000 : 1
+      // Broker lists print as "[delete]" in some versions; topic configs as "delete".
+      out[topicName] = factor === 1 || Number(v) < 0 ? v.replace(/^\[(.*)\]$/, '$1') : String(Number(v) * factor)
+      break
+    }
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)))
 }

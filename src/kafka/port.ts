@@ -92,6 +92,12 @@ export interface KafkaPort {
    * partitions the brokers would not describe (no DESCRIBE on the cluster) are missing, never an error.
    */
   logSizes(topics: string[]): Promise<Record<string, Record<number, number>>>
+  /**
+   * What a topic gets for each setting it does not set itself, in topic-config names
+   * (retention.ms, cleanup.policy, message.timestamp.*): the broker's effective defaults, so a
+   * topic's effective config is `{...topicDefaults(), ...describeTopics().configs}`. Read-only.
+   */
+  topicDefaults(): Promise<Record<string, string>>
   /** Committed offsets of groups (read-only: never joins the group). */
   groupOffsets(groupIds: string[]): Promise<GroupOffsets[]>
   listGroups(): Promise<string[]>

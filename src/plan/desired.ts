@@ -67,6 +67,8 @@ export function restoreSettings(r: RestoreConfig): Record<string, unknown> {
     partitionMapping: r.partitionMapping ? {...r.partitionMapping} : null,
     consumerGroups: {translate: [...r.consumerGroups.translate].sort()},
     ifTargetNotEmpty: r.ifTargetNotEmpty,
+    // Only when set: an intent applied before this key existed must not show as changed.
+    ...(r.extendRetention ? {extendRetention: true} : {}),
   }
 }
 
@@ -86,6 +88,7 @@ function desiredRestore(r: RestoreConfig): DesiredRestore {
     ...(r.partitionMapping ? {partitionMapping: {...r.partitionMapping}} : {}),
     translateGroups: [...r.consumerGroups.translate],
     ifTargetNotEmpty: r.ifTargetNotEmpty,
+    extendRetention: r.extendRetention,
     settings: restoreSettings(r),
   }
 }

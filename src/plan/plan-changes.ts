@@ -49,7 +49,7 @@ export function planChanges(desired: Desired, observed: Observed, options: PlanO
       continue
     }
     planBackups(policy, state, cluster, options, changes, drift)
-    planExpiry(policy, state, observed, desired, options, changes)
+    planExpiry(policy, state, observed, desired, options, changes, diagnostics)
     checkRpo(policy, state, cluster, options, drift)
     checkDrill(policy, state, desired, options, drift)
   }
@@ -58,7 +58,7 @@ export function planChanges(desired: Desired, observed: Observed, options: PlanO
     storeDrift(storeName, state, observed, drift)
   }
   for (const restore of sortedValues(desired.restores)) {
-    planRestore(restore, desired, observed, changes, diagnostics)
+    planRestore(restore, desired, observed, options, changes, diagnostics)
   }
 
   let selected = options.refreshOnly ? [] : changes
@@ -309,7 +309,7 @@ function bytesPerRecord(index: TopicIndex | undefined): number | undefined {
 
 const DAY = 86_400_000
 
-function planExpiry(policy: DesiredPolicy, state: StateSnapshot, observed: Observed, desired: Desired, options: PlanOptions, changes: ResourceChange[]): void {
+function planExpiry(policy: DesiredPolicy, state: StateSnapshot, observed: Observed, desired: Desired, options: PlanOptions, changes: ResourceChange[], diagnostics: PlanDiagnostic[]): void {
   const {maxAgeMs} = policy.retention
   if (maxAgeMs === null) return
   const cutoff = options.now.getTime() - maxAgeMs
@@ -320,6 +320,10 @@ function planExpiry(policy: DesiredPolicy, state: StateSnapshot, observed: Obser
     if (!oldest || Date.parse(oldest) >= cutoff) continue
     const segments = observed.segments[topicKey(policy.name, index.topic)]
     if (!segments) continue
+    if (isCompacted(index.configs)) {
+      keptCompacted(policy, index, segments, cutoff, diagnostics)
+      continue
+    }
     const set = selectExpiry(policy, index, segments, cutoff, desired, state, options)
     if (!set || set.segments.length === 0) continue
     const blockedReason = !policy.retention.allowDestroy
@@ -339,6 +343,44 @@ function planExpiry(policy: DesiredPolicy, state: StateSnapshot, observed: Obser
   }
 }
 
+function isCompacted(configs: Record<string, string>): boolean {
+  return (configs['cleanup.policy'] ?? '').includes('compact')
+}
+
+/**
+ * A compacted topic is state, not a log: its old segments hold the only copy of every key not
+ * updated since, so dropping them by age would silently lose keys. kbk keeps them, and the plan
+ * says which and why on every plan (not only in the docs), so nobody mistakes "no change" for
+ * "nothing past maxAge".
+ */
+function keptCompacted(policy: DesiredPolicy, index: TopicIndex, segments: SegmentRef[], cutoff: number, diagnostics: PlanDiagnostic[]): void {
+  const old = segments.filter((s) => Date.parse(s.written_at) < cutoff)
+  if (old.length === 0) return
+  const byPartition = new Map<number, {from: number; to: number; n: number}>()
+  for (const s of old) {
+    const r = byPartition.get(s.partition) ?? {from: s.first_offset, to: s.last_offset, n: 0}
+    r.from = Math.min(r.from, s.first_offset)
+    r.to = Math.max(r.to, s.last_offset)
+    r.n++
+    byPartition.set(s.partition, r)
+  }
+  const ranges = [...byPartition.entries()].sort((a, b) => a[0] - b[0]).map(([p, r]) => `partition ${p} offsets ${r.from}..${r.to} (${r.n})`)
+  const shown = ranges.length > 5 ? [...ranges.slice(0, 5), `${ranges.length - 5} more partition(s)`] : ranges
+  const written = old.map((s) => s.written_at).sort()
+  const bytes = old.reduce((n, s) => n + s.bytes, 0)
+  diagnostics.push({
+    severity: 'warning',
+    code: 'KBK_EXPIRY_COMPACTED_KEPT',
+    message:
+      `${expireAddress(policy.name, index.topic)}: ${old.length} segment(s) older than maxAge ${formatAge(policy.retention.maxAgeMs ?? Number.POSITIVE_INFINITY)} of tier "${policy.retention.tier}" are kept, not expired — ` +
+      `${shown.join(', ')}; ${bytes} bytes, written ${written[0]} .. ${written[written.length - 1]}. ` +
+      `Topic "${index.topic}" is compacted (cleanup.policy=${index.configs['cleanup.policy']}): those segments hold the only copy of keys not updated since, and dropping them would lose those keys.`,
+    suggestion:
+      'Nothing to do to keep the state restorable: kbk keeps them on purpose, and the backup of this topic grows with its history (kbk does not compact backups yet). ' +
+      'To make that explicit and silence this warning, back compacted topics up under a policy whose tier has maxAge: never.',
+  })
+}
+
 function selectExpiry(
   policy: DesiredPolicy,
   index: TopicIndex,
@@ -355,7 +397,6 @@ function selectExpiry(
   // The newest minKeep backup runs are restorable points that must survive age-based expiry.
   const runs = [...new Map(segments.map((s) => [s.run_id, s.written_at])).entries()].sort((a, b) => b[1].localeCompare(a[1]) || b[0].localeCompare(a[0]))
   const protectedRuns = new Set(runs.slice(0, Math.max(0, policy.retention.minKeep)).map(([id]) => id))
-  const compacted = (index.configs['cleanup.policy'] ?? '').includes('compact')
   const restorePoints = pendingRestorePoints(policy.name, desired, state)
 
   const byPartition = new Map<number, SegmentRef[]>()
@@ -369,10 +410,6 @@ function selectExpiry(
     // Expiry trims a partition's oldest segments only: stop at the first one that must stay.
     for (const s of [...list].sort((a, b) => a.first_offset - b.first_offset)) {
       if (Date.parse(s.written_at) >= cutoff) break
-      if (compacted) {
-        keep(`topic is compacted (cleanup.policy=${index.configs['cleanup.policy']}): old segments hold the only copy of keys not updated since, so kbk does not expire them`)
-        break
-      }
       if (protectedRuns.has(s.run_id)) {
         keep(`written by one of the newest ${policy.retention.minKeep} backup run(s) (minKeep)`)
         break
@@ -616,7 +653,7 @@ function probeDrift(storeName: string, state: StateSnapshot, probe: NonNullable<
 
 // ---- restores ----
 
-function planRestore(restore: DesiredRestore, desired: Desired, observed: Observed, changes: ResourceChange[], diagnostics: PlanDiagnostic[]): void {
+function planRestore(restore: DesiredRestore, desired: Desired, observed: Observed, options: PlanOptions, changes: ResourceChange[], diagnostics: PlanDiagnostic[]): void {
   const policy = desired.policies[restore.policy]
   if (!policy) return // validation reports the dangling reference
   const state = observed.states[policy.store]
@@ -625,12 +662,12 @@ function planRestore(restore: DesiredRestore, desired: Desired, observed: Observ
   if (recorded && recorded.status === 'complete') {
     const diff = diffAttributes(recorded.settings, restore.settings)
     if (diff.length === 0) return
-    const run = buildRestoreRun(restore, policy, observed, diagnostics, true)
+    const run = buildRestoreRun(restore, policy, observed, options, diagnostics, true)
     if (!run) return
-    changes.push({address, type: 'restore', name: restore.name, actions: ['update'], before: recorded.settings, after: restore.settings, diff, restore: run, notes: ['The intent changed since it was applied: the restore runs again with the new settings.']})
+    changes.push({address, type: 'restore', name: restore.name, actions: ['update'], before: recorded.settings, after: restore.settings, diff, restore: run, notes: ['The intent changed since it was applied: the restore runs again with the new settings.', ...restoreNotes(run)]})
     return
   }
-  const run = buildRestoreRun(restore, policy, observed, diagnostics, recorded?.status === 'in-progress')
+  const run = buildRestoreRun(restore, policy, observed, options, diagnostics, recorded?.status === 'in-progress')
   if (!run) return
   changes.push({
     address,
@@ -640,11 +677,11 @@ function planRestore(restore: DesiredRestore, desired: Desired, observed: Observ
     before: recorded ? recorded.settings : null,
     after: restore.settings,
     restore: run,
-    ...(recorded?.status === 'in-progress' ? {notes: ['A previous run was interrupted: this run resumes it.']} : {}),
+    ...notesField([...(recorded?.status === 'in-progress' ? ['A previous run was interrupted: this run resumes it.'] : []), ...restoreNotes(run)]),
   })
 }
 
-function buildRestoreRun(restore: DesiredRestore, policy: DesiredPolicy, observed: Observed, diagnostics: PlanDiagnostic[], resuming: boolean): RestoreRun | undefined {
+function buildRestoreRun(restore: DesiredRestore, policy: DesiredPolicy, observed: Observed, options: PlanOptions, diagnostics: PlanDiagnostic[], resuming: boolean): RestoreRun | undefined {
   const state = observed.states[policy.store]
   const address = restoreAddress(restore.name)
   const sourceTopics = Object.values(state?.topics ?? {})
@@ -673,7 +710,11 @@ function buildRestoreRun(restore: DesiredRestore, policy: DesiredPolicy, observe
     const targetTopic = restore.rename[t.topic] ?? `${t.topic}${restore.topicSuffix ?? ''}`
     const segments = (observed.segments[topicKey(policy.name, t.topic)] ?? []).filter((s) => s.min_timestamp <= pitMs)
     const byPartition = new Map<number, {from: number; to: number; records: number; bytes: number}>()
+    let oldest = Number.POSITIVE_INFINITY
+    let newest = Number.NEGATIVE_INFINITY
     for (const s of segments) {
+      oldest = Math.min(oldest, s.min_timestamp)
+      newest = Math.max(newest, Math.min(s.max_timestamp, pitMs))
       const r = byPartition.get(s.partition) ?? {from: s.first_offset, to: s.last_offset, records: 0, bytes: 0}
       r.from = Math.min(r.from, s.first_offset)
       r.to = Math.max(r.to, s.last_offset)
@@ -701,16 +742,26 @@ function buildRestoreRun(restore: DesiredRestore, policy: DesiredPolicy, observe
     }
     const maxMapped = restore.partitionMapping ? Math.max(...Object.values(restore.partitionMapping)) + 1 : 0
     const ranges = [...byPartition.entries()].sort((a, b) => a[0] - b[0]).map(([partition, r]) => ({partition, from: r.from, to: r.to}))
+    const create = !existing && restore.createTopics
+    const configs = {...t.configs, ...restore.configs}
+    const checked = Number.isFinite(oldest)
+      ? checkRestoredTimestamps({restore, address, targetTopic, sourceTopic: t.topic, create, existing, configs, defaults: target?.topic_defaults, oldest, newest, now: options.now.getTime()}, diagnostics)
+      : undefined
+    if (checked?.extended) configs['retention.ms'] = String(checked.extended.to_ms)
+    const retentionMs = checked?.extended?.to_ms ?? checked?.retentionMs
     topics.push({
       source_topic: t.topic,
       target_topic: targetTopic,
       partitions: Math.max(partitions, maxMapped, existing?.partitions ?? 0),
-      create: !existing && restore.createTopics,
-      configs: {...t.configs, ...restore.configs},
+      create,
+      configs,
       ...(restore.partitionMapping ? {partition_mapping: {...restore.partitionMapping}} : {}),
       ranges,
       estimated_records: [...byPartition.values()].reduce((n, r) => n + r.records, 0),
       estimated_bytes: [...byPartition.values()].reduce((n, r) => n + r.bytes, 0),
+      ...(Number.isFinite(oldest) ? {oldest_timestamp: new Date(oldest).toISOString()} : {}),
+      ...(checked?.extended ? {retention_extended: checked.extended} : {}),
+      ...(retentionMs !== undefined ? {retention_ms: retentionMs} : {}),
     })
   }
   return {
@@ -726,6 +777,128 @@ function buildRestoreRun(restore: DesiredRestore, policy: DesiredPolicy, observe
     estimated_records: topics.reduce((n, t) => n + t.estimated_records, 0),
     estimated_bytes: topics.reduce((n, t) => n + t.estimated_bytes, 0),
   }
+}
+
+/** Kafka's own defaults, for a cluster whose broker settings could not be read. */
+const KAFKA_TOPIC_DEFAULTS: Record<string, string> = {
+  'cleanup.policy': 'delete',
+  'retention.ms': '604800000',
+  'message.timestamp.type': 'CreateTime',
+  'message.timestamp.before.max.ms': '9223372036854775807',
+  'message.timestamp.after.max.ms': '9223372036854775807',
+}
+
+/** Restored records older than the target's retention by less than this are still refused: the plan is applied later. */
+export const RESTORE_RETENTION_MARGIN_MS = 3_600_000
+
+interface TimestampCheck {
+  restore: DesiredRestore
+  address: string
+  targetTopic: string
+  sourceTopic: string
+  create: boolean
+  existing: TopicView | undefined
+  /** What a created topic gets: the recorded configs of the source topic, then the intent's. */
+  configs: Record<string, string>
+  defaults: Record<string, string> | undefined
+  oldest: number
+  newest: number
+  now: number
+}
+
+/**
+ * Kafka deletes by record timestamp, and a restore keeps the original CreateTime: records older
+ * than the target's retention.ms are deleted at the broker's next retention check, seconds after
+ * kbk reported them restored. Brokers also refuse records outside message.timestamp.before/after
+ * (INVALID_TIMESTAMP). Both are known at plan time, so the plan refuses with the fix — or, for a
+ * created topic with extendRetention, raises retention.ms so the oldest record is kept for the
+ * topic's own retention counted from the restore.
+ */
+function checkRestoredTimestamps(c: TimestampCheck, diagnostics: PlanDiagnostic[]): {extended?: {from_ms: number; to_ms: number}; retentionMs?: number} {
+  if (!c.create && !c.existing) return {} // KBK_RESTORE_NO_TARGET_TOPIC already
+  const own = c.create ? c.configs : c.existing!.configs
+  const effective = {...KAFKA_TOPIC_DEFAULTS, ...c.defaults, ...own}
+  const origin = (key: string): string =>
+    own[key] !== undefined
+      ? c.create
+        ? c.restore.configs[key] !== undefined
+          ? `restores.${c.restore.name}.configs`
+          : `the recorded configs of source topic "${c.sourceTopic}"`
+        : `the topic's own config on cluster "${c.restore.cluster}"`
+      : c.defaults?.[key] !== undefined
+        ? `the broker default of cluster "${c.restore.cluster}"`
+        : `Kafka's default (the broker settings of cluster "${c.restore.cluster}" could not be read)`
+  const at = `${c.address}: target topic "${c.targetTopic}" on cluster "${c.restore.cluster}"`
+  const oldestIso = new Date(c.oldest).toISOString()
+  const age = c.now - c.oldest
+  const logAppend = effective['message.timestamp.type'] === 'LogAppendTime'
+  const out: {extended?: {from_ms: number; to_ms: number}; retentionMs?: number} = {}
+
+  const before = Math.min(num(effective['message.timestamp.before.max.ms']), num(effective['message.timestamp.difference.max.ms']))
+  const after = Math.min(num(effective['message.timestamp.after.max.ms']), num(effective['message.timestamp.difference.max.ms']))
+  if (!logAppend && (age > before - RESTORE_RETENTION_MARGIN_MS || c.newest - c.now > after)) {
+    const tooOld = age > before - RESTORE_RETENTION_MARGIN_MS
+    const key = tooOld ? (num(effective['message.timestamp.before.max.ms']) <= before ? 'message.timestamp.before.max.ms' : 'message.timestamp.difference.max.ms') : num(effective['message.timestamp.after.max.ms']) <= after ? 'message.timestamp.after.max.ms' : 'message.timestamp.difference.max.ms'
+    const needed = tooOld ? ceilDay(age + RESTORE_RETENTION_MARGIN_MS) : ceilDay(c.newest - c.now)
+    diagnostics.push({
+      severity: 'error',
+      code: 'KBK_RESTORE_TIMESTAMP_REJECTED',
+      message: `${at} would reject restored records (INVALID_TIMESTAMP): ${tooOld ? `the oldest is from ${oldestIso} (${formatAge(age)} old)` : `the newest is from ${new Date(c.newest).toISOString()}, ahead of now`}, but its ${key} is ${effective[key]} (${formatAge(num(effective[key]))}, from ${origin(key)}).`,
+      suggestion: c.create
+        ? `Set restores.${c.restore.name}.configs."${key}": "${needed}" (or a later point in time).`
+        : `Raise it first: kafka-configs.sh --alter --entity-type topics --entity-name ${c.targetTopic} --add-config ${key}=${needed}; or restore into a new topic (to.topicSuffix with createTopics: true).`,
+    })
+  }
+
+  const cleanup = effective['cleanup.policy'] ?? 'delete'
+  const retention = num(effective['retention.ms'])
+  if (logAppend || !cleanup.includes('delete') || !Number.isFinite(retention) || retention < 0) return out
+  out.retentionMs = retention
+  if (age <= retention - RESTORE_RETENTION_MARGIN_MS) return out
+  // Keep the oldest record for the topic's own retention, counted from the restore.
+  const needed = ceilDay(age + retention)
+  if (c.create && c.restore.extendRetention) {
+    out.extended = {from_ms: retention, to_ms: needed}
+    return out
+  }
+  diagnostics.push({
+    severity: 'error',
+    code: 'KBK_RESTORE_RETENTION',
+    message:
+      `${at} would delete restored records right after the restore: the oldest is from ${oldestIso} (${formatAge(age)} old), ` +
+      `but its retention.ms is ${effective['retention.ms']} (${formatAge(retention)}, from ${origin('retention.ms')}); Kafka deletes by record timestamp at its next retention check.`,
+    suggestion: c.create
+      ? `Set restores.${c.restore.name}.extendRetention: true (kbk creates the topic with retention.ms ${needed}, ${formatAge(needed)}: the oldest record is kept ${formatAge(retention)} from now), ` +
+        `or set restores.${c.restore.name}.configs."retention.ms" to at least ${ceilDay(age + RESTORE_RETENTION_MARGIN_MS)} (or -1), or restore from a later point in time.`
+      : `Raise the topic's retention first: kafka-configs.sh --alter --entity-type topics --entity-name ${c.targetTopic} --add-config retention.ms=${needed} (or -1); ` +
+        `or restore into a new topic (restores.${c.restore.name}.to.topicSuffix, createTopics: true, extendRetention: true).`,
+  })
+  return out
+}
+
+function restoreNotes(run: RestoreRun): string[] {
+  return run.topics
+    .filter((t) => t.retention_extended)
+    .map(
+      (t) =>
+        `${t.target_topic}: created with retention.ms ${t.retention_extended!.to_ms} (${formatAge(t.retention_extended!.to_ms)}) instead of ${t.retention_extended!.from_ms} (${formatAge(t.retention_extended!.from_ms)}): ` +
+        `its oldest restored record is from ${t.oldest_timestamp}, and Kafka would delete it at once (extendRetention). Lower it when you no longer need the old records.`,
+    )
+}
+
+function notesField(notes: string[]): {notes?: string[]} {
+  return notes.length > 0 ? {notes} : {}
+}
+
+/** A config number; missing or unparsable counts as no limit. */
+function num(v: string | undefined): number {
+  if (v === undefined || v.trim() === '') return Number.POSITIVE_INFINITY
+  const n = Number(v)
+  return Number.isFinite(n) ? n : Number.POSITIVE_INFINITY
+}
+
+function ceilDay(ms: number): number {
+  return Math.ceil(ms / DAY) * DAY
 }
 
 // ---- helpers ----

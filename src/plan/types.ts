@@ -69,6 +69,12 @@ export interface RestoreTopicPlan {
   ranges: Array<{partition: number; from: number; to: number}>
   estimated_records: number
   estimated_bytes: number
+  /** Timestamp of the oldest record to restore (the retention and timestamp checks use it). */
+  oldest_timestamp?: string
+  /** Set when kbk raised the created topic's retention.ms so the restored records survive (extendRetention). */
+  retention_extended?: {from_ms: number; to_ms: number}
+  /** The target's effective time retention as planned (after any extension), when it deletes by time: apply re-checks it. */
+  retention_ms?: number
 }
 
 export interface RestoreRun {
@@ -207,6 +213,8 @@ export interface DesiredRestore {
   partitionMapping?: Record<number, number>
   translateGroups: string[]
   ifTargetNotEmpty: 'fail' | 'append'
+  /** Created topics get a retention.ms that keeps the oldest restored record, instead of the plan refusing. */
+  extendRetention: boolean
   /** Canonical settings (without the pinned point in time). */
   settings: Record<string, unknown>
 }
@@ -234,6 +242,12 @@ export interface TopicView {
 
 export interface ClusterView {
   topics: Record<string, TopicView>
+  /**
+   * Read only for clusters that restores write to: the brokers' defaults for topic configs a topic
+   * does not set (retention.ms, message.timestamp.*), so the planner knows a target's effective
+   * retention. Undefined when not read or not readable.
+   */
+  topic_defaults?: Record<string, string>
   /** Target topics of restores: their watermarks tell whether they are empty. Same shape. */
   error?: {code: string; message: string}
 }

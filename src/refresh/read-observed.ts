@@ -113,7 +113,12 @@ async function readCluster(
     const unrecorded = infos.map((i) => i.name).filter((t) => policies.some((p) => topicMatches(p, t) && firstBackup(p, t)))
     const sizes = unrecorded.length > 0 ? await kafka.logSizes(unrecorded) : {}
     for (const [topic, bytes] of Object.entries(sizes)) if (topics[topic]) topics[topic].log_bytes = bytes
-    return {topics}
+    // A restore target's effective retention and timestamp limits come from the broker for every
+    // setting the topic does not set itself. Not readable (no DescribeConfigs on the cluster):
+    // the planner says it assumes Kafka's defaults.
+    if (!Object.values(desired.restores).some((r) => r.cluster === name)) return {topics}
+    const defaults = await kafka.topicDefaults().catch(() => undefined)
+    return {topics, ...(defaults ? {topic_defaults: defaults} : {})}
   } catch (error) {
     const e = asKbkError(error)
     return {topics: {}, error: {code: e.code, message: e.message}}

@@ -78,6 +78,7 @@ export async function applyRestoreRun(run: RestoreRun, address: string, deps: Re
 
   // 1. Targets exist, and their starting offsets are recorded before anything is produced.
   if (!resuming) {
+    for (const t of run.topics) checkStillKept(t, deps.now())
     for (const t of run.topics) {
       if (t.create) await createIfMissing(deps.kafka, t)
       const wm = await settled(() => deps.kafka.watermarks(t.target_topic), t.create)
@@ -279,7 +280,9 @@ async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: R
       const chunks = ready.map((r) => r.queue.shift()!)
       // Let the lanes decode their next chunks while this request is in flight.
       for (const r of ready) release(r)
-      const bases = await deps.kafka.producePartitions(topic, chunks.map((c) => ({partition: c.target, records: c.records})))
+      const bases = await deps.kafka.producePartitions(topic, chunks.map((c) => ({partition: c.target, records: c.records}))).catch((error: unknown) => {
+        throw timestampRejected(error, topic, chunks) ?? error
+      })
       let records = 0
       let bytes = 0
       chunks.forEach((c, i) => {
@@ -404,6 +407,48 @@ async function settled<T>(fn: () => Promise<T>, created: boolean, attempts = 20)
       await new Promise((r) => setTimeout(r, Math.min(2000, 100 * i)))
     }
   }
+}
+
+/**
+ * The plan checked the oldest record against the target's retention at plan time; a saved plan
+ * applied days later could still restore records the broker deletes at once. Checked again with
+ * the apply's clock before anything is created or produced.
+ */
+function checkStillKept(t: RestoreTopicPlan, now: Date): void {
+  if (t.retention_ms === undefined || t.oldest_timestamp === undefined) return
+  const oldest = Date.parse(t.oldest_timestamp)
+  if (now.getTime() - oldest <= t.retention_ms) return
+  throw new KbkError('KBK_RESTORE_RETENTION', `The oldest record to restore into "${t.target_topic}" (${t.oldest_timestamp}) is now older than its retention.ms ${t.retention_ms}: the broker would delete it right after the restore. The plan is too old; nothing was restored.`, {
+    suggestion: 'Run kbk plan again: it shows the retention that keeps the records (or set extendRetention: true on the restore intent).',
+  })
+}
+
+/**
+ * The target refused records for their timestamp (INVALID_TIMESTAMP: outside its
+ * message.timestamp.before.max.ms / after.max.ms). The plan checks this, but a topic or broker
+ * setting can change after planning. Not retriable: the same records fail again until the
+ * setting changes; what was produced before stays counted, so the rerun resumes exactly.
+ */
+function timestampRejected(error: unknown, topic: string, chunks: Array<{target: number; records: Array<{timestamp: number}>}>): KbkError | undefined {
+  const seen = new Set<unknown>()
+  const rejected = (e: unknown): boolean => {
+    if (e === null || typeof e !== 'object' || seen.has(e)) return false
+    seen.add(e)
+    const x = e as {type?: unknown; cause?: unknown; originalError?: unknown}
+    return x.type === 'INVALID_TIMESTAMP' || rejected(x.cause) || rejected(x.originalError)
+  }
+  if (!rejected(error)) return undefined
+  let min = Number.POSITIVE_INFINITY
+  let max = Number.NEGATIVE_INFINITY
+  for (const c of chunks) for (const r of c.records) [min, max] = [Math.min(min, r.timestamp), Math.max(max, r.timestamp)]
+  const oldest = new Date(min).toISOString()
+  const newest = new Date(max).toISOString()
+  return new KbkError('KBK_RESTORE_TIMESTAMP_REJECTED', `Topic "${topic}" rejected restored records for their timestamps (INVALID_TIMESTAMP; this request held records from ${oldest} to ${newest}): they are outside its message.timestamp.before.max.ms / message.timestamp.after.max.ms.`, {
+    suggestion: `Raise the limit on the topic (kafka-configs.sh --alter --entity-type topics --entity-name ${topic} --add-config message.timestamp.before.max.ms=<age of the oldest record in ms>), then run kbk apply again: the restore resumes where it stopped.`,
+    kind: 'environment',
+    cause: error,
+    details: {topic, oldest, newest},
+  })
 }
 
 async function createIfMissing(kafka: KafkaPort, t: RestoreTopicPlan): Promise<void> {

@@ -187,6 +187,47 @@ describe('expiry: maxAge, minKeep, allowDestroy, restore intents (fs store)', ()
   })
 })
 
+describe('a compacted topic is state: expiry keeps its old segments and the plan says which and why', () => {
+  const env = testEnv()
+  const dir = tempDir()
+  let topic = ''
+  let store: TestStore
+  const kbk = (args: string[], days: number) => runKbk(args, {cwd: dir, env: at(days)})
+
+  before(async () => {
+    topic = await createTestTopic(env.kafka.bootstrap, {prefix: 'cmp', configs: {'cleanup.policy': 'compact'}})
+    store = await createTestStore('fs', dir)
+    writeWorkspace(dir, workspace({bootstrap: env.kafka.bootstrap, store, topic, tier: '{ maxAge: 90d, minKeep: 1, allowDestroy: true }'}))
+    // Two runs, on day 0 and day 10; planned on day 200 both are past maxAge 90d.
+    for (const [i, day] of [0, 10].entries()) {
+      await produce(env.kafka.bootstrap, topic, i * 3, 3)
+      const r = await kbk(['apply', '--auto-approve'], day)
+      assert.equal(r.code, 0, r.stderr + r.stdout)
+    }
+  })
+
+  after(async () => {
+    await deleteTestTopic(env.kafka.bootstrap, topic).catch(() => undefined)
+  })
+
+  it('plans no expiry for 200-day-old segments under maxAge 90d, and warns naming the kept segments', async () => {
+    const p = planJson(await kbk(['plan', '--json'], 200))
+    assert.equal(expiries(p).length, 0)
+    const d = p.diagnostics.find((x) => x.code === 'KBK_EXPIRY_COMPACTED_KEPT')
+    assert.ok(d, `no KBK_EXPIRY_COMPACTED_KEPT in ${JSON.stringify(p.diagnostics)}`)
+    assert.equal(d.severity, 'warning')
+    assert.match(d.message, new RegExp(`^expire\\.events\\["${topic}"\\]: 2 segment\\(s\\) older than maxAge 90d of tier "tier" are kept, not expired — partition 0 offsets 0\\.\\.5 \\(2\\)`))
+    assert.match(d.message, /cleanup\.policy=compact\): those segments hold the only copy of keys not updated since/)
+    assert.equal(p.applyable, true)
+    const text = await kbk(['plan'], 200)
+    assert.match(text.stdout, /Warning: KBK_EXPIRY_COMPACTED_KEPT: expire\.events/)
+    // Apply deletes nothing: both segments are still there.
+    const apply = await kbk(['apply', '--auto-approve'], 200)
+    assert.equal(apply.code, 0, apply.stderr + apply.stdout)
+    assert.deepEqual((await segmentsOf(join(dir, 'kbk.yaml'), topic)).map((s) => s.first_offset), [0, 3])
+  })
+})
+
 describe('immutable backups are never deleted early (fs store: kbk refuses)', () => {
   const env = testEnv()
   const dir = tempDir()

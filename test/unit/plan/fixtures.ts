@@ -38,6 +38,7 @@ export function restore(name: string, over: Partial<DesiredRestore> = {}): Desir
     configs: {},
     translateGroups: [],
     ifTargetNotEmpty: 'fail',
+    extendRetention: false,
     settings: {},
     ...over,
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
 import fc from 'fast-check'
 import {planChanges} from '../../../src/plan/plan-changes.js'
-import type {Observed, Plan} from '../../../src/plan/types.js'
+import type {Observed, Plan, TopicView as TopicViewT} from '../../../src/plan/types.js'
 import type {StateSnapshot} from '../../../src/state/types.js'
 import {DAY, NOW, desired, emptyState, observed, partitionSummary, policy, restore, segment, topicIndex, topicView} from './fixtures.js'
 
@@ -173,11 +173,26 @@ describe('planChanges: expiry', () => {
     assert.equal(plan.resource_changes.filter((c) => c.type === 'expire').length, 0)
   })
 
-  it('refuses to expire a compacted topic', () => {
+  it('refuses to expire a compacted topic, and the plan says which segments it keeps and why', () => {
     const {state, segs} = withSegments([200, 150, 1], {configs: {'cleanup.policy': 'compact'}})
     const p = policy('orders', {retention: {tier: 'c', maxAgeMs: 90 * DAY, minKeep: 1, immutable: false, allowDestroy: true}})
     const plan = planChanges(desired([p]), observed(state, {}, {segments: {'orders/orders.created': segs}}), opts)
     assert.equal(plan.resource_changes.filter((c) => c.type === 'expire').length, 0)
+    const [d, ...others] = plan.diagnostics
+    assert.equal(others.length, 0)
+    assert.equal(d!.code, 'KBK_EXPIRY_COMPACTED_KEPT')
+    assert.equal(d!.severity, 'warning')
+    assert.match(d!.message, /^expire\.orders\["orders\.created"\]: 2 segment\(s\) older than maxAge 90d of tier "c" are kept/)
+    assert.match(d!.message, /partition 0 offsets 0\.\.19 \(2\)/)
+    assert.match(d!.message, /cleanup\.policy=compact.*only copy of keys not updated since/)
+    assert.equal(plan.applyable, true, 'a warning, not an error: nothing is wrong')
+  })
+
+  it('says nothing about a compacted topic with no segment past maxAge', () => {
+    const {state, segs} = withSegments([200, 150, 1], {configs: {'cleanup.policy': 'compact,delete'}})
+    const p = policy('orders', {retention: {tier: 'c', maxAgeMs: 300 * DAY, minKeep: 1, immutable: false, allowDestroy: true}})
+    const plan = planChanges(desired([p]), observed(state, {}, {segments: {'orders/orders.created': segs}}), opts)
+    assert.deepEqual(plan.diagnostics, [])
   })
 
   it('keeps what a pending restore intent needs', () => {
@@ -303,5 +318,89 @@ describe('planChanges: properties', () => {
         assert.deepEqual(again.resource_changes.filter((c) => c.type === 'backup'), [])
       }),
     )
+  })
+})
+
+describe('planChanges: restored records and the target topic\'s retention', () => {
+  // Backed up with the source's recorded configs; records 10 days old.
+  function oldBackup(sourceConfigs: Record<string, string> = {}, ageDays = 10) {
+    const state = recorded(emptyState())
+    const ts = NOW.getTime() - ageDays * DAY
+    const segs = [segment('orders', 'orders.created', 0, 0, 999, new Date(NOW.getTime() - 60_000), {min_timestamp: ts, max_timestamp: ts + 999})]
+    state.topics['orders/orders.created'] = topicIndex('orders', 'orders.created', [partitionSummary(0, 1000, {max_timestamp: ts + 999})], {configs: sourceConfigs})
+    return {state, segs, ts}
+  }
+  const WEEK = String(7 * DAY)
+  function plan(r: ReturnType<typeof restore>, o: {sourceConfigs?: Record<string, string>; ageDays?: number; target?: Record<string, TopicViewT>; defaults?: Record<string, string>} = {}) {
+    const {state, segs} = oldBackup(o.sourceConfigs, o.ageDays)
+    const obs = observed(state, {'orders.created': topicView([[0, 1000]])}, {segments: {'orders/orders.created': segs}})
+    obs.clusters.staging = {topics: o.target ?? {}, ...(o.defaults ? {topic_defaults: o.defaults} : {})}
+    return planChanges(desired([policy('orders')], [r]), obs, opts)
+  }
+  const codes = (p: Plan) => p.diagnostics.map((d) => d.code)
+
+  it('refuses a created topic whose retention.ms (from the intent) is shorter than the records\' age, with the fix', () => {
+    const p = plan(restore('drill', {configs: {'retention.ms': WEEK}}), {sourceConfigs: {'retention.ms': '-1'}})
+    assert.deepEqual(codes(p), ['KBK_RESTORE_RETENTION'])
+    const d = p.diagnostics[0]!
+    assert.equal(d.severity, 'error')
+    assert.match(d.message, /target topic "orders\.created-restored".*oldest is from .* \(10d old\).*retention\.ms is 604800000 \(7d, from restores\.drill\.configs\)/)
+    assert.match(d.suggestion!, /restores\.drill\.extendRetention: true \(kbk creates the topic with retention\.ms 1468800000, 17d/)
+    assert.match(d.suggestion!, /configs\."retention\.ms" to at least 950400000/)
+    assert.equal(p.applyable, false)
+  })
+
+  it('refuses when the source topic\'s recorded retention is shorter than the age of the restored records (no configs)', () => {
+    const p = plan(restore('drill'), {sourceConfigs: {'retention.ms': WEEK}, ageDays: 30})
+    assert.deepEqual(codes(p), ['KBK_RESTORE_RETENTION'])
+    assert.match(p.diagnostics[0]!.message, /\(30d old\).*from the recorded configs of source topic "orders\.created"/)
+  })
+
+  it('uses the broker default when nothing sets retention.ms, and Kafka\'s 7 days when that could not be read', () => {
+    assert.deepEqual(codes(plan(restore('drill'), {defaults: {'retention.ms': String(30 * DAY)}})), [])
+    const p = plan(restore('drill'), {defaults: {'retention.ms': String(3 * DAY)}})
+    assert.match(p.diagnostics[0]!.message, /259200000 \(3d, from the broker default of cluster "staging"\)/)
+    const unread = plan(restore('drill'))
+    assert.match(unread.diagnostics[0]!.message, /604800000 \(7d, from Kafka's default/)
+  })
+
+  it('checks an existing target topic\'s own retention and names the kafka-configs fix', () => {
+    const p = plan(restore('drill', {createTopics: false}), {target: {'orders.created-restored': topicView([[0, 0]], {'retention.ms': WEEK})}, defaults: {'retention.ms': '-1'}})
+    assert.deepEqual(codes(p), ['KBK_RESTORE_RETENTION'])
+    assert.match(p.diagnostics[0]!.message, /from the topic's own config on cluster "staging"/)
+    assert.match(p.diagnostics[0]!.suggestion!, /kafka-configs\.sh --alter --entity-type topics --entity-name orders\.created-restored --add-config retention\.ms=1468800000/)
+  })
+
+  it('with extendRetention, creates the topic with a retention that keeps the records and says so in the plan', () => {
+    const p = plan(restore('drill', {configs: {'retention.ms': WEEK}, extendRetention: true}))
+    assert.deepEqual(codes(p), [])
+    const ch = p.resource_changes.find((c) => c.type === 'restore')!
+    const t = ch.restore!.topics[0]!
+    assert.equal(t.configs['retention.ms'], String(17 * DAY))
+    assert.deepEqual(t.retention_extended, {from_ms: 7 * DAY, to_ms: 17 * DAY})
+    assert.equal(t.retention_ms, 17 * DAY, 'apply re-checks the records against the extended retention')
+    assert.equal(t.oldest_timestamp, new Date(NOW.getTime() - 10 * DAY).toISOString())
+    assert.match(ch.notes!.join('\n'), /orders\.created-restored: created with retention\.ms 1468800000 \(17d\) instead of 604800000 \(7d\)/)
+  })
+
+  it('extendRetention does not touch an existing topic: the plan still refuses', () => {
+    const p = plan(restore('drill', {createTopics: true, extendRetention: true}), {target: {'orders.created-restored': topicView([[0, 0]], {'retention.ms': WEEK})}})
+    assert.deepEqual(codes(p), ['KBK_RESTORE_RETENTION'])
+  })
+
+  it('is quiet for unlimited retention, compact-only topics, LogAppendTime and young records', () => {
+    assert.deepEqual(codes(plan(restore('drill', {configs: {'retention.ms': '-1'}}))), [])
+    assert.deepEqual(codes(plan(restore('drill', {configs: {'retention.ms': WEEK, 'cleanup.policy': 'compact'}}))), [])
+    assert.deepEqual(codes(plan(restore('drill', {configs: {'retention.ms': WEEK, 'message.timestamp.type': 'LogAppendTime'}}))), [])
+    assert.deepEqual(codes(plan(restore('drill', {configs: {'retention.ms': WEEK}}), {ageDays: 6})), [])
+    // Within an hour of the retention: the broker would delete them before the apply is done.
+    assert.deepEqual(codes(plan(restore('drill', {configs: {'retention.ms': String(10 * DAY + 1_800_000)}}))), ['KBK_RESTORE_RETENTION'])
+  })
+
+  it('refuses records the target would reject (INVALID_TIMESTAMP) from message.timestamp.before.max.ms', () => {
+    const p = plan(restore('drill', {configs: {'retention.ms': '-1'}}), {defaults: {'message.timestamp.before.max.ms': String(DAY)}})
+    assert.deepEqual(codes(p), ['KBK_RESTORE_TIMESTAMP_REJECTED'])
+    assert.match(p.diagnostics[0]!.message, /would reject restored records \(INVALID_TIMESTAMP\).*message\.timestamp\.before\.max\.ms is 86400000 \(1d, from the broker default/)
+    assert.match(p.diagnostics[0]!.suggestion!, /restores\.drill\.configs\."message\.timestamp\.before\.max\.ms": "950400000"/)
   })
 })
