@@ -99,14 +99,18 @@ export abstract class KbkCommand<T extends typeof Command> extends Command {
     // typo in a drift job would read as drift.
     const e = isParseError(err) ? usageError(err, this.id, this.ctor.flags, this.ctor.baseFlags) : asKbkError(err)
     if (this.jsonEnabled()) {
-      // One compact object, one line: what a CI step can pipe into jq. Never oclif's error dump.
-      process.stdout.write(JSON.stringify({error: e.toJSON()}) + '\n')
+      this.writeJsonError(e)
     } else {
       process.stderr.write(formatErrorForHuman(e))
     }
     process.exitCode = 1
     return undefined
   }
+  /** One compact object, one line: what a CI step can pipe into jq. Never oclif's error dump. */
+  protected writeJsonError(e: KbkError): void {
+    process.stdout.write(JSON.stringify({error: e.toJSON()}) + '\n')
+  }
+
 }
 
 export function isInAutomation(): boolean {

@@ -5,7 +5,7 @@ import type {ApplySummary, Reporter} from '../apply/events.js'
 import {KbkCommand} from '../cli/base-command.js'
 import {durationFlag} from '../cli/flags.js'
 import {makePlan, openWorkspace, runApply} from '../cli/context.js'
-import {asKbkError, KbkError} from '../errors.js'
+import {KbkError} from '../errors.js'
 import {formatPlanText} from '../format/plan-text.js'
 import {formatApplySummary, SIGNAL_EXIT_CODES} from '../format/apply-text.js'
 import {formatNdjsonLine, listrReporter, ndjsonReporter, plainReporter, planTotals} from '../format/progress.js'
@@ -112,14 +112,10 @@ SIGINT or SIGTERM (Ctrl-C, a cancelled CI job) stops it gracefully: what is dura
 
   /**
    * With --json, stdout is an NDJSON stream: an error is one more event line with its `ts`, not a
-   * pretty-printed document that breaks line-by-line readers. Everything else is the base's.
+   * document of another shape that breaks line-by-line readers.
    */
-  protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
-    const isOclifExit = !(err instanceof KbkError) && (err.oclif !== undefined || err.name === 'ExitError')
-    if (isOclifExit || !this.jsonEnabled()) return super.catch(err)
-    process.stdout.write(formatNdjsonLine({type: 'error', error: asKbkError(err).toJSON()}))
-    process.exitCode = 1
-    return undefined
+  protected override writeJsonError(e: KbkError): void {
+    process.stdout.write(formatNdjsonLine({type: 'error', error: e.toJSON()}))
   }
 
   /** Approval needs a person at a terminal; say which flag to use when there is none. */

@@ -225,7 +225,8 @@ describe('apply stopped by SIGTERM', () => {
 
     const rerun = await runKbk(['apply', '--auto-approve'], {cwd: dir})
     assert.equal(rerun.code, 0, rerun.stderr)
-    assert.match(rerun.stderr, new RegExp(`${TOTAL - partial} record\\(s\\) restored \\(${TOTAL} in all, ${partial} by an interrupted run\\)`))
+    const n = (x: number): string => x.toLocaleString('en-US')
+    assert.match(rerun.stderr, new RegExp(`${n(TOTAL - partial)} record\\(s\\) restored \\(${n(TOTAL)} in all, ${n(partial)} by an interrupted run\\)`))
     const out = await consumeAll(env.kafka.targetBootstrap, target)
     assert.equal(out.length, TOTAL)
     for (const o of out) assert.equal(o.key?.toString(), `p${o.partition}-${o.offset}`, 'each target partition holds its sequence once, in order')

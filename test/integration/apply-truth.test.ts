@@ -180,7 +180,7 @@ describe('records that tell the truth', () => {
       await admin.disconnect()
     }
     const locks = JSON.parse((await runKbk(['lock', 'list', '--json'], {cwd: dir, env: storeEnv})).stdout) as {locks: Array<{id: string}>}
-    for (const l of locks.locks) await runKbk(['lock', 'release', l.id], {cwd: dir, env: storeEnv})
+    for (const l of locks.locks) await runKbk(['lock', 'release', l.id, '--force'], {cwd: dir, env: storeEnv})
 
     const rerun = await runKbk(['apply', '--auto-approve'], {cwd: dir, env: storeEnv})
     assert.equal(rerun.code, 0, rerun.stderr)
@@ -188,6 +188,7 @@ describe('records that tell the truth', () => {
     const shown = JSON.parse((await runKbk(['state', 'show', 'restore.truth', '--json'], {cwd: dir, env: storeEnv})).stdout) as {restore: {status: string; records: number}}
     assert.equal(shown.restore.status, 'complete')
     assert.equal(shown.restore.records, TOTAL, 'the state describes the whole restore, not only the resumed run')
-    assert.match(rerun.stderr, new RegExp(`${TOTAL - partial} record\\(s\\) restored \\(${TOTAL} in all, ${partial} by an interrupted run\\)`))
+    const n = (x: number): string => x.toLocaleString('en-US')
+    assert.match(rerun.stderr, new RegExp(`${n(TOTAL - partial)} record\\(s\\) restored \\(${n(TOTAL)} in all, ${n(partial)} by an interrupted run\\)`))
   })
 })

@@ -196,7 +196,13 @@ restores:
     await admin.connect()
     // Kill once some, but not all, records reached the target.
     await waitForFirstRecords(admin, `${topic}-resume`, 500)
-    process.kill(pid, 'SIGKILL')
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch (error) {
+      // On a loaded machine the restore may finish before the kill lands: the rerun must then
+      // find nothing left to do, which the assertions below check just the same.
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error
+    }
     await run
     const partial = (await admin.fetchTopicOffsets(`${topic}-resume`)).reduce((s, p) => s + Number(p.high), 0)
     const locks = JSON.parse((await runKbk(['lock', 'list', '--json'], {cwd: dir})).stdout) as {locks: Array<{id: string}>}
