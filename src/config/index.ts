@@ -49,6 +49,12 @@ export interface LoadOptions {
 /** The top-level sections whose entries are named, and merged by name across files. */
 const NAMED_SECTIONS = ['clusters', 'stores', 'retention', 'compliance', 'policies', 'restores']
 
+/**
+ * The most entries one named section may have, over all files. 10,000 policies validate in a few
+ * seconds; checking (and reporting on) many times that is minutes of work no real estate needs.
+ */
+export const MAX_SECTION_ENTRIES = 20_000
+
 export async function loadWorkspace(opts: LoadOptions = {}): Promise<LoadResult> {
   const cwd = opts.cwd ?? process.cwd()
   const env = opts.env ?? process.env
@@ -64,7 +70,8 @@ export async function loadWorkspace(opts: LoadOptions = {}): Promise<LoadResult>
   const absoluteOf = new Map(read.files.map((f) => [f.display, f.absolute]))
 
   const hidden = (pointer: string): boolean => merged.envPaths.has(pointer) || isSensitivePath(fromPointer(pointer))
-  if (merged.ok) diagnostics.push(...validateSchema(merged.value, {nodes: merged.nodes, hidden, fallbackFile: files[0]!}))
+  // Loops, not push(...list): a list of 100,000 diagnostics as arguments overflows the stack.
+  if (merged.ok) for (const d of validateSchema(merged.value, {nodes: merged.nodes, hidden, fallbackFile: files[0]!})) diagnostics.push(d)
 
   const positionOf = (path: ConfigPath): SourcePosition | undefined => {
     const info = merged.nodes.get(toPointer(path.map(String)))
@@ -88,7 +95,7 @@ export async function loadWorkspace(opts: LoadOptions = {}): Promise<LoadResult>
     const unresolved = (path: ConfigPath): boolean => merged.unresolvedPaths.has(toPointer(path.map(String)))
     for (const rule of rules) {
       try {
-        diagnostics.push(...rule.check({ws, raw: merged.value, unresolved}))
+        for (const d of rule.check({ws, raw: merged.value, unresolved})) diagnostics.push(d)
       } catch (e) {
         // A rule that trips over a shape the schema already rejected must not hide the others.
         if (!diagnostics.some((d) => d.severity === 'error')) throw e
@@ -212,6 +219,23 @@ function mergeSources(sources: ParsedSource[], directory: boolean): Merged {
         take(src, entryPtr)
       }
     }
+  }
+  for (const key of NAMED_SECTIONS) {
+    const section = Object.getOwnPropertyDescriptor(m.value, key)?.value as unknown
+    const count = section !== null && typeof section === 'object' && !Array.isArray(section) ? Object.keys(section).length : 0
+    if (count <= MAX_SECTION_ENTRIES) continue
+    const at = m.nodes.get(`/${key}`)
+    m.diagnostics.push({
+      severity: 'error',
+      code: 'KBK_CONFIG_TOO_LARGE',
+      message: `${key} has ${count.toLocaleString('en-US')} entries; kbk checks at most ${MAX_SECTION_ENTRIES.toLocaleString('en-US')} per section`,
+      file: at?.key?.file ?? at?.value.file ?? sources[0]?.file ?? '',
+      line: (at?.key ?? at?.value)?.line ?? 1,
+      column: (at?.key ?? at?.value)?.column ?? 1,
+      path: key,
+      suggestion: 'Check that the workspace is not generated data by mistake; split a very large estate into several workspaces (one per cluster or team).',
+    })
+    m.ok = false
   }
   return m
 }

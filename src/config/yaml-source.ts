@@ -54,7 +54,9 @@ export function parseSource(file: string, text: string, env: Record<string, stri
   }
   let doc: Document.Parsed
   try {
-    doc = parseDocument(text, {lineCounter, prettyErrors: false, uniqueKeys: true, strict: true})
+    // uniqueKeys: false — yaml compares each key with every earlier one (quadratic: minutes for a
+    // map of 80,000 keys); duplicates are found below with a set instead.
+    doc = parseDocument(text, {lineCounter, prettyErrors: false, uniqueKeys: false, strict: true})
   } catch (e) {
     out.diagnostics.push({severity: 'error', code: 'KBK_CONFIG_YAML', message: `not valid YAML: ${(e as Error).message}`, file, line: 1, column: 1, path: ''})
     return out
@@ -88,6 +90,7 @@ export function parseSource(file: string, text: string, env: Record<string, stri
   })
 
   const seen = new Set<Node>()
+  let duplicates = false
   /** The alias written in the file whose expansion is under way (inner ones sit at their anchors). */
   let expanding: SourcePosition | undefined
   const refuse = (at: SourcePosition, pointer: string, message: string, suggestion: string): never => {
@@ -99,7 +102,7 @@ export function parseSource(file: string, text: string, env: Record<string, stri
       out.nodes.set(pointer, {value: keyPos ?? pos(0), ...(keyPos ? {key: keyPos} : {})})
       return null
     }
-    let n = node as Node
+    const n = node as Node
     const at = pos(n.range?.[0])
     if (expanding && --limits.aliasBudget < 0) {
       refuse(expanding, pointer, `aliases expand to more than ${MAX_ALIAS_EXPANSION.toLocaleString('en-US')} values (nested *aliases multiply: an "alias bomb")`, 'Write the repeated values out, or use fewer levels of aliases of aliases.')
@@ -125,6 +128,7 @@ export function parseSource(file: string, text: string, env: Record<string, stri
     if (isMap(n)) {
       seen.add(n)
       const obj: Record<string, unknown> = {}
+      const names = new Set<string>()
       for (const pair of n.items) {
         const k = pair.key
         if (!isScalar(k) || (k.value !== null && typeof k.value === 'object')) {
@@ -133,6 +137,14 @@ export function parseSource(file: string, text: string, env: Record<string, stri
           continue
         }
         const name = k.value === null ? '' : String(k.value)
+        if (names.has(name)) {
+          // As yaml reported it: the whole file is refused (path '' tells the merge so).
+          const kp = pos(k.range?.[0])
+          out.diagnostics.push({...diag(file, kp, '', 'KBK_CONFIG_DUPLICATE', 'this key appears twice in the same mapping', 'Keep one of the two entries (names must be unique).'), path: ''})
+          duplicates = true
+          continue
+        }
+        names.add(name)
         const childPointer = `${pointer}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`
         const value = convert(pair.value, childPointer, pos(k.range?.[0]), depth + 1)
         // defineProperty: a key named __proto__ must stay data, never become the prototype.
@@ -188,6 +200,10 @@ export function parseSource(file: string, text: string, env: Record<string, stri
 
   try {
     out.value = convert(doc.contents, '')
+    if (duplicates) {
+      out.nodes = new Map()
+      out.value = undefined
+    }
   } catch (e) {
     if (!(e instanceof LimitExceeded)) throw e
     // Nothing of a refused file is used: drop what was converted so far.
