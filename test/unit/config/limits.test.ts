@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import {describe, test} from 'node:test'
 import {loadWorkspace} from '../../../src/config/index.js'
 import {MAX_WORKSPACE_BYTES} from '../../../src/config/read-workspace.js'
+import {runKbk} from './cli-runner.js'
 import {BASE, errors, load, tempDir, writeFiles} from './helpers.js'
 
 /** `levels` anchors, each a list of `width` aliases of the one before: width^levels values. */
@@ -97,4 +98,16 @@ describe('an unset ${VAR} without a default', () => {
     const r = await loadWorkspace({cwd: dir, env: {}, unsetEnv: 'warning'})
     assert.deepEqual(errors(r).map((d) => d.code), ['KBK_CONFIG_UNKNOWN_KEY'])
   })
+})
+
+test('kbk validate passes with a warning when a secret is unset; kbk plan refuses it', () => {
+  const dir = tempDir()
+  writeFiles(dir, {'kbk.yaml': BASE.replace('brokers: ["127.0.0.1:9092"]', 'brokers: ["127.0.0.1:9092"]\n    sasl: {mechanism: plain, username: "${KAFKA_USER}", password: "${KAFKA_PASSWORD}"}')})
+  const v = runKbk(['validate'], {cwd: dir})
+  assert.equal(v.status, 0, v.stdout + v.stderr)
+  assert.match(v.stdout + v.stderr, /warning KBK_CONFIG_ENV_UNSET: environment variable KAFKA_PASSWORD is not set/)
+  assert.match(v.stdout + v.stderr, /valid with 2 warning/)
+  const p = runKbk(['plan'], {cwd: dir})
+  assert.notEqual(p.status, 0)
+  assert.match(p.stdout + p.stderr, /error KBK_CONFIG_ENV_UNSET: environment variable KAFKA_PASSWORD is not set/)
 })
