@@ -7,7 +7,7 @@
 //   npm run bench                     full size (~1 GiB dataset a), 3 runs each
 //   npm run bench -- --quick          small datasets, 1 run: a smoke test of the harness
 //   npm run bench -- --profile        also CPU-profile one backup and one restore (docs/performance.md)
-//   npm run bench -- --only backup,kcat,zstd,restore,rss,s3,plan   a subset
+//   npm run bench -- --only backup,kcat,zstd,restore,rss,s3,plan,workspace   a subset
 // Env knobs: KBK_BENCH_MB (dataset a size, MiB), KBK_BENCH_RUNS, KBK_BENCH_KEEP=1 (keep topics/stores).
 import {spawn, spawnSync} from 'node:child_process'
 import {createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
@@ -413,6 +413,24 @@ try {
       times.push(last.plan_ms / 1000)
     }
     rows.push({what: `plan: ${topics * 10} partitions, ${topics * 1000} segments (state on fs, synthetic cluster view, in-process)`, dataset: 'synthetic', command: 'openWorkspace + makePlan (what `kbk plan` runs)', runs: times.length, seconds: median(times), rss: last.rss_mib, extra: `${last.summary.run} backup actions`})
+  }
+
+  if (wants('workspace')) {
+    // Issue 22: validate and plan on a workspace of 10,000 policies (multi-file) < 5 s each.
+    const policies = quick ? 1000 : 10_000
+    log(`workspace scale: validate and plan on ${policies} policies in ${Math.ceil(policies / 100) + 1} files`)
+    const rs = []
+    for (let i = 0; i < RUNS; i++) {
+      const r = spawnSync(process.execPath, [join(root, 'scripts/bench/workspace-scale.mjs'), work, String(policies)], {encoding: 'utf8', maxBuffer: 64 * MiB})
+      if (r.status !== 0) throw new Error(`workspace-scale failed: ${r.stderr}`)
+      const row = JSON.parse(r.stdout.trim().split('\n').pop())
+      if (row.validate_status !== 0) throw new Error(`kbk validate failed on the generated workspace: ${r.stderr.slice(0, 2000)}`)
+      rs.push(row)
+    }
+    const last = rs.at(-1)
+    const size = `${policies.toLocaleString('en-US')} policies, ${last.files} files, ${(last.bytes / MiB).toFixed(1)} MiB`
+    rows.push({what: `validate: ${size}`, dataset: 'synthetic', command: 'kbk validate -c DIR (subprocess)', runs: rs.length, seconds: median(rs.map((r) => r.validate_ms / 1000)), rss: Math.max(...rs.map((r) => r.validate_rss_mib ?? 0)), extra: 'target < 5 s'})
+    rows.push({what: `plan: ${size} (fs store, synthetic cluster view of ${policies * 2} topics, in-process)`, dataset: 'synthetic', command: 'openWorkspace + makePlan (what `kbk plan` runs)', runs: rs.length, seconds: median(rs.map((r) => r.plan_ms / 1000)), rss: Math.max(...rs.map((r) => r.plan_rss_mib)), extra: `${last.changes} changes; target < 5 s`})
   }
 } finally {
   if (!process.env.KBK_BENCH_KEEP) {

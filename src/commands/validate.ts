@@ -14,12 +14,13 @@ export interface ValidateResult {
 export default class Validate extends KbkCommand<typeof Validate> {
   static override description = `Check the workspace offline: the JSON Schema, references, regexes, durations, restore safety and compliance rules.
 
-Every problem is reported at once as file:line:column with a fix. Exit 0 when valid (warnings allowed), 1 otherwise. Makes no network call.`
+Every problem is reported at once as file:line:column with a fix. Exit 0 when valid (warnings allowed), 1 otherwise. Makes no network call and needs no secrets: an unset \${VAR} without a default is a warning here (plan and apply refuse it).`
 
   static override examples = ['<%= config.bin %> validate', '<%= config.bin %> validate --config ./workspace/ --json']
 
   async run(): Promise<ValidateResult> {
-    const loaded = await loadWorkspace({config: this.flags.config, cwd: process.cwd(), env: process.env})
+    // An unset ${VAR} is a warning here: validate runs offline, e.g. on a fork's pull request without secrets.
+    const loaded = await loadWorkspace({config: this.flags.config, cwd: process.cwd(), env: process.env, unsetEnv: 'warning'})
     const errors = loaded.diagnostics.filter((d) => d.severity === 'error').length
     const warnings = loaded.diagnostics.length - errors
     const color = colorEnabled()

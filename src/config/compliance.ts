@@ -240,7 +240,7 @@ export function checkCompliance(ws: Workspace): Diagnostic[] {
       const tag = tags[name]
       if (!tag) continue // references-resolve reports unknown tags
       for (const key of Object.keys(tag.requirements) as Array<keyof TagRequirements>) {
-        out.push(...runCheck(key, {ws, policy, tag}, tag.requirements[key]))
+        for (const d of runCheck(key, {ws, policy, tag}, tag.requirements[key])) out.push(d)
       }
     }
   }

@@ -9,7 +9,7 @@ import {readSecretFile, readWorkspaceFiles, type WorkspaceFile} from './read-wor
 import {rules} from './rules/index.js'
 import {validateSchema} from './schema.js'
 import {isSensitivePath, type Workspace} from './types.js'
-import {parseSource, type NodeInfo, type ParsedSource} from './yaml-source.js'
+import {MAX_ALIAS_EXPANSION, parseSource, type NodeInfo, type ParsedSource} from './yaml-source.js'
 
 export {formatDiagnostic, formatPath, sortDiagnostics, closest, editDistance} from './diagnostics.js'
 export type {Diagnostic, SourcePosition, ConfigPath} from './diagnostics.js'
@@ -38,10 +38,22 @@ export interface LoadOptions {
   cwd?: string
   /** For ${VAR} interpolation (default: process.env). */
   env?: NodeJS.ProcessEnv
+  /**
+   * An unset ${VAR} without a default: an error (default: plan and apply need the value), or a
+   * warning (validate: offline, so a pull request from a fork without secrets can still be checked).
+   * As a warning, checks of the values it leaves unknown are skipped.
+   */
+  unsetEnv?: 'error' | 'warning'
 }
 
 /** The top-level sections whose entries are named, and merged by name across files. */
 const NAMED_SECTIONS = ['clusters', 'stores', 'retention', 'compliance', 'policies', 'restores']
+
+/**
+ * The most entries one named section may have, over all files. 10,000 policies validate in a few
+ * seconds; checking (and reporting on) many times that is minutes of work no real estate needs.
+ */
+export const MAX_SECTION_ENTRIES = 20_000
 
 export async function loadWorkspace(opts: LoadOptions = {}): Promise<LoadResult> {
   const cwd = opts.cwd ?? process.cwd()
@@ -51,13 +63,15 @@ export async function loadWorkspace(opts: LoadOptions = {}): Promise<LoadResult>
   const digest = digestFiles(read.files)
   if (read.files.length === 0) return {diagnostics: sortDiagnostics(read.diagnostics), files, digest}
 
-  const parsed = read.files.map((f) => parseSource(f.display, f.text, env))
+  const limits = {aliasBudget: MAX_ALIAS_EXPANSION, unsetEnv: opts.unsetEnv ?? 'error'}
+  const parsed = read.files.map((f) => parseSource(f.display, f.text, env, limits))
   const merged = mergeSources(parsed, read.files.length > 1)
   const diagnostics: Diagnostic[] = [...read.diagnostics, ...parsed.flatMap((p) => p.diagnostics), ...merged.diagnostics]
   const absoluteOf = new Map(read.files.map((f) => [f.display, f.absolute]))
 
   const hidden = (pointer: string): boolean => merged.envPaths.has(pointer) || isSensitivePath(fromPointer(pointer))
-  if (merged.ok) diagnostics.push(...validateSchema(merged.value, {nodes: merged.nodes, hidden, fallbackFile: files[0]!}))
+  // Loops, not push(...list): a list of 100,000 diagnostics as arguments overflows the stack.
+  if (merged.ok) for (const d of validateSchema(merged.value, {nodes: merged.nodes, hidden, fallbackFile: files[0]!})) diagnostics.push(d)
 
   const positionOf = (path: ConfigPath): SourcePosition | undefined => {
     const info = merged.nodes.get(toPointer(path.map(String)))
@@ -81,16 +95,26 @@ export async function loadWorkspace(opts: LoadOptions = {}): Promise<LoadResult>
     const unresolved = (path: ConfigPath): boolean => merged.unresolvedPaths.has(toPointer(path.map(String)))
     for (const rule of rules) {
       try {
-        diagnostics.push(...rule.check({ws, raw: merged.value, unresolved}))
+        for (const d of rule.check({ws, raw: merged.value, unresolved})) diagnostics.push(d)
       } catch (e) {
         // A rule that trips over a shape the schema already rejected must not hide the others.
         if (!diagnostics.some((d) => d.severity === 'error')) throw e
       }
     }
   }
-  const sorted = sortDiagnostics(diagnostics)
+  const sorted = sortDiagnostics(opts.unsetEnv === 'warning' ? withoutUnknownValueErrors(diagnostics, merged.unresolvedPaths) : diagnostics)
   const failed = sorted.some((d) => d.severity === 'error')
   return {...(failed ? {} : {workspace: ws}), diagnostics: sorted, files, digest}
+}
+
+/**
+ * Drops the schema and rule errors about values that hold an unset ${VAR}: with the variable
+ * unknown (validate without secrets), `${KAFKA_PORT}` is no more wrong than the value it stands for.
+ */
+function withoutUnknownValueErrors(diagnostics: Diagnostic[], unresolved: Set<string>): Diagnostic[] {
+  if (unresolved.size === 0) return diagnostics
+  const paths = new Set([...unresolved].map((p) => formatPath(fromPointer(p))))
+  return diagnostics.filter((d) => d.severity !== 'error' || d.code === 'KBK_CONFIG_ENV_SYNTAX' || !paths.has(d.path))
 }
 
 function digestFiles(files: WorkspaceFile[]): string {
@@ -115,19 +139,41 @@ interface Merged {
 /** Several files → one workspace; a name defined twice is an error naming both places. */
 function mergeSources(sources: ParsedSource[], directory: boolean): Merged {
   const m: Merged = {ok: true, value: {}, nodes: new Map(), envPaths: new Set(), literalPaths: new Set(), unresolvedPaths: new Set(), diagnostics: []}
+  // Each source's pointers grouped by their first one and two segments (a section, a named entry),
+  // once: taking an entry then touches only its own nodes. Scanning every node for every entry
+  // made a 10,000-policy workspace take seconds per thousand policies (quadratic).
+  const groups = new Map<ParsedSource, Map<string, string[]>>()
+  const groupsOf = (src: ParsedSource): Map<string, string[]> => {
+    let g = groups.get(src)
+    if (!g) {
+      g = new Map()
+      for (const p of src.nodes.keys()) {
+        const second = p.indexOf('/', 1)
+        const third = second < 0 ? -1 : p.indexOf('/', second + 1)
+        for (const prefix of [second < 0 ? p : p.slice(0, second), second < 0 ? undefined : third < 0 ? p : p.slice(0, third)]) {
+          if (prefix === undefined || prefix === '') continue
+          const list = g.get(prefix)
+          if (list) list.push(p)
+          else g.set(prefix, [p])
+        }
+      }
+      groups.set(src, g)
+    }
+    return g
+  }
   const take = (src: ParsedSource, prefix: string): void => {
-    for (const [p, info] of src.nodes) if ((p === prefix || p.startsWith(prefix + '/')) && !m.nodes.has(p)) m.nodes.set(p, info)
-    for (const [from, to] of [
-      [src.envPaths, m.envPaths],
-      [src.literalPaths, m.literalPaths],
-      [src.unresolvedPaths, m.unresolvedPaths],
-    ] as const) {
-      for (const p of from) if (p === prefix || p.startsWith(prefix + '/')) to.add(p)
+    const pointers = prefix === '' ? [...src.nodes.keys()] : (groupsOf(src).get(prefix) ?? [])
+    for (const p of pointers) {
+      if (!m.nodes.has(p)) m.nodes.set(p, src.nodes.get(p)!)
+      // Every env/literal/unresolved pointer is a scalar's, and every scalar has a node.
+      if (src.envPaths.has(p)) m.envPaths.add(p)
+      if (src.literalPaths.has(p)) m.literalPaths.add(p)
+      if (src.unresolvedPaths.has(p)) m.unresolvedPaths.add(p)
     }
   }
   const where = (info: NodeInfo | undefined): string => (info ? `${info.value.file}:${(info.key ?? info.value).line}` : 'another file')
   for (const src of sources) {
-    if (src.diagnostics.some((d) => d.code === 'KBK_CONFIG_YAML' || (d.code === 'KBK_CONFIG_DUPLICATE' && d.path === ''))) {
+    if (src.diagnostics.some((d) => d.code === 'KBK_CONFIG_YAML' || d.code === 'KBK_CONFIG_TOO_LARGE' || (d.code === 'KBK_CONFIG_DUPLICATE' && d.path === ''))) {
       m.ok = false
       continue
     }
@@ -173,6 +219,23 @@ function mergeSources(sources: ParsedSource[], directory: boolean): Merged {
         take(src, entryPtr)
       }
     }
+  }
+  for (const key of NAMED_SECTIONS) {
+    const section = Object.getOwnPropertyDescriptor(m.value, key)?.value as unknown
+    const count = section !== null && typeof section === 'object' && !Array.isArray(section) ? Object.keys(section).length : 0
+    if (count <= MAX_SECTION_ENTRIES) continue
+    const at = m.nodes.get(`/${key}`)
+    m.diagnostics.push({
+      severity: 'error',
+      code: 'KBK_CONFIG_TOO_LARGE',
+      message: `${key} has ${count.toLocaleString('en-US')} entries; kbk checks at most ${MAX_SECTION_ENTRIES.toLocaleString('en-US')} per section`,
+      file: at?.key?.file ?? at?.value.file ?? sources[0]?.file ?? '',
+      line: (at?.key ?? at?.value)?.line ?? 1,
+      column: (at?.key ?? at?.value)?.column ?? 1,
+      path: key,
+      suggestion: 'Check that the workspace is not generated data by mistake; split a very large estate into several workspaces (one per cluster or team).',
+    })
+    m.ok = false
   }
   return m
 }

@@ -16,6 +16,13 @@ export type ReadResult = {files: WorkspaceFile[]; diagnostics: Diagnostic[]}
 
 export const DEFAULT_CONFIG_FILE = 'kbk.yaml'
 
+/**
+ * The most YAML a workspace may hold, all files together. 10,000 policies take under 2 MiB;
+ * loading costs roughly 100 bytes of memory per byte of YAML, so this bound keeps any workspace
+ * under about 1 GiB, and a 50 MB file is refused before it is read instead of running for minutes.
+ */
+export const MAX_WORKSPACE_BYTES = 8 * 1024 * 1024
+
 export function displayPath(absolute: string, cwd: string): string {
   const rel = relative(cwd, absolute)
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : absolute
@@ -60,6 +67,28 @@ export async function readWorkspaceFiles(opts: {config?: string; cwd: string}): 
   }
   const files: WorkspaceFile[] = []
   const diagnostics: Diagnostic[] = []
+  // Sizes first, so an absurd workspace is refused without reading (or parsing) it.
+  const sizes = await Promise.all(paths.map(async (p) => ({p, size: (await stat(p).catch(() => undefined))?.size ?? 0})))
+  const total = sizes.reduce((n, s) => n + s.size, 0)
+  if (total > MAX_WORKSPACE_BYTES) {
+    const largest = sizes.reduce((a, b) => (b.size > a.size ? b : a))
+    const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`
+    return {
+      files: [],
+      diagnostics: [
+        {
+          severity: 'error',
+          code: 'KBK_CONFIG_TOO_LARGE',
+          message: `the workspace is ${mib(total)} of YAML${paths.length > 1 ? ` in ${paths.length} files (largest: ${displayPath(largest.p, opts.cwd)}, ${mib(largest.size)})` : ''}; kbk reads at most ${mib(MAX_WORKSPACE_BYTES)}`,
+          file: displayPath(largest.p, opts.cwd),
+          line: 0,
+          column: 0,
+          path: '',
+          suggestion: 'Check that --config points at the workspace and not at generated data; a workspace of 10,000 policies takes under 2 MiB. Split very large estates into several workspaces.',
+        },
+      ],
+    }
+  }
   for (const p of paths) {
     try {
       const bytes = await readFile(p)

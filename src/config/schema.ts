@@ -117,11 +117,62 @@ export interface SchemaContext {
 
 const DURATION_PATTERNS = new Set(['^([0-9]+(ms|s|m|h|d|w|y))+$', '^(([0-9]+(ms|s|m|h|d|w|y))+|never)$'])
 
+/** Entries of a named section validated at a time: see parts(). */
+const SECTION_CHUNK = 500
+
 export function validateSchema(value: unknown, ctx: SchemaContext): Diagnostic[] {
   const validate = validator()
-  if (validate(value)) return []
-  const errors = simplify(validate.errors ?? [], value)
+  const found: ErrorObject[] = []
+  const seen = new Set<string>()
+  for (const part of parts(value)) {
+    if (validate(part)) continue
+    for (const e of validate.errors ?? []) {
+      // The sections that are not split are validated in every part: report their errors once.
+      const key = `${e.instancePath}\0${e.schemaPath}\0${JSON.stringify(e.params)}`
+      if (seen.has(key)) continue
+      seen.add(key)
+      found.push(e)
+    }
+  }
+  if (found.length === 0) return []
+  const errors = simplify(found, value)
   return errors.map((e) => toDiagnostic(e, value, ctx)).filter((d): d is Diagnostic => d !== undefined)
+}
+
+/**
+ * The workspace as the values to validate: itself, or, when a named section (policies, …) has
+ * more than SECTION_CHUNK entries, copies holding a slice of that section each. ajv's generated
+ * code appends the errors of every $ref'd entry with Array.concat, copying all earlier errors:
+ * 80,000 invalid policies took minutes in one call, and take a second in slices.
+ */
+function parts(value: unknown): unknown[] {
+  if (!isMapping(value)) return [value]
+  const big = Object.keys(value).filter((k) => isMapping(value[k]) && Object.keys(value[k]).length > SECTION_CHUNK)
+  if (big.length === 0) return [value]
+  const slices = (section: Record<string, unknown>): Array<Record<string, unknown>> => {
+    const out: Array<Record<string, unknown>> = []
+    const names = Object.keys(section)
+    for (let i = 0; i < names.length; i += SECTION_CHUNK) {
+      const slice: Record<string, unknown> = {}
+      // defineProperty: a key named __proto__ stays data.
+      for (const n of names.slice(i, i + SECTION_CHUNK)) Object.defineProperty(slice, n, {value: section[n], enumerable: true, writable: true, configurable: true})
+      out.push(slice)
+    }
+    return out
+  }
+  const sliced = new Map(big.map((k) => [k, slices(value[k] as Record<string, unknown>)]))
+  const withSection = (k: string | undefined, slice: Record<string, unknown> | undefined): Record<string, unknown> => {
+    const copy = {...value}
+    for (const [name, list] of sliced) Object.defineProperty(copy, name, {value: name === k ? slice : list[0], enumerable: true, writable: true, configurable: true})
+    return copy
+  }
+  const out: unknown[] = [withSection(undefined, undefined)]
+  for (const [k, list] of sliced) for (const slice of list.slice(1)) out.push(withSection(k, slice))
+  return out
+}
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
 }
 
 function valueAt(root: unknown, pointer: string): unknown {

@@ -1,6 +1,6 @@
 // One YAML file → a plain value, the source position of every node (by JSON pointer), which
 // values came from the environment, and YAML/interpolation diagnostics. Pure: text and env in.
-import {isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Document, type Node} from 'yaml'
+import {isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Alias, type Document, type Node} from 'yaml'
 import {formatPath, fromPointer, type Diagnostic, type SourcePosition} from './diagnostics.js'
 import {interpolate} from './interpolate.js'
 
@@ -26,7 +26,26 @@ export interface ParsedSource {
 
 const PLAIN_NUMBER = /^-?[0-9]+(\.[0-9]+)?$/
 
-export function parseSource(file: string, text: string, env: Record<string, string | undefined>): ParsedSource {
+/**
+ * How many values aliases (*name) may expand to, over the whole workspace. A legitimate workspace
+ * reuses a few small anchors; nine levels of nine aliases ("billion laughs") expand to 387 million.
+ * Counting while expanding stops one at this bound, in memory proportional to it.
+ */
+export const MAX_ALIAS_EXPANSION = 100_000
+/** How deeply mappings and lists may nest: a workspace needs fewer than 10 levels. */
+export const MAX_DEPTH = 64
+
+export interface ParseLimits {
+  /** Values aliases may still expand to: shared by the files of one workspace, decremented here. */
+  aliasBudget: number
+  /** An unset ${VAR} without a default: an error (plan, apply), or a warning (validate, offline without secrets). */
+  unsetEnv?: 'error' | 'warning'
+}
+
+/** Thrown inside the conversion to abandon a file at the first resource limit; never escapes parseSource. */
+class LimitExceeded extends Error {}
+
+export function parseSource(file: string, text: string, env: Record<string, string | undefined>, limits: ParseLimits = {aliasBudget: MAX_ALIAS_EXPANSION}): ParsedSource {
   const lineCounter = new LineCounter()
   const out: ParsedSource = {file, value: undefined, nodes: new Map(), envPaths: new Set(), literalPaths: new Set(), unresolvedPaths: new Set(), diagnostics: []}
   const pos = (offset: number | undefined): SourcePosition => {
@@ -35,7 +54,9 @@ export function parseSource(file: string, text: string, env: Record<string, stri
   }
   let doc: Document.Parsed
   try {
-    doc = parseDocument(text, {lineCounter, prettyErrors: false, uniqueKeys: true, strict: true})
+    // uniqueKeys: false — yaml compares each key with every earlier one (quadratic: minutes for a
+    // map of 80,000 keys); duplicates are found below with a set instead.
+    doc = parseDocument(text, {lineCounter, prettyErrors: false, uniqueKeys: false, strict: true})
   } catch (e) {
     out.diagnostics.push({severity: 'error', code: 'KBK_CONFIG_YAML', message: `not valid YAML: ${(e as Error).message}`, file, line: 1, column: 1, path: ''})
     return out
@@ -56,26 +77,58 @@ export function parseSource(file: string, text: string, env: Record<string, stri
   }
   if (doc.errors.length > 0) return out
 
+  // Each alias's anchor, found in one pass in document order (the last anchor of that name
+  // before the alias). yaml's Alias.resolve(doc) walks the whole document on every call, which an
+  // expansion calls again for every nested alias.
+  const anchorOf = new Map<Alias, Node | undefined>()
+  const anchors = new Map<string, Node>()
+  visit(doc, {
+    Node: (_key, node) => {
+      if (isAlias(node)) anchorOf.set(node, anchors.get(node.source))
+      else if (node.anchor) anchors.set(node.anchor, node)
+    },
+  })
+
   const seen = new Set<Node>()
-  const convert = (node: unknown, pointer: string, keyPos?: SourcePosition): unknown => {
+  let duplicates = false
+  /** The alias written in the file whose expansion is under way (inner ones sit at their anchors). */
+  let expanding: SourcePosition | undefined
+  const refuse = (at: SourcePosition, pointer: string, message: string, suggestion: string): never => {
+    out.diagnostics.push(diag(file, at, pointer, 'KBK_CONFIG_TOO_LARGE', message, suggestion))
+    throw new LimitExceeded()
+  }
+  const convert = (node: unknown, pointer: string, keyPos?: SourcePosition, depth = 0): unknown => {
     if (node === null || node === undefined) {
       out.nodes.set(pointer, {value: keyPos ?? pos(0), ...(keyPos ? {key: keyPos} : {})})
       return null
     }
-    let n = node as Node
+    const n = node as Node
     const at = pos(n.range?.[0])
+    if (expanding && --limits.aliasBudget < 0) {
+      refuse(expanding, pointer, `aliases expand to more than ${MAX_ALIAS_EXPANSION.toLocaleString('en-US')} values (nested *aliases multiply: an "alias bomb")`, 'Write the repeated values out, or use fewer levels of aliases of aliases.')
+    }
+    if (depth > MAX_DEPTH) refuse(at, pointer, `values nest more than ${MAX_DEPTH} levels deep`, 'A workspace needs a few levels of mappings and lists: flatten this value.')
     out.nodes.set(pointer, {value: at, ...(keyPos ? {key: keyPos} : {})})
     if (isAlias(n)) {
-      const target = n.resolve(doc)
+      const target = anchorOf.get(n)
       if (!target || seen.has(target)) {
         out.diagnostics.push(diag(file, at, pointer, 'KBK_CONFIG_YAML', 'this alias refers to an unknown or enclosing anchor', 'Define the anchor (&name) before using *name, outside the value that uses it.'))
         return null
       }
-      n = target
+      const outer = expanding === undefined
+      if (outer) expanding = at
+      try {
+        return convert(target, pointer, keyPos, depth)
+      } finally {
+        if (outer) expanding = undefined
+        // Errors about this value point at the alias, where it is used, not at its anchor.
+        out.nodes.set(pointer, {value: at, ...(keyPos ? {key: keyPos} : {})})
+      }
     }
     if (isMap(n)) {
       seen.add(n)
       const obj: Record<string, unknown> = {}
+      const names = new Set<string>()
       for (const pair of n.items) {
         const k = pair.key
         if (!isScalar(k) || (k.value !== null && typeof k.value === 'object')) {
@@ -84,8 +137,16 @@ export function parseSource(file: string, text: string, env: Record<string, stri
           continue
         }
         const name = k.value === null ? '' : String(k.value)
+        if (names.has(name)) {
+          // As yaml reported it: the whole file is refused (path '' tells the merge so).
+          const kp = pos(k.range?.[0])
+          out.diagnostics.push({...diag(file, kp, '', 'KBK_CONFIG_DUPLICATE', 'this key appears twice in the same mapping', 'Keep one of the two entries (names must be unique).'), path: ''})
+          duplicates = true
+          continue
+        }
+        names.add(name)
         const childPointer = `${pointer}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`
-        const value = convert(pair.value, childPointer, pos(k.range?.[0]))
+        const value = convert(pair.value, childPointer, pos(k.range?.[0]), depth + 1)
         // defineProperty: a key named __proto__ must stay data, never become the prototype.
         Object.defineProperty(obj, name, {value, enumerable: true, writable: true, configurable: true})
       }
@@ -94,7 +155,7 @@ export function parseSource(file: string, text: string, env: Record<string, stri
     }
     if (isSeq(n)) {
       seen.add(n)
-      const arr = n.items.map((item, i) => convert(item, `${pointer}/${i}`))
+      const arr = n.items.map((item, i) => convert(item, `${pointer}/${i}`, undefined, depth + 1))
       seen.delete(n)
       return arr
     }
@@ -118,7 +179,10 @@ export function parseSource(file: string, text: string, env: Record<string, stri
     for (const name of r.missing) {
       out.unresolvedPaths.add(pointer)
       out.diagnostics.push(
-        diag(file, at, pointer, 'KBK_CONFIG_ENV_UNSET', `environment variable ${name} is not set (used by ${formatPath(fromPointer(pointer)) || 'the workspace'})`, `Export ${name} before running kbk, or give a default: \${${name}:-value}.`),
+        {
+          ...diag(file, at, pointer, 'KBK_CONFIG_ENV_UNSET', `environment variable ${name} is not set (used by ${formatPath(fromPointer(pointer)) || 'the workspace'})`, `Export ${name} before running kbk, or give a default: \${${name}:-value}.`),
+          ...(limits.unsetEnv === 'warning' ? {severity: 'warning' as const, suggestion: `plan and apply need ${name}; export it before running them, or give a default: \${${name}:-value}.`} : {}),
+        },
       )
     }
     for (const bad of r.malformed) {
@@ -134,7 +198,18 @@ export function parseSource(file: string, text: string, env: Record<string, stri
     return r.value
   }
 
-  out.value = convert(doc.contents, '')
+  try {
+    out.value = convert(doc.contents, '')
+    if (duplicates) {
+      out.nodes = new Map()
+      out.value = undefined
+    }
+  } catch (e) {
+    if (!(e instanceof LimitExceeded)) throw e
+    // Nothing of a refused file is used: drop what was converted so far.
+    out.nodes = new Map()
+    out.value = undefined
+  }
   return out
 }
 

@@ -3,7 +3,7 @@
 // construction: it calls only the ports' read methods (no topic is created, no group joined,
 // no object written).
 import type {KafkaPort} from '../kafka/port.js'
-import {topicMatches} from '../plan/plan-changes.js'
+import {selectedTopics} from '../plan/plan-changes.js'
 import type {ClusterView, Desired, Observed, StoreObjectView, StoreProbe, TopicView} from '../plan/types.js'
 import {AUDIT_PREFIX} from '../audit/audit-log.js'
 import {SEGMENT_KEY_PREFIX, parseSegmentKey, segmentKey} from '../segment/index.js'
@@ -102,7 +102,8 @@ async function readCluster(
         if (Object.values(r.rename).includes(t)) restoreTargets.add(t)
       }
     }
-    const selected = all.filter((t) => policies.some((p) => topicMatches(p, t)) || restoreTargets.has(t)).sort()
+    const chosen = selectedTopics(policies, all)
+    const selected = all.filter((t) => chosen.has(t) || restoreTargets.has(t)).sort()
     const infos = selected.length > 0 ? await kafka.describeTopics(selected) : []
     const topics: Record<string, TopicView> = {}
     await mapLimit(infos, concurrency, async (info) => {
