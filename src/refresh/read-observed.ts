@@ -3,7 +3,7 @@
 // construction: it calls only the ports' read methods (no topic is created, no group joined,
 // no object written).
 import type {KafkaPort} from '../kafka/port.js'
-import {selectedTopics} from '../plan/plan-changes.js'
+import {selectedTopics, topicMatches} from '../plan/topic-selection.js'
 import type {ClusterView, Desired, Observed, StoreObjectView, StoreProbe, TopicView} from '../plan/types.js'
 import {AUDIT_PREFIX} from '../audit/audit-log.js'
 import {SEGMENT_KEY_PREFIX, parseSegmentKey, segmentKey} from '../segment/index.js'

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {compilePattern} from '../../../src/config/normalize.js'
-import {literalPrefix} from '../../../src/plan/plan-changes.js'
+import {literalPrefix} from '../../../src/plan/topic-selection.js'
 
 test('literal prefixes of topic patterns', () => {
   const cases: Array<[string, string]> = [
