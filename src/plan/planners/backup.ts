@@ -1,0 +1,179 @@
+// Backups: per selected topic, the offsets to copy; topics gone from the cluster; the drift a
+// topic's watermarks reveal (new, grown, recreated, records lost to Kafka's retention). Pure.
+import type {PartitionSummary, StateSnapshot, TopicIndex} from '../../state/types.js'
+import {topicKey} from '../../state/types.js'
+import {backupAddress} from '../addresses.js'
+import type {BackupRun, ClusterView, DesiredPolicy, Drift, PartitionRange, PlanOptions, ResourceChange, TopicView} from '../types.js'
+import {fullMatch, sortedValues} from './shared.js'
+export function topicMatches(policy: DesiredPolicy, topic: string): boolean {
+  if (!policy.internalTopics && topic.startsWith('__')) return false
+  if (!policy.include.some((r) => fullMatch(r, topic))) return false
+  return !policy.exclude.some((r) => fullMatch(r, topic))
+}
+
+export function planBackups(
+  policy: DesiredPolicy,
+  state: StateSnapshot,
+  cluster: ClusterView,
+  options: PlanOptions,
+  changes: ResourceChange[],
+  drift: Drift[],
+): void {
+  const live = Object.keys(cluster.topics).filter((t) => topicMatches(policy, t)).sort()
+  for (const topic of live) {
+    const view = cluster.topics[topic]!
+    const index = state.topics[topicKey(policy.name, topic)]
+    const run = planTopicBackup(policy, topic, view, index, drift, options)
+    if (run) {
+      changes.push({
+        address: backupAddress(policy.name, topic),
+        type: 'backup',
+        name: policy.name,
+        topic,
+        store: policy.store,
+        actions: ['run'],
+        before: index ? {next_offsets: nextOffsets(index)} : null,
+        after: {next_offsets: Object.fromEntries(run.ranges.map((r) => [r.partition, r.to]))},
+        backup: run,
+      })
+    }
+  }
+  const liveSet = new Set(live)
+  for (const index of sortedValues(state.topics)) {
+    if (index.policy !== policy.name || liveSet.has(index.topic)) continue
+    if (cluster.topics[index.topic]) continue // still there, but no longer selected: kept, not drift
+    if (index.deleted_at) continue // already recorded by an earlier apply
+    changes.push({
+      address: backupAddress(policy.name, index.topic),
+      type: 'backup',
+      name: policy.name,
+      topic: index.topic,
+      store: policy.store,
+      actions: ['update'],
+      before: {deleted_at: null},
+      after: {deleted_at: '(recorded at apply)', store: policy.store},
+      notes: ['The topic was deleted from the cluster: kbk records that, and keeps its backups restorable.'],
+    })
+    drift.push({
+      address: backupAddress(policy.name, index.topic),
+      kind: 'topic-deleted',
+      severity: 'warning',
+      message: `Topic "${index.topic}" was backed up but no longer exists on cluster "${policy.cluster}".`,
+      expected: {topic: index.topic, partitions: index.partition_count},
+      found: null,
+      fix: `Its backups are kept and restorable. If the deletion was intended, nothing to do; otherwise restore it with a restore intent from policy "${policy.name}".`,
+    })
+  }
+}
+
+function nextOffsets(index: TopicIndex): Record<number, number> {
+  return Object.fromEntries(index.partitions.map((p) => [p.partition, p.next_offset]))
+}
+
+function planTopicBackup(
+  policy: DesiredPolicy,
+  topic: string,
+  view: TopicView,
+  index: TopicIndex | undefined,
+  drift: Drift[],
+  _options: PlanOptions,
+): BackupRun | undefined {
+  const address = backupAddress(policy.name, topic)
+  const recorded = new Map<number, PartitionSummary>((index?.partitions ?? []).map((p) => [p.partition, p]))
+  if (!index) {
+    const records = view.watermarks.reduce((n, w) => n + (w.high - w.low), 0)
+    drift.push({
+      address,
+      kind: 'new-topic',
+      severity: 'info',
+      message: `Topic "${topic}" matches policy "${policy.name}" and has never been backed up (${records} record(s) on the broker).`,
+      fix: 'kbk apply backs it up.',
+    })
+  } else if (view.partitions > index.partition_count) {
+    drift.push({
+      address,
+      kind: 'partitions-added',
+      severity: 'info',
+      message: `Topic "${topic}" grew from ${index.partition_count} to ${view.partitions} partitions.`,
+      expected: index.partition_count,
+      found: view.partitions,
+      fix: 'kbk apply backs up the new partitions from their earliest offset.',
+    })
+  }
+
+  const ranges: PartitionRange[] = []
+  for (const w of [...view.watermarks].sort((a, b) => a.partition - b.partition)) {
+    const p = recorded.get(w.partition)
+    let from = p ? p.next_offset : w.low
+    let lost: PartitionRange['lost']
+    if (p && from > w.high) {
+      drift.push({
+        address,
+        kind: 'topic-recreated',
+        severity: 'critical',
+        message: `Partition ${w.partition} of "${topic}" is at offset ${w.high} but kbk has backed it up to ${from}: the topic was deleted and recreated, or truncated.`,
+        expected: {next_offset: from},
+        found: {low: w.low, high: w.high},
+        fix: 'The old backups stay restorable. kbk backs up the new records from the earliest offset; check whether the recreation was intended.',
+      })
+      from = w.low
+    } else if (from < w.low) {
+      lost = {from, to: w.low}
+      drift.push({
+        address,
+        kind: 'data-loss',
+        severity: 'critical',
+        message: `DATA LOSS: partition ${w.partition} of "${topic}": offsets ${from}..${w.low - 1} (${w.low - from} record(s)) were deleted by Kafka's retention before kbk backed them up.`,
+        expected: {next_offset: from},
+        found: {earliest_offset: w.low},
+        fix: `Run kbk apply more often than the topic's retention.ms (lower the policy's rpo and schedule), or raise the topic's retention. The lost range is recorded as a gap.`,
+      })
+      from = w.low
+    }
+    if (from < w.high || lost) ranges.push({partition: w.partition, from, to: Math.max(from, w.high), ...(lost ? {lost} : {})})
+  }
+  if (ranges.length === 0) return undefined
+  const estimatedRecords = ranges.reduce((n, r) => n + (r.to - r.from), 0)
+  const perRecord = bytesPerRecord(index)
+  const estimatedBytes = perRecord === undefined ? bytesFromLogSizes(ranges, view) : Math.round(estimatedRecords * perRecord)
+  return {
+    policy: policy.name,
+    topic,
+    cluster: policy.cluster,
+    store: policy.store,
+    partition_count: view.partitions,
+    configs: {...view.configs},
+    ranges,
+    estimated_records: estimatedRecords,
+    ...(estimatedBytes === undefined ? {} : {estimated_bytes: estimatedBytes}),
+    first_backup: !index,
+  }
+}
+
+/**
+ * Before kbk has its own numbers: each partition's log size on the broker, scaled to the share of
+ * its offsets the run copies. Undefined unless the brokers reported every planned partition.
+ */
+function bytesFromLogSizes(ranges: readonly PartitionRange[], view: TopicView): number | undefined {
+  if (!view.log_bytes) return undefined
+  let total = 0
+  for (const r of ranges) {
+    const size = view.log_bytes[r.partition]
+    const w = view.watermarks.find((m) => m.partition === r.partition)
+    if (size === undefined || !w) return undefined
+    const span = w.high - w.low
+    total += span > 0 ? (size * Math.min(r.to - r.from, span)) / span : 0
+  }
+  return Math.round(total)
+}
+
+function bytesPerRecord(index: TopicIndex | undefined): number | undefined {
+  if (!index) return undefined
+  let records = 0
+  let bytes = 0
+  for (const p of index.partitions) {
+    records += p.records
+    bytes += p.uncompressed_bytes
+  }
+  return records > 0 ? bytes / records : undefined
+}
