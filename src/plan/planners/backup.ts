@@ -4,7 +4,8 @@ import type {PartitionSummary, StateSnapshot, TopicIndex} from '../../state/type
 import {topicKey} from '../../state/types.js'
 import {backupAddress} from '../addresses.js'
 import type {BackupRun, ClusterView, DesiredPolicy, Drift, PartitionRange, PlanOptions, ResourceChange, TopicView} from '../types.js'
-import {fullMatch, sortedValues} from './shared.js'
+import {noteText} from '../../format/plan-findings.js'
+import {finding, fullMatch, sortedValues} from './shared.js'
 export function topicMatches(policy: DesiredPolicy, topic: string): boolean {
   if (!policy.internalTopics && topic.startsWith('__')) return false
   if (!policy.include.some((r) => fullMatch(r, topic))) return false
@@ -52,17 +53,14 @@ export function planBackups(
       actions: ['update'],
       before: {deleted_at: null},
       after: {deleted_at: '(recorded at apply)', store: policy.store},
-      notes: ['The topic was deleted from the cluster: kbk records that, and keeps its backups restorable.'],
+      notes: [noteText({kind: 'topic-gone'})],
     })
-    drift.push({
-      address: backupAddress(policy.name, index.topic),
-      kind: 'topic-deleted',
-      severity: 'warning',
-      message: `Topic "${index.topic}" was backed up but no longer exists on cluster "${policy.cluster}".`,
-      expected: {topic: index.topic, partitions: index.partition_count},
-      found: null,
-      fix: `Its backups are kept and restorable. If the deletion was intended, nothing to do; otherwise restore it with a restore intent from policy "${policy.name}".`,
-    })
+    drift.push(
+      finding(backupAddress(policy.name, index.topic), 'warning', {kind: 'topic-deleted', topic: index.topic, cluster: policy.cluster, policy: policy.name}, {
+        expected: {topic: index.topic, partitions: index.partition_count},
+        found: null,
+      }),
+    )
   }
 }
 
@@ -82,23 +80,9 @@ function planTopicBackup(
   const recorded = new Map<number, PartitionSummary>((index?.partitions ?? []).map((p) => [p.partition, p]))
   if (!index) {
     const records = view.watermarks.reduce((n, w) => n + (w.high - w.low), 0)
-    drift.push({
-      address,
-      kind: 'new-topic',
-      severity: 'info',
-      message: `Topic "${topic}" matches policy "${policy.name}" and has never been backed up (${records} record(s) on the broker).`,
-      fix: 'kbk apply backs it up.',
-    })
+    drift.push(finding(address, 'info', {kind: 'new-topic', topic, policy: policy.name, records}))
   } else if (view.partitions > index.partition_count) {
-    drift.push({
-      address,
-      kind: 'partitions-added',
-      severity: 'info',
-      message: `Topic "${topic}" grew from ${index.partition_count} to ${view.partitions} partitions.`,
-      expected: index.partition_count,
-      found: view.partitions,
-      fix: 'kbk apply backs up the new partitions from their earliest offset.',
-    })
+    drift.push(finding(address, 'info', {kind: 'partitions-added', topic, from: index.partition_count, to: view.partitions}, {expected: index.partition_count, found: view.partitions}))
   }
 
   const ranges: PartitionRange[] = []
@@ -107,27 +91,11 @@ function planTopicBackup(
     let from = p ? p.next_offset : w.low
     let lost: PartitionRange['lost']
     if (p && from > w.high) {
-      drift.push({
-        address,
-        kind: 'topic-recreated',
-        severity: 'critical',
-        message: `Partition ${w.partition} of "${topic}" is at offset ${w.high} but kbk has backed it up to ${from}: the topic was deleted and recreated, or truncated.`,
-        expected: {next_offset: from},
-        found: {low: w.low, high: w.high},
-        fix: 'The old backups stay restorable. kbk backs up the new records from the earliest offset; check whether the recreation was intended.',
-      })
+      drift.push(finding(address, 'critical', {kind: 'topic-recreated', topic, partition: w.partition, high: w.high, next: from}, {expected: {next_offset: from}, found: {low: w.low, high: w.high}}))
       from = w.low
     } else if (from < w.low) {
       lost = {from, to: w.low}
-      drift.push({
-        address,
-        kind: 'data-loss',
-        severity: 'critical',
-        message: `DATA LOSS: partition ${w.partition} of "${topic}": offsets ${from}..${w.low - 1} (${w.low - from} record(s)) were deleted by Kafka's retention before kbk backed them up.`,
-        expected: {next_offset: from},
-        found: {earliest_offset: w.low},
-        fix: `Run kbk apply more often than the topic's retention.ms (lower the policy's rpo and schedule), or raise the topic's retention. The lost range is recorded as a gap.`,
-      })
+      drift.push(finding(address, 'critical', {kind: 'data-loss', topic, partition: w.partition, from, low: w.low}, {expected: {next_offset: from}, found: {earliest_offset: w.low}}))
       from = w.low
     }
     if (from < w.high || lost) ranges.push({partition: w.partition, from, to: Math.max(from, w.high), ...(lost ? {lost} : {})})

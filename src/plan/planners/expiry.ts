@@ -1,6 +1,7 @@
 // Expiry: per topic, the oldest segments past the policy's retention tier, and what is kept and
 // why (minKeep, immutability, pending restores, compacted topics). Pure.
 import {formatAge} from '../../format/numbers.js'
+import {blockedText} from '../../format/plan-findings.js'
 import type {SegmentRef, StateSnapshot, TopicIndex} from '../../state/types.js'
 import {topicKey} from '../../state/types.js'
 import {expireAddress} from '../addresses.js'
@@ -25,7 +26,7 @@ export function planExpiry(policy: DesiredPolicy, state: StateSnapshot, observed
     const set = selectExpiry(policy, index, segments, cutoff, desired, state, options)
     if (!set || set.segments.length === 0) continue
     const blockedReason = !policy.retention.allowDestroy
-      ? `allowDestroy is not set on retention tier "${policy.retention.tier}" or policy "${policy.name}": expiry is shown but not performed. Set allowDestroy: true to let kbk delete expired backups.`
+      ? blockedText({kind: 'allow-destroy-unset', tier: policy.retention.tier, policy: policy.name})
       : undefined
     changes.push({
       address: expireAddress(policy.name, index.topic),

@@ -1,4 +1,5 @@
 // Policies: created, updated in place, or no longer managed (their backups are kept). Pure.
+import {noteText} from '../../format/plan-findings.js'
 import type {StateSnapshot} from '../../state/types.js'
 import {policyAddress} from '../addresses.js'
 import {diffAttributes} from '../attribute-diff.js'
@@ -32,10 +33,7 @@ export function planRemovedPolicies(desired: Desired, storeName: string, state: 
       actions: ['delete'],
       before: recorded.settings,
       after: null,
-      notes: [
-        `The policy is no longer in the config${wanted ? ` for store "${storeName}"` : ''}: kbk stops managing it.`,
-        `Its ${segments} segment(s) in store "${storeName}" are kept and stay restorable; no backup data is deleted.`,
-      ],
+      notes: [noteText({kind: 'policy-unmanaged', store: storeName, movedStore: wanted !== undefined}), noteText({kind: 'policy-backups-kept', store: storeName, segments})],
     })
   }
 }

@@ -1,6 +1,7 @@
 // Restores: a restore intent pinned to a point in time, the topics and offsets it writes, and the
 // checks the target cluster must pass (it exists, is empty, keeps the restored timestamps). Pure.
 import {formatAge} from '../../format/numbers.js'
+import {noteText} from '../../format/plan-findings.js'
 import {topicKey} from '../../state/types.js'
 import {restoreAddress} from '../addresses.js'
 import {diffAttributes} from '../attribute-diff.js'
@@ -17,7 +18,7 @@ export function planRestore(restore: DesiredRestore, desired: Desired, observed:
     if (diff.length === 0) return
     const run = buildRestoreRun(restore, policy, observed, options, diagnostics, true)
     if (!run) return
-    changes.push({address, type: 'restore', name: restore.name, store: run.store, actions: ['update'], before: recorded.settings, after: restore.settings, diff, restore: run, notes: ['The intent changed since it was applied: the restore runs again with the new settings.', ...restoreNotes(run)]})
+    changes.push({address, type: 'restore', name: restore.name, store: run.store, actions: ['update'], before: recorded.settings, after: restore.settings, diff, restore: run, notes: [noteText({kind: 'restore-changed'}), ...restoreNotes(run)]})
     return
   }
   const run = buildRestoreRun(restore, policy, observed, options, diagnostics, recorded?.status === 'in-progress')
@@ -31,7 +32,7 @@ export function planRestore(restore: DesiredRestore, desired: Desired, observed:
     before: recorded ? recorded.settings : null,
     after: restore.settings,
     restore: run,
-    ...notesField([...(recorded?.status === 'in-progress' ? ['A previous run was interrupted: this run resumes it.'] : []), ...restoreNotes(run)]),
+    ...notesField([...(recorded?.status === 'in-progress' ? [noteText({kind: 'restore-resumed'})] : []), ...restoreNotes(run)]),
   })
 }
 
@@ -233,11 +234,7 @@ function checkRestoredTimestamps(c: TimestampCheck, diagnostics: PlanDiagnostic[
 function restoreNotes(run: RestoreRun): string[] {
   return run.topics
     .filter((t) => t.retention_extended)
-    .map(
-      (t) =>
-        `${t.target_topic}: created with retention.ms ${t.retention_extended!.to_ms} (${formatAge(t.retention_extended!.to_ms)}) instead of ${t.retention_extended!.from_ms} (${formatAge(t.retention_extended!.from_ms)}): ` +
-        `its oldest restored record is from ${t.oldest_timestamp}, and Kafka would delete it at once (extendRetention). Lower it when you no longer need the old records.`,
-    )
+    .map((t) => noteText({kind: 'retention-extended', targetTopic: t.target_topic, fromMs: t.retention_extended!.from_ms, toMs: t.retention_extended!.to_ms, oldest: t.oldest_timestamp}))
 }
 
 /** A config number; missing or unparsable counts as no limit. */

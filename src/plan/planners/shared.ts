@@ -1,4 +1,7 @@
-// What the planners share: deterministic iteration, full-match patterns, notes. Pure.
+// What the planners share: deterministic iteration, full-match patterns, notes, findings. Pure.
+import {driftText} from '../../format/plan-findings.js'
+import type {DriftFact} from '../findings.js'
+import type {Drift} from '../types.js'
 
 export const DAY = 86_400_000
 
@@ -22,4 +25,13 @@ export function fullMatch(re: RegExp, s: string): boolean {
 
 export function notesField(notes: string[]): {notes?: string[]} {
   return notes.length > 0 ? {notes} : {}
+}
+
+/**
+ * A drift finding: the planner decides its address, severity and evidence; the words come from
+ * the formatter (format/plan-findings.ts). Keys in the order the plan JSON has always had.
+ */
+export function finding(address: string, severity: Drift['severity'], fact: DriftFact, evidence: {expected?: unknown; found?: unknown} = {}): Drift {
+  const {message, fix} = driftText(fact)
+  return {address, kind: fact.kind, severity, message, ...('expected' in evidence ? {expected: evidence.expected} : {}), ...('found' in evidence ? {found: evidence.found} : {}), fix}
 }
