@@ -1,7 +1,8 @@
 // The words of the plan's findings: drift messages and fixes, change notes, why a change is
 // blocked. The planners decide and hand over the facts (src/plan/findings.ts); this is where
 // they are worded, so changing a sentence never touches a planner. Pure.
-import type {BlockedFact, DriftFact, NoteFact} from '../plan/findings.js'
+import type {BlockedFact, ConfigOrigin, DiagnosticFact, DriftFact, NoteFact, RestoreTarget} from '../plan/findings.js'
+import type {PlanDiagnostic} from '../plan/types.js'
 import {formatAge} from './numbers.js'
 
 export function driftText(f: DriftFact): {message: string; fix: string} {
@@ -110,4 +111,97 @@ export function noteText(n: NoteFact): string {
 
 export function blockedText(b: BlockedFact): string {
   return `allowDestroy is not set on retention tier "${b.tier}" or policy "${b.policy}": expiry is shown but not performed. Set allowDestroy: true to let kbk delete expired backups.`
+}
+
+const DIAGNOSTIC_CODE: Record<Exclude<DiagnosticFact['kind'], 'cluster-unreachable'>, string> = {
+  'compacted-kept': 'KBK_EXPIRY_COMPACTED_KEPT',
+  'restore-nothing-yet': 'KBK_RESTORE_NOTHING_YET',
+  'restore-no-target-topic': 'KBK_RESTORE_NO_TARGET_TOPIC',
+  'restore-target-not-empty': 'KBK_RESTORE_TARGET_NOT_EMPTY',
+  'restore-timestamp-rejected': 'KBK_RESTORE_TIMESTAMP_REJECTED',
+  'restore-retention': 'KBK_RESTORE_RETENTION',
+}
+
+/** The code and words of a planner's diagnostic; the planner decides its severity. */
+export function diagnosticText(f: DiagnosticFact): Pick<PlanDiagnostic, 'code' | 'message' | 'suggestion'> {
+  const code = f.kind === 'cluster-unreachable' ? f.code : DIAGNOSTIC_CODE[f.kind]
+  switch (f.kind) {
+    case 'cluster-unreachable':
+      return {
+        code,
+        message: `Cluster "${f.cluster}" could not be read, so the backups of policy "${f.policy}" cannot be planned: ${f.error ?? 'not refreshed'}`,
+        suggestion: `Check clusters.${f.cluster}.brokers, TLS/SASL settings, and that the brokers are reachable from here.`,
+      }
+    case 'compacted-kept': {
+      const ranges = f.ranges.map((r) => `partition ${r.partition} offsets ${r.from}..${r.to} (${r.segments})`)
+      const shown = ranges.length > 5 ? [...ranges.slice(0, 5), `${ranges.length - 5} more partition(s)`] : ranges
+      return {
+        code,
+        message:
+          `${f.address}: ${f.segments} segment(s) older than maxAge ${formatAge(f.maxAgeMs)} of tier "${f.tier}" are kept, not expired — ` +
+          `${shown.join(', ')}; ${f.bytes} bytes, written ${f.writtenFrom} .. ${f.writtenTo}. ` +
+          `Topic "${f.topic}" is compacted (cleanup.policy=${f.cleanupPolicy}): those segments hold the only copy of keys not updated since, and dropping them would lose those keys.`,
+        suggestion:
+          'Nothing to do to keep the state restorable: kbk keeps them on purpose, and the backup of this topic grows with its history (kbk does not compact backups yet). ' +
+          'To make that explicit and silence this warning, back compacted topics up under a policy whose tier has maxAge: never.',
+      }
+    }
+    case 'restore-nothing-yet':
+      return {
+        code,
+        message: `${f.address}: policy "${f.policy}" has no backup of a topic matching the restore's topics yet, so there is nothing to restore; it will be planned once there is.`,
+        suggestion: `Run kbk apply to back up policy "${f.policy}" first, or check restores.${f.restore}.topics.include.`,
+      }
+    case 'restore-no-target-topic':
+      return {
+        code,
+        message: `${f.address}: target topic "${f.targetTopic}" does not exist on cluster "${f.cluster}".`,
+        suggestion: `Set restores.${f.restore}.createTopics: true, or create the topic first.`,
+      }
+    case 'restore-target-not-empty':
+      return {
+        code,
+        message: `${f.address}: target topic "${f.targetTopic}" on cluster "${f.cluster}" is not empty; restoring into it would mix records.`,
+        suggestion: `Restore under another name (restores.${f.restore}.to.topicSuffix or rename), delete the topic, or set restores.${f.restore}.ifTargetNotEmpty: append.`,
+      }
+    case 'restore-timestamp-rejected':
+      return {
+        code,
+        message: `${at(f)} would reject restored records (INVALID_TIMESTAMP): ${f.tooOld ? `the oldest is from ${f.oldest} (${formatAge(f.ageMs)} old)` : `the newest is from ${f.newest}, ahead of now`}, but its ${f.key} is ${f.value} (${formatAge(f.valueMs)}, from ${originText(f.origin)}).`,
+        suggestion: f.create
+          ? `Set restores.${f.restore}.configs."${f.key}": "${f.needed}" (or a later point in time).`
+          : `Raise it first: kafka-configs.sh --alter --entity-type topics --entity-name ${f.targetTopic} --add-config ${f.key}=${f.needed}; or restore into a new topic (to.topicSuffix with createTopics: true).`,
+      }
+    case 'restore-retention':
+      return {
+        code,
+        message:
+          `${at(f)} would delete restored records right after the restore: the oldest is from ${f.oldest} (${formatAge(f.ageMs)} old), ` +
+          `but its retention.ms is ${f.retention} (${formatAge(f.retentionMs)}, from ${originText(f.origin)}); Kafka deletes by record timestamp at its next retention check.`,
+        suggestion: f.create
+          ? `Set restores.${f.restore}.extendRetention: true (kbk creates the topic with retention.ms ${f.needed}, ${formatAge(f.needed)}: the oldest record is kept ${formatAge(f.retentionMs)} from now), ` +
+            `or set restores.${f.restore}.configs."retention.ms" to at least ${f.atLeast} (or -1), or restore from a later point in time.`
+          : `Raise the topic's retention first: kafka-configs.sh --alter --entity-type topics --entity-name ${f.targetTopic} --add-config retention.ms=${f.needed} (or -1); ` +
+            `or restore into a new topic (restores.${f.restore}.to.topicSuffix, createTopics: true, extendRetention: true).`,
+      }
+  }
+}
+
+function at(t: RestoreTarget): string {
+  return `${t.address}: target topic "${t.targetTopic}" on cluster "${t.cluster}"`
+}
+
+function originText(o: ConfigOrigin): string {
+  switch (o.kind) {
+    case 'intent':
+      return `restores.${o.restore}.configs`
+    case 'source-recorded':
+      return `the recorded configs of source topic "${o.sourceTopic}"`
+    case 'topic-own':
+      return `the topic's own config on cluster "${o.cluster}"`
+    case 'broker-default':
+      return `the broker default of cluster "${o.cluster}"`
+    case 'kafka-default':
+      return `Kafka's default (the broker settings of cluster "${o.cluster}" could not be read)`
+  }
 }

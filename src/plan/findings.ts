@@ -31,3 +31,62 @@ export type NoteFact =
 
 /** Why a change is shown but not performed. */
 export type BlockedFact = {kind: 'allow-destroy-unset'; tier: string; policy: string}
+
+/** Where a target topic's effective config value comes from (restore checks name it). */
+export type ConfigOrigin =
+  | {kind: 'intent'; restore: string}
+  | {kind: 'source-recorded'; sourceTopic: string}
+  | {kind: 'topic-own'; cluster: string}
+  | {kind: 'broker-default'; cluster: string}
+  | {kind: 'kafka-default'; cluster: string}
+
+/** The target topic a restore check is about. */
+export interface RestoreTarget {
+  address: string
+  restore: string
+  targetTopic: string
+  cluster: string
+}
+
+/** The facts of a plan diagnostic found by the planners (not by the config rules). */
+export type DiagnosticFact =
+  | {kind: 'cluster-unreachable'; code: string; cluster: string; policy: string; error: string | undefined}
+  | {
+      kind: 'compacted-kept'
+      address: string
+      topic: string
+      tier: string
+      maxAgeMs: number
+      cleanupPolicy: string | undefined
+      segments: number
+      ranges: Array<{partition: number; from: number; to: number; segments: number}>
+      bytes: number
+      writtenFrom: string
+      writtenTo: string
+    }
+  | {kind: 'restore-nothing-yet'; address: string; restore: string; policy: string}
+  | ({kind: 'restore-no-target-topic' | 'restore-target-not-empty'} & RestoreTarget)
+  | ({
+      kind: 'restore-timestamp-rejected'
+      create: boolean
+      tooOld: boolean
+      oldest: string
+      ageMs: number
+      newest: string
+      key: string
+      value: string | undefined
+      valueMs: number
+      origin: ConfigOrigin
+      needed: number
+    } & RestoreTarget)
+  | ({
+      kind: 'restore-retention'
+      create: boolean
+      oldest: string
+      ageMs: number
+      retention: string | undefined
+      retentionMs: number
+      origin: ConfigOrigin
+      needed: number
+      atLeast: number
+    } & RestoreTarget)

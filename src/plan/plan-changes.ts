@@ -7,7 +7,7 @@ import {checkDrill, checkRpo, storeDrift} from './planners/drift.js'
 import {planExpiry} from './planners/expiry.js'
 import {planPolicy, planRemovedPolicies} from './planners/policy.js'
 import {planRestore} from './planners/restore.js'
-import {sortedEntries, sortedValues} from './planners/shared.js'
+import {diagnostic, sortedEntries, sortedValues} from './planners/shared.js'
 import type {Desired, Drift, Observed, Plan, PlanDiagnostic, PlanOptions, ResourceChange} from './types.js'
 import {PLAN_FORMAT_VERSION, summarize} from './types.js'
 
@@ -29,12 +29,7 @@ export function planChanges(desired: Desired, observed: Observed, options: PlanO
       // Not drift: without the cluster the plan cannot say what it would copy, so it must not
       // pretend to be complete. An error makes the plan fail (exit 1) and unapplyable.
       if (!diagnostics.some((d) => d.code === (cluster?.error?.code ?? 'KBK_KAFKA_UNREACHABLE') && d.message.includes(`"${policy.cluster}"`))) {
-        diagnostics.push({
-          severity: 'error',
-          code: cluster?.error?.code ?? 'KBK_KAFKA_UNREACHABLE',
-          message: `Cluster "${policy.cluster}" could not be read, so the backups of policy "${policy.name}" cannot be planned: ${cluster?.error?.message ?? 'not refreshed'}`,
-          suggestion: `Check clusters.${policy.cluster}.brokers, TLS/SASL settings, and that the brokers are reachable from here.`,
-        })
+        diagnostics.push(diagnostic('error', {kind: 'cluster-unreachable', code: cluster?.error?.code ?? 'KBK_KAFKA_UNREACHABLE', cluster: policy.cluster, policy: policy.name, error: cluster?.error?.message}))
       }
       continue
     }

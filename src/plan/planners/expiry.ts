@@ -1,13 +1,12 @@
 // Expiry: per topic, the oldest segments past the policy's retention tier, and what is kept and
 // why (minKeep, immutability, pending restores, compacted topics). Pure.
-import {formatAge} from '../../format/numbers.js'
 import {blockedText} from '../../format/plan-findings.js'
 import type {SegmentRef, StateSnapshot, TopicIndex} from '../../state/types.js'
 import {topicKey} from '../../state/types.js'
 import {expireAddress} from '../addresses.js'
 import {diffAttributes} from '../attribute-diff.js'
 import type {Desired, DesiredPolicy, ExpirySet, Observed, PlanDiagnostic, PlanOptions, ResourceChange} from '../types.js'
-import {sortedValues} from './shared.js'
+import {diagnostic, sortedValues} from './shared.js'
 export function planExpiry(policy: DesiredPolicy, state: StateSnapshot, observed: Observed, desired: Desired, options: PlanOptions, changes: ResourceChange[], diagnostics: PlanDiagnostic[]): void {
   const {maxAgeMs} = policy.retention
   if (maxAgeMs === null) return
@@ -64,21 +63,22 @@ function keptCompacted(policy: DesiredPolicy, index: TopicIndex, segments: Segme
     r.n++
     byPartition.set(s.partition, r)
   }
-  const ranges = [...byPartition.entries()].sort((a, b) => a[0] - b[0]).map(([p, r]) => `partition ${p} offsets ${r.from}..${r.to} (${r.n})`)
-  const shown = ranges.length > 5 ? [...ranges.slice(0, 5), `${ranges.length - 5} more partition(s)`] : ranges
   const written = old.map((s) => s.written_at).sort()
-  const bytes = old.reduce((n, s) => n + s.bytes, 0)
-  diagnostics.push({
-    severity: 'warning',
-    code: 'KBK_EXPIRY_COMPACTED_KEPT',
-    message:
-      `${expireAddress(policy.name, index.topic)}: ${old.length} segment(s) older than maxAge ${formatAge(policy.retention.maxAgeMs ?? Number.POSITIVE_INFINITY)} of tier "${policy.retention.tier}" are kept, not expired — ` +
-      `${shown.join(', ')}; ${bytes} bytes, written ${written[0]} .. ${written[written.length - 1]}. ` +
-      `Topic "${index.topic}" is compacted (cleanup.policy=${index.configs['cleanup.policy']}): those segments hold the only copy of keys not updated since, and dropping them would lose those keys.`,
-    suggestion:
-      'Nothing to do to keep the state restorable: kbk keeps them on purpose, and the backup of this topic grows with its history (kbk does not compact backups yet). ' +
-      'To make that explicit and silence this warning, back compacted topics up under a policy whose tier has maxAge: never.',
-  })
+  diagnostics.push(
+    diagnostic('warning', {
+      kind: 'compacted-kept',
+      address: expireAddress(policy.name, index.topic),
+      topic: index.topic,
+      tier: policy.retention.tier,
+      maxAgeMs: policy.retention.maxAgeMs ?? Number.POSITIVE_INFINITY,
+      cleanupPolicy: index.configs['cleanup.policy'],
+      segments: old.length,
+      ranges: [...byPartition.entries()].sort((a, b) => a[0] - b[0]).map(([partition, r]) => ({partition, from: r.from, to: r.to, segments: r.n})),
+      bytes: old.reduce((n, s) => n + s.bytes, 0),
+      writtenFrom: written[0]!,
+      writtenTo: written[written.length - 1]!,
+    }),
+  )
 }
 
 function selectExpiry(

@@ -1,12 +1,12 @@
 // Restores: a restore intent pinned to a point in time, the topics and offsets it writes, and the
 // checks the target cluster must pass (it exists, is empty, keeps the restored timestamps). Pure.
-import {formatAge} from '../../format/numbers.js'
 import {noteText} from '../../format/plan-findings.js'
 import {topicKey} from '../../state/types.js'
 import {restoreAddress} from '../addresses.js'
 import {diffAttributes} from '../attribute-diff.js'
 import type {Desired, DesiredPolicy, DesiredRestore, Observed, PlanDiagnostic, PlanOptions, ResourceChange, RestoreRun, RestoreTopicPlan, TopicView} from '../types.js'
-import {DAY, fullMatch, notesField} from './shared.js'
+import type {ConfigOrigin} from '../findings.js'
+import {DAY, diagnostic, fullMatch, notesField} from './shared.js'
 export function planRestore(restore: DesiredRestore, desired: Desired, observed: Observed, options: PlanOptions, changes: ResourceChange[], diagnostics: PlanDiagnostic[]): void {
   const policy = desired.policies[restore.policy]
   if (!policy) return // validation reports the dangling reference
@@ -45,12 +45,7 @@ function buildRestoreRun(restore: DesiredRestore, policy: DesiredPolicy, observe
     .sort((a, b) => a.topic.localeCompare(b.topic))
   if (sourceTopics.length === 0) {
     // Not an error: a workspace may declare a drill before the policy's first backup exists.
-    diagnostics.push({
-      severity: 'warning',
-      code: 'KBK_RESTORE_NOTHING_YET',
-      message: `${address}: policy "${policy.name}" has no backup of a topic matching the restore's topics yet, so there is nothing to restore; it will be planned once there is.`,
-      suggestion: `Run kbk apply to back up policy "${policy.name}" first, or check restores.${restore.name}.topics.include.`,
-    })
+    diagnostics.push(diagnostic('warning', {kind: 'restore-nothing-yet', address, restore: restore.name, policy: policy.name}))
     return undefined
   }
   let pit = restore.pointInTime
@@ -80,20 +75,10 @@ function buildRestoreRun(restore: DesiredRestore, policy: DesiredPolicy, observe
     const existing = target?.topics[targetTopic]
     const partitions = restore.partitions ?? t.partition_count
     if (!existing && !restore.createTopics) {
-      diagnostics.push({
-        severity: 'error',
-        code: 'KBK_RESTORE_NO_TARGET_TOPIC',
-        message: `${address}: target topic "${targetTopic}" does not exist on cluster "${restore.cluster}".`,
-        suggestion: `Set restores.${restore.name}.createTopics: true, or create the topic first.`,
-      })
+      diagnostics.push(diagnostic('error', {kind: 'restore-no-target-topic', address, restore: restore.name, targetTopic, cluster: restore.cluster}))
     }
     if (existing && !resuming && restore.ifTargetNotEmpty === 'fail' && existing.watermarks.some((w) => w.high > w.low)) {
-      diagnostics.push({
-        severity: 'error',
-        code: 'KBK_RESTORE_TARGET_NOT_EMPTY',
-        message: `${address}: target topic "${targetTopic}" on cluster "${restore.cluster}" is not empty; restoring into it would mix records.`,
-        suggestion: `Restore under another name (restores.${restore.name}.to.topicSuffix or rename), delete the topic, or set restores.${restore.name}.ifTargetNotEmpty: append.`,
-      })
+      diagnostics.push(diagnostic('error', {kind: 'restore-target-not-empty', address, restore: restore.name, targetTopic, cluster: restore.cluster}))
     }
     const maxMapped = restore.partitionMapping ? Math.max(...Object.values(restore.partitionMapping)) + 1 : 0
     const ranges = [...byPartition.entries()].sort((a, b) => a[0] - b[0]).map(([partition, r]) => ({partition, from: r.from, to: r.to}))
@@ -173,17 +158,17 @@ function checkRestoredTimestamps(c: TimestampCheck, diagnostics: PlanDiagnostic[
   if (!c.create && !c.existing) return {} // KBK_RESTORE_NO_TARGET_TOPIC already
   const own = c.create ? c.configs : c.existing!.configs
   const effective = {...KAFKA_TOPIC_DEFAULTS, ...c.defaults, ...own}
-  const origin = (key: string): string =>
+  const origin = (key: string): ConfigOrigin =>
     own[key] !== undefined
       ? c.create
         ? c.restore.configs[key] !== undefined
-          ? `restores.${c.restore.name}.configs`
-          : `the recorded configs of source topic "${c.sourceTopic}"`
-        : `the topic's own config on cluster "${c.restore.cluster}"`
+          ? {kind: 'intent', restore: c.restore.name}
+          : {kind: 'source-recorded', sourceTopic: c.sourceTopic}
+        : {kind: 'topic-own', cluster: c.restore.cluster}
       : c.defaults?.[key] !== undefined
-        ? `the broker default of cluster "${c.restore.cluster}"`
-        : `Kafka's default (the broker settings of cluster "${c.restore.cluster}" could not be read)`
-  const at = `${c.address}: target topic "${c.targetTopic}" on cluster "${c.restore.cluster}"`
+        ? {kind: 'broker-default', cluster: c.restore.cluster}
+        : {kind: 'kafka-default', cluster: c.restore.cluster}
+  const target = {address: c.address, restore: c.restore.name, targetTopic: c.targetTopic, cluster: c.restore.cluster}
   const oldestIso = new Date(c.oldest).toISOString()
   const age = c.now - c.oldest
   const logAppend = effective['message.timestamp.type'] === 'LogAppendTime'
@@ -195,14 +180,22 @@ function checkRestoredTimestamps(c: TimestampCheck, diagnostics: PlanDiagnostic[
     const tooOld = age > before - RESTORE_RETENTION_MARGIN_MS
     const key = tooOld ? (num(effective['message.timestamp.before.max.ms']) <= before ? 'message.timestamp.before.max.ms' : 'message.timestamp.difference.max.ms') : num(effective['message.timestamp.after.max.ms']) <= after ? 'message.timestamp.after.max.ms' : 'message.timestamp.difference.max.ms'
     const needed = tooOld ? ceilDay(age + RESTORE_RETENTION_MARGIN_MS) : ceilDay(c.newest - c.now)
-    diagnostics.push({
-      severity: 'error',
-      code: 'KBK_RESTORE_TIMESTAMP_REJECTED',
-      message: `${at} would reject restored records (INVALID_TIMESTAMP): ${tooOld ? `the oldest is from ${oldestIso} (${formatAge(age)} old)` : `the newest is from ${new Date(c.newest).toISOString()}, ahead of now`}, but its ${key} is ${effective[key]} (${formatAge(num(effective[key]))}, from ${origin(key)}).`,
-      suggestion: c.create
-        ? `Set restores.${c.restore.name}.configs."${key}": "${needed}" (or a later point in time).`
-        : `Raise it first: kafka-configs.sh --alter --entity-type topics --entity-name ${c.targetTopic} --add-config ${key}=${needed}; or restore into a new topic (to.topicSuffix with createTopics: true).`,
-    })
+    diagnostics.push(
+      diagnostic('error', {
+        kind: 'restore-timestamp-rejected',
+        ...target,
+        create: c.create,
+        tooOld,
+        oldest: oldestIso,
+        ageMs: age,
+        newest: new Date(c.newest).toISOString(),
+        key,
+        value: effective[key],
+        valueMs: num(effective[key]),
+        origin: origin(key),
+        needed,
+      }),
+    )
   }
 
   const cleanup = effective['cleanup.policy'] ?? 'delete'
@@ -216,18 +209,20 @@ function checkRestoredTimestamps(c: TimestampCheck, diagnostics: PlanDiagnostic[
     out.extended = {from_ms: retention, to_ms: needed}
     return out
   }
-  diagnostics.push({
-    severity: 'error',
-    code: 'KBK_RESTORE_RETENTION',
-    message:
-      `${at} would delete restored records right after the restore: the oldest is from ${oldestIso} (${formatAge(age)} old), ` +
-      `but its retention.ms is ${effective['retention.ms']} (${formatAge(retention)}, from ${origin('retention.ms')}); Kafka deletes by record timestamp at its next retention check.`,
-    suggestion: c.create
-      ? `Set restores.${c.restore.name}.extendRetention: true (kbk creates the topic with retention.ms ${needed}, ${formatAge(needed)}: the oldest record is kept ${formatAge(retention)} from now), ` +
-        `or set restores.${c.restore.name}.configs."retention.ms" to at least ${ceilDay(age + RESTORE_RETENTION_MARGIN_MS)} (or -1), or restore from a later point in time.`
-      : `Raise the topic's retention first: kafka-configs.sh --alter --entity-type topics --entity-name ${c.targetTopic} --add-config retention.ms=${needed} (or -1); ` +
-        `or restore into a new topic (restores.${c.restore.name}.to.topicSuffix, createTopics: true, extendRetention: true).`,
-  })
+  diagnostics.push(
+    diagnostic('error', {
+      kind: 'restore-retention',
+      ...target,
+      create: c.create,
+      oldest: oldestIso,
+      ageMs: age,
+      retention: effective['retention.ms'],
+      retentionMs: retention,
+      origin: origin('retention.ms'),
+      needed,
+      atLeast: ceilDay(age + RESTORE_RETENTION_MARGIN_MS),
+    }),
+  )
   return out
 }
 

@@ -1,7 +1,7 @@
 // What the planners share: deterministic iteration, full-match patterns, notes, findings. Pure.
-import {driftText} from '../../format/plan-findings.js'
-import type {DriftFact} from '../findings.js'
-import type {Drift} from '../types.js'
+import {diagnosticText, driftText} from '../../format/plan-findings.js'
+import type {DiagnosticFact, DriftFact} from '../findings.js'
+import type {Drift, PlanDiagnostic} from '../types.js'
 
 export const DAY = 86_400_000
 
@@ -34,4 +34,10 @@ export function notesField(notes: string[]): {notes?: string[]} {
 export function finding(address: string, severity: Drift['severity'], fact: DriftFact, evidence: {expected?: unknown; found?: unknown} = {}): Drift {
   const {message, fix} = driftText(fact)
   return {address, kind: fact.kind, severity, message, ...('expected' in evidence ? {expected: evidence.expected} : {}), ...('found' in evidence ? {found: evidence.found} : {}), fix}
+}
+
+/** A planner's diagnostic: the planner decides its severity, the formatter its code and words. */
+export function diagnostic(severity: PlanDiagnostic['severity'], fact: DiagnosticFact): PlanDiagnostic {
+  const {code, message, suggestion} = diagnosticText(fact)
+  return {severity, code, message, ...(suggestion !== undefined ? {suggestion} : {})}
 }
