@@ -4,7 +4,7 @@
 import {randomUUID} from 'node:crypto'
 import {KbkError, asKbkError} from '../errors.js'
 import type {KafkaPort} from '../kafka/port.js'
-import type {ExpirySet, Plan, ResourceChange, RestoreRun} from '../plan/types.js'
+import type {BackupRun, ExpirySet, Plan, ResourceChange, RestoreRun} from '../plan/types.js'
 import {canApply} from '../plan/types.js'
 import type {ObjectStore} from '../storage/object-store.js'
 import {acquireLock} from '../state/lock.js'
@@ -277,59 +277,70 @@ async function applyChange(
   summary: ApplySummary,
   tally: Tally,
 ): Promise<{message?: string; records?: number; bytes?: number}> {
-  if (change.type === 'policy') {
-    const store = (change.after as {store?: string} | null)?.store ?? (change.before as {store?: string} | null)?.store
-    const committer = committers[store ?? ''] ?? Object.values(committers)[0]
-    if (!committer) throw new KbkError('KBK_INTERNAL', `No state for ${change.address}.`, {kind: 'internal'})
-    if (change.actions[0] === 'delete') {
-      committer.removePolicy(change.name)
-      return {message: 'no longer managed; backups kept'}
+  switch (change.type) {
+    case 'policy': {
+      const committer = committers[change.store]
+      if (!committer) throw new KbkError('KBK_PLAN_STALE', `Saved plan is stale — it refers to store "${change.store}", which this run did not lock.`, {suggestion: 'Run `kbk plan` again.'})
+      if (change.actions[0] === 'delete') {
+        committer.removePolicy(change.name)
+        return {message: 'no longer managed; backups kept'}
+      }
+      if (!change.after) throw new KbkError('KBK_INTERNAL', `No settings for ${change.address}.`, {kind: 'internal'})
+      const prior = committer.current.snapshot.policies[change.name]
+      const at = now().toISOString()
+      committer.setPolicy({name: change.name, settings: change.after, created_at: prior?.created_at ?? at, updated_at: at})
+      return {message: change.actions[0] === 'create' ? 'created' : 'updated'}
     }
-    const prior = committer.current.snapshot.policies[change.name]
-    const at = now().toISOString()
-    committer.setPolicy({name: change.name, settings: change.after as Record<string, unknown>, created_at: prior?.created_at ?? at, updated_at: at})
-    return {message: change.actions[0] === 'create' ? 'created' : 'updated'}
-  }
-  if (change.type === 'backup' && !change.backup && change.topic !== undefined) {
-    // The topic is gone from the cluster: record it, so the next plan stops reporting it.
-    const store = (change.after as {store?: string} | null)?.store ?? ''
-    const committer = committers[store]
-    if (!committer) throw new KbkError('KBK_PLAN_STALE', `Saved plan is stale — it refers to store "${store}", which this run did not lock.`, {suggestion: 'Run `kbk plan` again.'})
-    await committer.update({policy: change.name, topic: change.topic, deletedAt: now().toISOString()})
-    return {message: 'recorded as deleted from the cluster; backups kept'}
-  }
-  if (change.type === 'backup' && change.backup) {
-    const run = change.backup
-    const handle = requireStore(ctx, run.store)
-    const runtime = ctx.backupRuntime(run.policy)
-    tally.backup = emptyBackupResult()
-    const result = await applyBackupRun(run, change.address, {kafka: ctx.kafka(run.cluster), store: handle.store, state: committers[run.store]!, reporter: ctx.reporter, runId, now, tally: tally.backup, ...(ctx.signal ? {signal: ctx.signal} : {})}, runtime)
-    let masking = ''
-    if (runtime.masking) {
-      const m = runtime.masking
-      summary.masked_records = (summary.masked_records ?? 0) + m.masked
-      summary.unmasked_records = (summary.unmasked_records ?? 0) + m.notJson
-      masking = `; masking: ${formatCount(m.masked)} record(s) masked, ${formatCount(m.notJson)} non-JSON value(s) left as is`
-      // Masking only understands JSON: a value it cannot read is backed up unmasked, and says so.
-      if (m.notJson > 0) ctx.reporter.emit({type: 'warning', address: change.address, message: `${m.notJson} record value(s) of "${run.topic}" are not JSON objects or arrays: they were backed up as is, without masking.`})
+    case 'backup':
+      if (!change.backup) {
+        // The topic is gone from the cluster: record it, so the next plan stops reporting it.
+        const committer = committers[change.store]
+        if (!committer) throw new KbkError('KBK_PLAN_STALE', `Saved plan is stale — it refers to store "${change.store}", which this run did not lock.`, {suggestion: 'Run `kbk plan` again.'})
+        await committer.update({policy: change.name, topic: change.topic, deletedAt: now().toISOString()})
+        return {message: 'recorded as deleted from the cluster; backups kept'}
+      }
+      return runBackup(change.backup, change.address, ctx, committers, runId, now, summary, tally)
+    case 'expire': {
+      const n = await applyExpiry(change.expire, requireStore(ctx, change.store), committers[change.store]!, now)
+      summary.deleted_segments += n
+      return {message: `${formatCount(n)} segment(s) deleted`}
     }
-    return {message: `${formatCount(result.records)} record(s) in ${formatCount(result.segments)} segment(s)${result.removedLeftovers ? `, ${result.removedLeftovers} leftover(s) of an interrupted run removed` : ''}${masking}`, records: result.records, bytes: result.bytes}
+    case 'restore': {
+      if (!ctx.restore) throw new KbkError('KBK_NOT_SUPPORTED', 'Restores are not available in this build.', {kind: 'internal'})
+      const r = change.restore
+      const handle = requireStore(ctx, change.store)
+      tally.restore = {records: 0, bytes: 0, before: 0}
+      const result = await ctx.restore(r, change.address, {store: handle.store, state: handle.state, committer: committers[change.store]!, reporter: ctx.reporter, now, settings: change.after, tally: tally.restore, ...(ctx.signal ? {signal: ctx.signal} : {})})
+      const resumed = result.before > 0 ? ` (${formatCount(result.before + result.records)} in all, ${formatCount(result.before)} by an interrupted run)` : ''
+      return {message: `${formatCount(result.records)} record(s) restored${resumed}`, records: result.records, bytes: result.bytes}
+    }
   }
-  if (change.type === 'expire' && change.expire) {
-    const n = await applyExpiry(change.expire, requireStore(ctx, change.expire.store), committers[change.expire.store]!, now)
-    summary.deleted_segments += n
-    return {message: `${formatCount(n)} segment(s) deleted`}
+}
+
+async function runBackup(
+  run: BackupRun,
+  address: string,
+  ctx: ApplyContext,
+  committers: Record<string, StateCommitter>,
+  runId: string,
+  now: () => Date,
+  summary: ApplySummary,
+  tally: Tally,
+): Promise<{message?: string; records?: number; bytes?: number}> {
+  const handle = requireStore(ctx, run.store)
+  const runtime = ctx.backupRuntime(run.policy)
+  tally.backup = emptyBackupResult()
+  const result = await applyBackupRun(run, address, {kafka: ctx.kafka(run.cluster), store: handle.store, state: committers[run.store]!, reporter: ctx.reporter, runId, now, tally: tally.backup, ...(ctx.signal ? {signal: ctx.signal} : {})}, runtime)
+  let masking = ''
+  if (runtime.masking) {
+    const m = runtime.masking
+    summary.masked_records = (summary.masked_records ?? 0) + m.masked
+    summary.unmasked_records = (summary.unmasked_records ?? 0) + m.notJson
+    masking = `; masking: ${formatCount(m.masked)} record(s) masked, ${formatCount(m.notJson)} non-JSON value(s) left as is`
+    // Masking only understands JSON: a value it cannot read is backed up unmasked, and says so.
+    if (m.notJson > 0) ctx.reporter.emit({type: 'warning', address, message: `${m.notJson} record value(s) of "${run.topic}" are not JSON objects or arrays: they were backed up as is, without masking.`})
   }
-  if (change.type === 'restore' && change.restore) {
-    if (!ctx.restore) throw new KbkError('KBK_NOT_SUPPORTED', 'Restores are not available in this build.', {kind: 'internal'})
-    const r = change.restore
-    const handle = requireStore(ctx, r.store)
-    tally.restore = {records: 0, bytes: 0, before: 0}
-    const result = await ctx.restore(r, change.address, {store: handle.store, state: handle.state, committer: committers[r.store]!, reporter: ctx.reporter, now, settings: change.after as Record<string, unknown>, tally: tally.restore, ...(ctx.signal ? {signal: ctx.signal} : {})})
-    const resumed = result.before > 0 ? ` (${formatCount(result.before + result.records)} in all, ${formatCount(result.before)} by an interrupted run)` : ''
-    return {message: `${formatCount(result.records)} record(s) restored${resumed}`, records: result.records, bytes: result.bytes}
-  }
-  throw new KbkError('KBK_INTERNAL', `Unknown change ${change.address}.`, {kind: 'internal'})
+  return {message: `${formatCount(result.records)} record(s) in ${formatCount(result.segments)} segment(s)${result.removedLeftovers ? `, ${result.removedLeftovers} leftover(s) of an interrupted run removed` : ''}${masking}`, records: result.records, bytes: result.bytes}
 }
 
 /**

@@ -303,7 +303,7 @@ export async function runApply(ctx: WorkspaceContext, plan: Plan, options: {repo
     afterApply: async (outcome) => {
       const planDigest = createHash('sha256').update(JSON.stringify(plan)).digest('hex')
       for (const [name, handle] of Object.entries(stores)) {
-        const touched = plan.resource_changes.filter((ch) => storeOf(ch, ctx) === name)
+        const touched = plan.resource_changes.filter((ch) => ch.store === name)
         await appendAuditEntry(handle.store, {
           at: outcome.finished_at,
           who: whoAmI(),
@@ -324,14 +324,6 @@ export async function runApply(ctx: WorkspaceContext, plan: Plan, options: {repo
     who: whoAmI(),
     ...(options.signal ? {signal: options.signal} : {}),
   })
-}
-
-function storeOf(ch: Plan['resource_changes'][number], ctx: WorkspaceContext): string | undefined {
-  if (ch.backup) return ch.backup.store
-  if (ch.expire) return ch.expire.store
-  if (ch.restore) return ch.restore.store
-  const settings = (ch.after ?? ch.before) as {store?: string} | null
-  return settings?.store ?? ctx.workspace.policies[ch.name]?.store
 }
 
 /** For commands that only need the store (state, lock, backups): the one store, or the named one. Kafka is not opened. */

@@ -50,3 +50,21 @@ export function formatDuration(ms: number): string {
   const sec = total % 60
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`
 }
+
+const DAY = 86_400_000
+
+/**
+ * An age or a retention, as the plan's findings print it: whole years and days exactly (7y, 30d),
+ * else one decimal (1.5d, 2.5h), minutes and seconds rounded; "forever" for no limit. Unlike
+ * formatDuration (elapsed time) it reads like the durations of the workspace; config/duration
+ * keeps the config's own syntax (parse and the canonical form written back to YAML).
+ */
+export function formatAge(ms: number): string {
+  if (!Number.isFinite(ms)) return 'forever'
+  if (ms >= 365 * DAY && ms % (365 * DAY) === 0) return `${ms / (365 * DAY)}y`
+  if (ms >= DAY && ms % DAY === 0) return `${ms / DAY}d`
+  if (ms >= DAY) return `${(ms / DAY).toFixed(1)}d`
+  if (ms >= 3_600_000) return `${(ms / 3_600_000).toFixed(ms % 3_600_000 === 0 ? 0 : 1)}h`
+  if (ms >= 60_000) return `${Math.round(ms / 60_000)}m`
+  return `${Math.round(ms / 1000)}s`
+}

@@ -40,8 +40,8 @@ export function formatChange(ch: ResourceChange): string[] {
   const lines = [headline(ch)]
   const ind = '      '
   if (ch.type === 'policy') {
-    if (ch.actions[0] === 'create' && ch.after && typeof ch.after === 'object') {
-      for (const [k, v] of Object.entries(ch.after as Record<string, unknown>)) lines.push(`${ind}${c.green('+')} ${k} = ${value(v)}`)
+    if (ch.actions[0] === 'create' && ch.after) {
+      for (const [k, v] of Object.entries(ch.after)) lines.push(`${ind}${c.green('+')} ${k} = ${value(v)}`)
     }
     for (const d of ch.diff ?? []) lines.push(`${ind}${c.yellow('~')} ${d.path}: ${value(d.before)} ${c.dim('->')} ${value(d.after)}`)
   }

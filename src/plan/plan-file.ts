@@ -3,7 +3,7 @@
 // command reads and writes the bytes. Plans never hold secrets, so neither do plan files.
 import {createHash} from 'node:crypto'
 import {KbkError} from '../errors.js'
-import type {Plan} from './types.js'
+import type {Plan, ResourceChange} from './types.js'
 import {PLAN_FORMAT_VERSION} from './types.js'
 
 const KIND = 'kbk-plan'
@@ -38,5 +38,31 @@ export function decodePlanFile(bytes: Buffer, source: string): Plan {
       suggestion: 'Never edit a saved plan: run `kbk plan --out FILE` again.',
     })
   }
-  return doc.plan as Plan
+  return withStores(doc.plan as Plan)
+}
+
+/**
+ * Plans saved before every change carried its `store` (kbk 0.1 until the typed changes): the
+ * store is in the change's payload or its settings, so fill it in rather than refuse the file.
+ * The checksum was verified on the bytes as written, before this.
+ */
+function withStores(plan: Plan): Plan {
+  const changes = plan.resource_changes as Array<ResourceChange & {store?: string}>
+  if (changes.every((ch) => typeof ch.store === 'string')) return plan
+  return {
+    ...plan,
+    resource_changes: changes.map((ch) => {
+      if (typeof ch.store === 'string') return ch
+      const store = ch.backup?.store ?? ch.expire?.store ?? ch.restore?.store ?? settingsStore(ch.after) ?? settingsStore(ch.before)
+      if (store === undefined) {
+        throw new KbkError('KBK_PLAN_FILE_VERSION', `The saved plan's change ${ch.address} does not say which store it belongs to.`, {suggestion: 'Create the plan again with this version of kbk.'})
+      }
+      return {...ch, store}
+    }),
+  }
+}
+
+function settingsStore(v: unknown): string | undefined {
+  const store = v !== null && typeof v === 'object' ? (v as {store?: unknown}).store : undefined
+  return typeof store === 'string' ? store : undefined
 }

@@ -92,25 +92,93 @@ export interface RestoreRun {
   estimated_bytes: number
 }
 
-export interface ResourceChange {
+/**
+ * What every change has. `store` names the store whose state the change commits to: apply looks
+ * nothing up, and a change without a store cannot be written.
+ */
+interface ChangeBase {
   address: string
-  type: ResourceType
   /** Policy or restore name. */
   name: string
-  topic?: string
-  actions: Action[]
-  before: unknown
-  after: unknown
-  /** For `update`: the attributes that change, old → new. */
-  diff?: AttributeDiff[]
-  backup?: BackupRun
-  expire?: ExpirySet
-  restore?: RestoreRun
+  store: string
   /** Set when the change is shown but will not be performed, and why (e.g. allowDestroy is false). */
   blocked?: string
   /** Extra lines for the reader (e.g. "backup data is kept"). */
   notes?: string[]
 }
+
+/**
+ * The payload fields a variant does not carry are declared `?: undefined`, so a reader can ask any
+ * change for `backup`, `expire` or `restore` and TypeScript narrows on the answer.
+ */
+interface NoPayload {
+  backup?: undefined
+  expire?: undefined
+  restore?: undefined
+}
+
+/** A policy is created, its settings updated, or it is no longer managed (its backups are kept). */
+export interface PolicyChange extends ChangeBase, NoPayload {
+  type: 'policy'
+  topic?: undefined
+  actions: Array<'create' | 'update' | 'delete'>
+  /** The recorded settings (null when created), and the wanted ones (null when no longer managed). */
+  before: Record<string, unknown> | null
+  after: Record<string, unknown> | null
+  /** For `update`: the attributes that change, old → new. */
+  diff?: AttributeDiff[]
+}
+
+/** Copy a topic's new records to the store. */
+export interface BackupChange extends ChangeBase, Omit<NoPayload, 'backup'> {
+  type: 'backup'
+  topic: string
+  actions: Array<'run'>
+  before: {next_offsets: Record<number, number>} | null
+  after: {next_offsets: Record<number, number>}
+  backup: BackupRun
+  diff?: undefined
+}
+
+/** A backed-up topic is gone from its cluster: apply records when, and keeps its backups. */
+export interface TopicGoneChange extends ChangeBase, NoPayload {
+  type: 'backup'
+  topic: string
+  actions: Array<'update'>
+  before: {deleted_at: null}
+  after: {deleted_at: string; store: string}
+  diff?: undefined
+}
+
+/** Delete a topic's segments past their retention tier (DESTROYS BACKUP DATA). */
+export interface ExpireChange extends ChangeBase, Omit<NoPayload, 'expire'> {
+  type: 'expire'
+  topic: string
+  actions: Array<'delete'>
+  before: {segments: number; bytes: number}
+  after: null
+  expire: ExpirySet
+  diff?: undefined
+}
+
+/** Run a restore intent (`run`), or run it again because its settings changed (`update`). */
+export interface RestoreChange extends ChangeBase, Omit<NoPayload, 'restore'> {
+  type: 'restore'
+  topic?: undefined
+  actions: Array<'run' | 'update'>
+  /** The recorded settings of an earlier run, or null. */
+  before: Record<string, unknown> | null
+  after: Record<string, unknown>
+  restore: RestoreRun
+  /** For `update`: the settings that changed since it was applied. */
+  diff?: AttributeDiff[]
+}
+
+/**
+ * One planned change. The variant says what apply does; each carries its store and payload, so
+ * apply switches on the variant and never guesses.
+ */
+export type ResourceChange = PolicyChange | BackupChange | TopicGoneChange | ExpireChange | RestoreChange
 
 export type DriftKind =
   | 'segment-missing'
