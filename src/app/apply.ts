@@ -1,0 +1,86 @@
+// The apply use case: execute a plan through the workspace's ports (apply/apply-plan.ts does
+// the executing), run restores with the policy's keyring, and leave a hash-chained audit record
+// in every store the plan touched.
+import {createHash} from 'node:crypto'
+import type {ApplyOutcome, RestoreExecutor, StoreHandle} from '../apply/apply-plan.js'
+import type {Reporter} from '../apply/events.js'
+import type {AuditEntry} from '../audit/audit-log.js'
+import type {Plan, ResourceChange} from '../plan/types.js'
+import type {WorkspaceContext} from './workspace.js'
+
+export interface RunApplyOptions {
+  reporter: Reporter
+  lockTimeoutMs: number
+  signal?: AbortSignal
+}
+
+export async function runApply(ctx: WorkspaceContext, plan: Plan, options: RunApplyOptions): Promise<ApplyOutcome> {
+  // Loaded on first use, so commands that never apply start fast.
+  const [{applyPlan}, {applyRestoreRun}, {appendAuditEntry}] = await Promise.all([
+    import('../apply/apply-plan.js'),
+    import('../restore/restore-run.js'),
+    import('../audit/audit-log.js'),
+  ])
+  const stores: Record<string, StoreHandle> = {}
+  for (const name of Object.keys(plan.states)) stores[name] = ctx.storeHandle(name)
+  const restore: RestoreExecutor = (run, address, deps) =>
+    applyRestoreRun(run, address, {
+      store: deps.store,
+      state: deps.committer,
+      reporter: deps.reporter,
+      now: deps.now,
+      kafka: ctx.kafka(run.cluster),
+      loadSegments: (policy, topic) => deps.state.loadSegments(deps.committer.current.snapshot, policy, topic),
+      keyring: ctx.keyring(run.policy),
+      settings: deps.settings,
+      tally: deps.tally,
+      ...(deps.signal ? {signal: deps.signal} : {}),
+    })
+  return applyPlan(plan, {
+    stores,
+    kafka: (c) => ctx.kafka(c),
+    backupRuntime: (p) => ctx.backupRuntime(p),
+    restore,
+    reporter: options.reporter,
+    // Every apply leaves a hash-chained audit record in each store it touched.
+    afterApply: async (outcome) => {
+      const digest = planDigest(plan)
+      for (const [name, handle] of Object.entries(stores)) await appendAuditEntry(handle.store, auditRecordOf(ctx, plan, digest, outcome, name))
+    },
+    configDigest: ctx.desired.configDigest,
+    kbkVersion: ctx.kbkVersion,
+    now: ctx.clock,
+    lockTimeoutMs: options.lockTimeoutMs,
+    who: ctx.who,
+    ...(options.signal ? {signal: options.signal} : {}),
+  })
+}
+
+/** The audit record of one apply in one store: who, which plan and config, what it did there. */
+export function auditRecordOf(ctx: Pick<WorkspaceContext, 'workspace' | 'kbkVersion' | 'who'>, plan: Plan, digest: string, outcome: ApplyOutcome, store: string): Omit<AuditEntry, 'seq' | 'prev_hash' | 'hash'> {
+  const touched = plan.resource_changes.filter((ch) => storeOf(ch, ctx) === store)
+  return {
+    at: outcome.finished_at,
+    who: ctx.who,
+    kbk_version: ctx.kbkVersion,
+    run_id: outcome.run_id,
+    plan_digest: digest,
+    config_digest: plan.config_digest,
+    outcome: outcome.interrupted ? 'interrupted' : outcome.ok ? 'success' : 'failed',
+    actions: touched.map((ch) => ({address: ch.address, action: ch.actions[0] ?? 'run', status: outcome.changes.find((o) => o.address === ch.address)?.status ?? 'skipped'})),
+    counts: {...outcome.summary},
+  }
+}
+
+/** sha256 of the plan's JSON, as the audit trail records it. */
+export function planDigest(plan: Plan): string {
+  return `sha256:${createHash('sha256').update(JSON.stringify(plan)).digest('hex')}`
+}
+
+function storeOf(ch: ResourceChange, ctx: Pick<WorkspaceContext, 'workspace'>): string | undefined {
+  if (ch.backup) return ch.backup.store
+  if (ch.expire) return ch.expire.store
+  if (ch.restore) return ch.restore.store
+  const settings = (ch.after ?? ch.before) as {store?: string} | null
+  return settings?.store ?? ctx.workspace.policies[ch.name]?.store
+}
