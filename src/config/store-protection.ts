@@ -38,7 +38,7 @@ export function storesHoldingImmutable(ws: Workspace): Map<string, string[]> {
  * immutable policies; on one that does, the config-only findings that it lacks a lock
  * (`unlockedStore`) are dropped — the bucket has the lock.
  */
-export function applyStoreProtection<D extends Pick<ComplianceDiagnostic, 'unlockedStore'>>(
+export function applyStoreProtection<D extends Pick<ComplianceDiagnostic, 'code' | 'unlockedStore'>>(
   ws: Workspace,
   findings: readonly D[],
   enforces: ReadonlyMap<string, boolean>,
