@@ -5,8 +5,39 @@ import {createHash} from 'node:crypto'
 import type {ApplyOutcome, RestoreExecutor, StoreHandle} from '../apply/apply-plan.js'
 import type {Reporter} from '../apply/events.js'
 import type {AuditEntry} from '../audit/audit-log.js'
+import {KbkError} from '../errors.js'
+import {hasChanges} from '../plan/types.js'
 import type {Plan, ResourceChange} from '../plan/types.js'
+import {makePlan} from './plan.js'
 import type {WorkspaceContext} from './workspace.js'
+
+/** What the apply use case needs from the person running it: to see a fresh plan, and approve it. */
+export interface ApplyHost {
+  showPlan(plan: Plan): void
+  /** Resolves when approved; throws (KBK_APPLY_CANCELLED, KBK_APPROVAL_REQUIRED) when not. */
+  approve(): Promise<void>
+}
+
+/**
+ * The plan an apply runs: a saved plan exactly as it is, or a fresh one that the host has shown
+ * and, unless auto-approved, had approved. Undefined: there is nothing to do.
+ */
+export async function planToApply(ctx: WorkspaceContext, source: {saved: Plan} | {targets: string[]; autoApprove: boolean}, host: ApplyHost): Promise<Plan | undefined> {
+  if ('saved' in source) return hasChanges(source.saved) ? source.saved : undefined
+  const plan = await makePlan(ctx, {refreshOnly: false, targets: source.targets, listObjects: false})
+  host.showPlan(plan)
+  const problems = plan.diagnostics.filter((d) => d.severity === 'error')
+  if (problems.length > 0) {
+    // The host may not show the plan (--json): the error carries the problems.
+    throw new KbkError('KBK_PLAN_NOT_APPLYABLE', 'The plan has errors; nothing was applied.', {
+      suggestion: 'Fix the problems listed above and run `kbk apply` again.',
+      details: {diagnostics: problems},
+    })
+  }
+  if (!hasChanges(plan)) return undefined
+  if (!source.autoApprove) await host.approve()
+  return plan
+}
 
 export interface RunApplyOptions {
   reporter: Reporter
