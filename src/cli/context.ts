@@ -1,9 +1,6 @@
-// The composition root: the one place that knows the adapters, the SDK-backed ports and the
-// environment. It builds a WorkspaceContext (src/app/workspace.ts) for the use cases in src/app.
-// What only some commands need is imported when first needed, so every command starts fast:
-// kafkajs for the commands that talk to Kafka, the refresh and planner for plan and apply
-// (src/app/plan.ts), the apply and restore engines for apply (src/app/apply.ts), and each cloud
-// store's SDK on its first use (storage/index.ts).
+// The composition root: the one place that knows the adapters and the environment. It builds the
+// WorkspaceContext (src/app/workspace.ts) that the use cases in src/app take. kafkajs is loaded
+// only for commands that talk to Kafka; the use cases and storage/index.ts load the rest lazily.
 import {readFileSync} from 'node:fs'
 import {hostname, userInfo} from 'node:os'
 import type {StoreHandle} from '../apply/apply-plan.js'
