@@ -20,7 +20,8 @@ const wsDir = join(cache, `plan-ws-${TOPICS}`)
 
 const {StateStore} = await import(join(root, 'dist/state/state-store.js'))
 const {FsObjectStore} = await import(join(root, 'dist/storage/fs-store.js'))
-const {openWorkspace, makePlan} = await import(join(root, 'dist/cli/context.js'))
+const {openWorkspace} = await import(join(root, 'dist/cli/context.js'))
+const {makePlan} = await import(join(root, 'dist/app/plan.js'))
 
 const topics = Array.from({length: TOPICS}, (_, i) => `topic-${String(i).padStart(4, '0')}`)
 const out = {}

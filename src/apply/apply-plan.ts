@@ -15,19 +15,18 @@ import type {BackupResult, BackupRuntime} from './backup-run.js'
 import type {ApplySummary, Reporter} from './events.js'
 import {StateCommitter} from './state-committer.js'
 import {formatCount} from '../format/numbers.js'
+import type {RestoreTally} from '../restore/restore-run.js'
 
 export interface StoreHandle {
   store: ObjectStore
   state: StateStore
 }
 
-/** What a restore produced; `before`: records interrupted runs of the same restore had produced. */
-export interface RestoreTally {
-  records: number
-  bytes: number
-  before: number
-}
-
+/**
+ * Runs one restore (restore/restore-run.ts, bound to the cluster and the policy's keyring by the
+ * application layer). Injected rather than imported because the keys and the target cluster are
+ * the workspace's to give, not the executor's to look up.
+ */
 export interface RestoreExecutor {
   (
     run: RestoreRun,
@@ -40,7 +39,7 @@ export interface ApplyContext {
   stores: Record<string, StoreHandle>
   kafka: (cluster: string) => KafkaPort
   backupRuntime: (policy: string) => BackupRuntime
-  restore?: RestoreExecutor
+  restore: RestoreExecutor
   reporter: Reporter
   /** Digest of the config as it is now: a saved plan made from another config is stale. */
   configDigest: string
@@ -306,7 +305,6 @@ async function applyChange(
       return {message: `${formatCount(n)} segment(s) deleted`}
     }
     case 'restore': {
-      if (!ctx.restore) throw new KbkError('KBK_NOT_SUPPORTED', 'Restores are not available in this build.', {kind: 'internal'})
       const r = change.restore
       const handle = requireStore(ctx, change.store)
       tally.restore = {records: 0, bytes: 0, before: 0}

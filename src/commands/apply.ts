@@ -4,14 +4,14 @@ import type {ApplyOutcome} from '../apply/apply-plan.js'
 import type {ApplySummary, Reporter} from '../apply/events.js'
 import {KbkCommand} from '../cli/base-command.js'
 import {durationFlag} from '../cli/flags.js'
-import {makePlan, openWorkspace, runApply} from '../cli/context.js'
+import {planToApply, runApply} from '../app/apply.js'
+import {openWorkspace} from '../cli/context.js'
 import {KbkError} from '../errors.js'
 import {formatPlanText} from '../format/plan-text.js'
 import {formatApplySummary, SIGNAL_EXIT_CODES} from '../format/apply-text.js'
 import {formatNdjsonLine, listrReporter, ndjsonReporter, plainReporter, planTotals} from '../format/progress.js'
 import {readPlanFile} from '../cli/plan-file-io.js'
 import {decodePlanFile} from '../plan/plan-file.js'
-import {hasChanges} from '../plan/types.js'
 
 export default class ApplyCommand extends KbkCommand<typeof ApplyCommand> {
   static override description = `Run backups, expiry and restores: exactly the saved PLANFILE, or a fresh plan after you approve it.
@@ -39,28 +39,18 @@ SIGINT or SIGTERM (Ctrl-C, a cancelled CI job) stops it gracefully: what is dura
     if (!this.args.planfile && !this.flags['auto-approve']) this.assertCanAskApproval()
     const ws = await openWorkspace(this.flags)
     try {
-      let plan
+      let saved
       if (this.args.planfile) {
         if (this.flags.target) throw new KbkError('KBK_USAGE', '--target cannot be combined with a saved plan: the plan already says what to do.', {suggestion: 'Pass --target to `kbk plan --out FILE` instead.'})
-        plan = decodePlanFile(await readPlanFile(this.args.planfile), this.args.planfile)
-      } else {
-        plan = await makePlan(ws, {refreshOnly: false, targets: this.flags.target ?? [], listObjects: false})
-        if (!this.jsonEnabled()) process.stderr.write(formatPlanText(plan) + '\n\n')
-        if (plan.diagnostics.some((d) => d.severity === 'error')) {
-          // With --json the plan text is not printed: the error event carries the problems.
-          const problems = plan.diagnostics.filter((d) => d.severity === 'error')
-          throw new KbkError('KBK_PLAN_NOT_APPLYABLE', 'The plan has errors; nothing was applied.', {
-            suggestion: 'Fix the problems listed above and run `kbk apply` again.',
-            details: {diagnostics: problems},
-          })
-        }
-        if (!hasChanges(plan)) {
-          this.nothingToDo()
-          return undefined
-        }
-        if (!this.flags['auto-approve']) await this.confirm()
+        saved = decodePlanFile(await readPlanFile(this.args.planfile), this.args.planfile)
       }
-      if (!hasChanges(plan)) {
+      const plan = await planToApply(ws, saved ? {saved} : {targets: this.flags.target ?? [], autoApprove: this.flags['auto-approve']}, {
+        showPlan: (p) => {
+          if (!this.jsonEnabled()) process.stderr.write(formatPlanText(p) + '\n\n')
+        },
+        approve: () => this.confirm(),
+      })
+      if (!plan) {
         this.nothingToDo()
         return undefined
       }

@@ -81,7 +81,16 @@ interface CheckArgs<V> {
   value: V
 }
 
-type Check<K extends keyof TagRequirements> = (args: CheckArgs<NonNullable<TagRequirements[K]>>) => Diagnostic[]
+/**
+ * A compliance finding. `unlockedStore`: set on the finding that a store does not enforce
+ * write-once itself (…_OBJECT_LOCK), naming that store; the plan drops the finding once it has
+ * asked the store and found that it does (store-protection.ts).
+ */
+export interface ComplianceDiagnostic extends Diagnostic {
+  unlockedStore?: string
+}
+
+type Check<K extends keyof TagRequirements> = (args: CheckArgs<NonNullable<TagRequirements[K]>>) => ComplianceDiagnostic[]
 
 function code(tag: string, rule: string): string {
   return `KBK_COMPLIANCE_${tag.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_${rule}`
@@ -161,14 +170,17 @@ export const checks: {[K in keyof Required<TagRequirements>]: Check<K>} = {
     const store = ws.stores[policy.store]
     if (store?.type === 's3' && !store.objectLock) {
       return [
-        diagnosticAt(
-          ws,
-          ['policies', policy.name, 'store'],
-          'warning',
-          code(tag.name, 'OBJECT_LOCK'),
-          `policy "${policy.name}" (${tag.name}) is immutable in kbk, but store "${store.name}" does not enforce it: objectLock is not set, so anyone with bucket access can still delete`,
-          `Create the bucket with S3 Object Lock and set stores.${store.name}.objectLock: true.`,
-        ),
+        {
+          ...diagnosticAt(
+            ws,
+            ['policies', policy.name, 'store'],
+            'warning',
+            code(tag.name, 'OBJECT_LOCK'),
+            `policy "${policy.name}" (${tag.name}) is immutable in kbk, but store "${store.name}" does not enforce it: objectLock is not set, so anyone with bucket access can still delete`,
+            `Create the bucket with S3 Object Lock and set stores.${store.name}.objectLock: true.`,
+          ),
+          unlockedStore: store.name,
+        },
       ]
     }
     return []
@@ -232,9 +244,9 @@ function runCheck<K extends keyof TagRequirements>(key: K, args: Omit<CheckArgs<
 }
 
 /** Every compliance violation in the workspace, for every tagged policy. Pure. */
-export function checkCompliance(ws: Workspace): Diagnostic[] {
+export function checkCompliance(ws: Workspace): ComplianceDiagnostic[] {
   const tags = allTags(ws)
-  const out: Diagnostic[] = []
+  const out: ComplianceDiagnostic[] = []
   for (const policy of Object.values(ws.policies)) {
     for (const name of policy.tags) {
       const tag = tags[name]

@@ -73,7 +73,7 @@ export async function readObserved(desired: Desired, ports: RefreshPorts, option
   if (options.listObjects) {
     objects = {}
     const graceMs = options.unknownGraceMs ?? DEFAULT_UNKNOWN_GRACE_MS
-    for (const name of storeNames) objects[name] = await listStoreObjects(ports.store(name).store, states[name]!, segments, options.now, graceMs)
+    for (const name of storeNames) objects[name] = await listStoreObjects(ports.store(name).store, reads[name]!, segments, options.now, graceMs)
   } else {
     probes = {}
     for (const name of storeNames) {
@@ -150,7 +150,8 @@ function segmentLoads(desired: Desired, states: Record<string, StateSnapshot>, o
   return [...loads.values()].sort((a, b) => a.policy.localeCompare(b.policy) || a.topic.localeCompare(b.topic))
 }
 
-async function listStoreObjects(store: ObjectStore, state: StateSnapshot, segments: Record<string, SegmentRef[]>, now: Date, graceMs: number): Promise<StoreObjectView> {
+async function listStoreObjects(store: ObjectStore, read: StateRead, segments: Record<string, SegmentRef[]>, now: Date, graceMs: number): Promise<StoreObjectView> {
+  const state = read.snapshot
   const known = new Set<string>()
   for (const index of Object.values(state.topics)) for (const s of segments[topicKey(index.policy, index.topic)] ?? []) known.add(s.key)
   const recent = (o: ObjectInfo): boolean => o.lastModified !== undefined && now.getTime() - o.lastModified.getTime() < graceMs
@@ -170,7 +171,7 @@ async function listStoreObjects(store: ObjectStore, state: StateSnapshot, segmen
   // kbk's own area. Every commit supersedes topic indexes (and merges chunks), which stay behind
   // unreferenced: that is normal and not drift. A state object newer than the state itself
   // comes from a commit that never completed (a crash); anything else here kbk never writes.
-  const unreferenced = new Set((await listUnreferencedStateObjects(store)).map((o) => o.key))
+  const unreferenced = new Set((await listUnreferencedStateObjects(store, {read})).map((o) => o.key))
   for await (const o of store.list(KBK_PREFIX)) {
     if (recent(o) || o.key === LOCK_KEY || o.key.startsWith(AUDIT_PREFIX)) continue
     if (o.key.startsWith(STATE_PREFIX)) {

@@ -33,6 +33,13 @@ export interface StateRead {
   snapshot: StateSnapshot
   /** Version token of head.json as read; undefined: no state yet. */
   etag?: string
+  /**
+   * The read handle: the head's topic index references as read with `etag`. commit builds the
+   * next head on them, and listUnreferencedStateObjects counts them as referenced, so neither
+   * reads the state again. Absent on a read assembled elsewhere: commit then re-reads the head
+   * and insists its etag is still `etag`.
+   */
+  refs?: Record<string, TopicIndexRef>
 }
 
 export interface StateChange {
@@ -69,9 +76,6 @@ export interface StateStoreOptions {
   maxChunksPerTopic?: number
 }
 
-/** Head refs of snapshots this process read or wrote, so commit need not re-read the head. */
-const headRefs = new WeakMap<StateSnapshot, Record<string, TopicIndexRef>>()
-
 export class StateStore {
   private readonly now: () => Date
   private readonly concurrency: number
@@ -90,9 +94,7 @@ export class StateStore {
   async read(): Promise<StateRead> {
     const got = await this.readHead()
     if (!got) {
-      const snapshot = emptySnapshot(this.opts.kbkVersion, this.now())
-      headRefs.set(snapshot, {})
-      return {snapshot}
+      return {snapshot: emptySnapshot(this.opts.kbkVersion, this.now()), refs: {}}
     }
     const {head, etag} = got
     const refs = Object.values(head.topics)
@@ -112,8 +114,7 @@ export class StateStore {
       restores: head.restores,
       topics,
     }
-    headRefs.set(snapshot, head.topics)
-    return {snapshot, etag}
+    return {snapshot, etag, refs: head.topics}
   }
 
   /** A topic's live segments, sorted by partition then first_offset; removed ones excluded. */
@@ -189,8 +190,7 @@ export class StateStore {
         restores,
         topics: sortedRecord(topics),
       }
-      headRefs.set(snapshot, head.topics)
-      return {snapshot, etag}
+      return {snapshot, etag, refs: head.topics}
     } finally {
       // Nothing references what a failed commit wrote (fresh random names): tidy up, best effort.
       if (written.length > 0) await this.store.delete(written).catch(() => undefined)
@@ -289,10 +289,9 @@ export class StateStore {
   }
 
   private async refsFor(base: StateRead): Promise<Record<string, TopicIndexRef>> {
-    const known = headRefs.get(base.snapshot)
-    if (known) return known
+    if (base.refs) return base.refs
     if (base.etag === undefined) return {}
-    // A snapshot that did not come from this module (e.g. copied): the head must still be the one it was read from.
+    // A read assembled elsewhere, without its handle: the head must still be the one it was read from.
     const got = await this.readHead()
     if (!got || got.etag !== base.etag) throw await this.conflict(base, undefined)
     return got.head.topics
@@ -377,13 +376,15 @@ export class StateStore {
 /**
  * State objects nothing references: leftovers of crashed or lost commits, merged chunks, old
  * topic indexes. A commit in progress also has unreferenced objects for a moment, so a cleanup
- * must only delete those older than `olderThan` (and should hold the lock).
+ * must only delete those older than `olderThan` (and should hold the lock). `read`: a state read
+ * the caller already holds (with its handle), so the state is not read twice; without it, this
+ * reads the state itself.
  */
-export async function listUnreferencedStateObjects(store: ObjectStore, opts: {olderThan?: Date; concurrency?: number} = {}): Promise<ObjectInfo[]> {
-  const state = new StateStore(store, {kbkVersion: 'n/a', concurrency: opts.concurrency})
-  const {snapshot} = await state.read()
+export async function listUnreferencedStateObjects(store: ObjectStore, opts: {olderThan?: Date; concurrency?: number; read?: StateRead} = {}): Promise<ObjectInfo[]> {
+  const read = opts.read?.refs ? opts.read : await new StateStore(store, {kbkVersion: 'n/a', concurrency: opts.concurrency}).read()
+  const {snapshot} = read
   const referenced = new Set<string>([HEAD_KEY])
-  for (const ref of Object.values(headRefs.get(snapshot) ?? {})) referenced.add(ref.key)
+  for (const ref of Object.values(read.refs ?? {})) referenced.add(ref.key)
   for (const index of Object.values(snapshot.topics)) for (const c of index.chunks) referenced.add(c.key)
   const out: ObjectInfo[] = []
   for await (const o of store.list(STATE_PREFIX)) {

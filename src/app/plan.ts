@@ -1,0 +1,51 @@
+// The plan use case: refresh what is really there, add what the stores say about their own
+// protection, check the targets, and hand everything to the pure planner.
+import {applyStoreProtection, storesHoldingImmutable} from '../config/store-protection.js'
+import {KbkError} from '../errors.js'
+import {findUnknownTargets} from '../plan/targets.js'
+import type {Desired, Observed, Plan} from '../plan/types.js'
+import {toPlanDiagnostic, type WorkspaceContext} from './workspace.js'
+
+export interface MakePlanOptions {
+  refreshOnly: boolean
+  targets: string[]
+  listObjects: boolean
+}
+
+export async function makePlan(ctx: WorkspaceContext, options: MakePlanOptions): Promise<Plan> {
+  // Loaded on first use, so commands that never plan start fast.
+  const [{readObserved}, {planChanges}] = await Promise.all([import('../refresh/read-observed.js'), import('../plan/plan-changes.js')])
+  const now = ctx.clock()
+  const {observed} = await readObserved(ctx.desired, {store: (n) => ctx.storeHandle(n), kafka: (c) => ctx.kafka(c)}, {now, listObjects: options.listObjects})
+  const desired = await withStoreProtection(ctx)
+  assertTargetsKnown(options.targets, desired, observed)
+  return planChanges(desired, observed, {now, kbkVersion: ctx.kbkVersion, refreshOnly: options.refreshOnly, targets: options.targets})
+}
+
+/** A --target that matches nothing is a mistake, not an empty plan (KBK_TARGET_UNKNOWN). */
+function assertTargetsKnown(targets: string[], desired: Desired, observed: Observed): void {
+  const unknown = findUnknownTargets(targets, desired, observed)
+  if (unknown.length === 0) return
+  const first = unknown[0]!
+  throw new KbkError('KBK_TARGET_UNKNOWN', unknown.map((u) => u.message).join('\n'), {
+    suggestion: `${first.guess ? `Did you mean '${first.guess}'? ` : ''}Addresses look like policy.orders, backup.orders["orders.created"] or restore.drill; \`kbk plan\` prints every address it would act on.`,
+    details: {targets: unknown.map((u) => ({target: u.target, ...(u.guess ? {did_you_mean: u.guess} : {})}))},
+  })
+}
+
+/**
+ * The compliance rules again, against what the stores really do (config/store-protection.ts).
+ * One probe per store (cached by the adapter), only for stores that hold immutable policies.
+ */
+async function withStoreProtection(ctx: WorkspaceContext): Promise<Desired> {
+  const stores = storesHoldingImmutable(ctx.workspace)
+  if (stores.size === 0) return ctx.desired
+  const enforces = new Map<string, boolean>()
+  for (const name of stores.keys()) {
+    // A store that cannot be asked was already reported by the refresh; `objectLock: true` on a
+    // bucket without the lock fails here, loudly, as documented.
+    enforces.set(name, (await ctx.storeHandle(name).store.capabilities()).enforcesRetention)
+  }
+  const {kept, added} = applyStoreProtection(ctx.workspace, ctx.findings, enforces, (name) => ctx.workspace.positionOf(['stores', name]))
+  return {...ctx.desired, diagnostics: [...kept.map(toPlanDiagnostic), ...added]}
+}
