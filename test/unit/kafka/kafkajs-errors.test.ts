@@ -34,7 +34,7 @@ describe('mapKafkaError', () => {
     const e = mapKafkaError(cause, ctx)
     assert.equal(e.code, 'KBK_KAFKA_ERROR')
     assert.equal(e.cause, cause)
-    const mine = new KbkError('KBK_X', 'x')
+    const mine = new KbkError('KBK_INTERNAL', 'x')
     assert.equal(mapKafkaError(mine, ctx), mine)
   })
 })
