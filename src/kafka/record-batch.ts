@@ -312,21 +312,12 @@ interface LegacyFields {
   value: Buffer | null
 }
 
-function legacyBytes(c: Cursor): Buffer | null {
-  const len = c.int32()
-  if (len < 0) return null
-  c.need(len)
-  const b = c.buf.subarray(c.pos, c.pos + len)
-  c.pos += len
-  return b
-}
-
 /** Timestamp, key and value of the v0/v1 message `b` in `buf` (views, no copy). */
 function legacyFields(buf: Buffer, b: {start: number; end: number; magic: number; baseOffset: number}): LegacyFields {
   const c = new Cursor(buf, b.start + MAGIC_OFFSET + 2, b.end)
   const timestamp = b.magic === 1 ? c.int64() : -1
-  const key = legacyBytes(c)
-  const value = legacyBytes(c)
+  const key = c.int32Bytes()
+  const value = c.int32Bytes()
   if (c.pos !== b.end) throw new RecordFormatError(`message at offset ${b.baseOffset} has ${b.end - c.pos} bytes after its value`)
   return {timestamp, key, value}
 }

@@ -106,7 +106,15 @@ export class WireReader {
 
   /** Varint-length bytes: null for length -1. A view, not a copy. */
   bytes(): Buffer | null {
-    const len = this.varint()
+    return this.view(this.varint())
+  }
+
+  /** int32-length bytes (v0/v1 messages): null for length -1. A view, not a copy. */
+  int32Bytes(): Buffer | null {
+    return this.view(this.int32())
+  }
+
+  private view(len: number): Buffer | null {
     if (len < 0) return null
     this.need(len)
     const b = this.buf.subarray(this.pos, this.pos + len)
