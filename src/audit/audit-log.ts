@@ -1,7 +1,7 @@
 // The audit trail: one record per apply, hash-chained to the previous one and written
 // create-only, so a removed, altered or reordered record is detected and named by `verify`.
-import {createHash} from 'node:crypto'
 import {KbkError} from '../errors.js'
+import {canonicalJson, sha256Hex} from '../state/canonical-json.js'
 import type {ObjectStore} from '../storage/object-store.js'
 
 export const AUDIT_PREFIX = '_kbk/audit/'
@@ -28,20 +28,13 @@ export function auditKey(seq: number): string {
   return `${AUDIT_PREFIX}${String(seq).padStart(12, '0')}.json`
 }
 
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value as Record<string, unknown>)
-      .sort()
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`
-  }
-  return JSON.stringify(value)
-}
-
+/**
+ * The same canonical JSON as the state's digests. Records written before it was shared hashed a
+ * local copy that differed only on values JSON cannot hold (undefined in arrays, NaN, Dates), which
+ * an audit record never contains: test/unit/audit/audit-canonical.test.ts checks they agree.
+ */
 export function hashEntry(entry: Omit<AuditEntry, 'hash'>): string {
-  return createHash('sha256').update(canonical(entry)).digest('hex')
+  return sha256Hex(canonicalJson(entry))
 }
 
 export async function readAuditEntries(store: ObjectStore): Promise<Array<{key: string; entry?: AuditEntry; error?: string}>> {

@@ -308,7 +308,9 @@ class KafkajsAdapter implements KafkaPort {
       try {
         await admin.setOffsets({groupId, topic, partitions: offsets.map((o) => ({partition: o.partition, offset: String(o.offset)}))})
       } catch (e) {
-        if (/must have no running instances/.test((e as Error).message)) {
+        // kafkajs refuses with a bare KafkaJSNonRetriableError when the group has members; ask the
+        // broker for the group's state rather than reading kafkajs' message.
+        if ((e as {name?: string} | null)?.name === 'KafkaJSNonRetriableError' && (await groupHasMembers(admin, groupId))) {
           throw new KbkError('KBK_KAFKA_GROUP_ACTIVE', `Consumer group "${groupId}" on cluster "${this.#ctx.name}" has active members, so its offsets cannot be set.`, {
             suggestion: `Stop the group's consumers first (every member of "${groupId}"), then run \`kbk apply\` again.`,
             kind: 'conflict',
@@ -430,4 +432,14 @@ export function brokerToTopicDefaults(broker: Map<string, string>): Record<strin
     }
   }
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)))
+}
+
+/** Whether a consumer group has members now (kafkajs' setOffsets needs it Empty or Dead). */
+async function groupHasMembers(admin: Pick<Admin, 'describeGroups'>, groupId: string): Promise<boolean> {
+  try {
+    const state = (await admin.describeGroups([groupId])).groups[0]?.state
+    return state !== undefined && state !== 'Empty' && state !== 'Dead'
+  } catch {
+    return false // the original error then stands
+  }
 }

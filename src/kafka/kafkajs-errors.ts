@@ -43,6 +43,25 @@ export function causeChain(e: unknown): ErrorLike[] {
 const UNREACHABLE_NAMES = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSNoBrokerAvailableError', 'KafkaJSBrokerNotFound'])
 const AUTH_TYPES = new Set(['SASL_AUTHENTICATION_FAILED', 'TOPIC_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'ILLEGAL_SASL_STATE', 'UNSUPPORTED_SASL_MECHANISM'])
 
+/**
+ * Broker errors that pass once leadership settles (a topic just created, a leader moving): kbk's
+ * retry loops retry them, whatever kafkajs' own flag says after its retries ran out.
+ */
+const LEADER_TYPES = new Set(['NOT_LEADER_FOR_PARTITION', 'NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE', 'PREFERRED_LEADER_NOT_AVAILABLE'])
+
+/** kafkajs errors (by class name) that mean the connection failed or timed out: worth another try. */
+const TRANSIENT_NAMES = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSBrokerNotFound', 'KafkaJSNoBrokerAvailableError', 'KafkaJSLockTimeoutError'])
+
+/**
+ * For kbk's own transports (kafkajs-fetch.ts, kafkajs-produce.ts), before mapping: whether a raw
+ * kafkajs failure may pass on the next attempt. A KbkError is already decided and is not retried.
+ */
+export function isTransientKafkaError(e: unknown): boolean {
+  if (e instanceof KbkError) return false
+  const x = e as {name?: string; retriable?: boolean} | null | undefined
+  return x?.retriable === true || (x?.name !== undefined && TRANSIENT_NAMES.has(x.name))
+}
+
 function where(ctx: ErrorContext): string {
   return ctx.position ? `cluster "${ctx.cluster}" (${ctx.position})` : `cluster "${ctx.cluster}"`
 }
@@ -85,7 +104,7 @@ export function mapKafkaError(e: unknown, ctx: ErrorContext): KbkError {
   }
 
   const first = chain[0]
-  const retriable = chain.some((c) => (c as {retriable?: boolean}).retriable === true)
+  const retriable = chain.some((c) => (c as {retriable?: boolean}).retriable === true || (c.type !== undefined && LEADER_TYPES.has(c.type)))
   return new KbkError('KBK_KAFKA_ERROR', `${where(ctx)} failed while ${ctx.operation}: ${first?.message ?? String(e)}${first?.type ? ` (${first.type})` : ''}.`, {
     suggestion: retriable ? 'Retry: the broker reported a transient error.' : 'Check the broker logs for this error.',
     kind: 'environment',

@@ -9,6 +9,7 @@
 import {createRequire} from 'node:module'
 import kafkajs from 'kafkajs'
 import {KbkError} from '../errors.js'
+import {isTransientKafkaError} from './kafkajs-errors.js'
 import type {KafkaRecord} from './port.js'
 import type {RangeProgress} from './range-progress.js'
 import {batchesOf, decodePartition, firstCorruptBatch, nextFetchOffset, parseFetchResponse, RecordFormatError, type Decompressors, type FetchedPartition, type FetchResponse} from './record-batch.js'
@@ -189,10 +190,7 @@ function leadersOf(cluster: KafkajsCluster, topic: string, progress: RangeProgre
 }
 
 function isRetriable(e: unknown): boolean {
-  if (e instanceof Relocate) return true
-  if (e instanceof KbkError) return false
-  const x = e as {name?: string; retriable?: boolean}
-  return x?.retriable === true || /KafkaJS(Connection|ConnectionClosed|RequestTimeout|BrokerNotFound|NoBrokerAvailable|LockTimeout)Error|KafkaJSBrokerNotFound/.test(x?.name ?? '')
+  return e instanceof Relocate || isTransientKafkaError(e)
 }
 
 async function leaderLoop(

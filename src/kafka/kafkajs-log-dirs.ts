@@ -5,6 +5,7 @@
 // simply yields no size — the plan then says the size is unknown rather than failing.
 import {createRequire} from 'node:module'
 import type {KafkajsCluster} from './kafkajs-fetch.js'
+import {WireReader} from './wire-reader.js'
 
 const require = createRequire(import.meta.url)
 const Encoder = require('kafkajs/src/protocol/encoder.js') as new () => KafkajsEncoder
@@ -91,45 +92,22 @@ async function sendDescribeLogDirs(broker: LogDirsBroker, wanted: Map<string, nu
  *       partitions => partition_index partition_size offset_lag is_future_key
  */
 export function parseDescribeLogDirsV1(buf: Buffer): LogDir[] {
-  let pos = 4 // throttle_time_ms
-  const int16 = (): number => {
-    const v = buf.readInt16BE(pos)
-    pos += 2
-    return v
-  }
-  const int32 = (): number => {
-    const v = buf.readInt32BE(pos)
-    pos += 4
-    return v
-  }
-  const int64 = (): number => {
-    const v = buf.readBigInt64BE(pos)
-    pos += 8
-    return Number(v)
-  }
-  const str = (): string => {
-    const n = int16()
-    if (n < 0) return ''
-    const s = buf.toString('utf8', pos, pos + n)
-    pos += n
-    return s
-  }
+  const r = new WireReader(buf, 4) // after throttle_time_ms
   const array = <T>(item: () => T): T[] => {
-    const n = int32()
     const out: T[] = []
-    for (let i = 0; i < n; i++) out.push(item())
+    for (let n = r.int32(); n > 0; n--) out.push(item())
     return out
   }
   return array(() => {
-    const errorCode = int16()
-    str() // log_dir: a broker's local path, of no use to a plan
+    const errorCode = r.int16()
+    r.string() // log_dir: a broker's local path, of no use to a plan
     const topics = array(() => ({
-      name: str(),
+      name: r.string(),
       partitions: array(() => {
-        const partition = int32()
-        const size = int64()
-        int64() // offset_lag
-        const isFuture = buf.readInt8(pos++) !== 0
+        const partition = r.int32()
+        const size = r.int64Loose()
+        r.int64Loose() // offset_lag
+        const isFuture = r.int8() !== 0
         return {partition, size, isFuture}
       }),
     }))

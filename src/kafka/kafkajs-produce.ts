@@ -10,6 +10,7 @@
 import {createRequire} from 'node:module'
 import {compressFrameSync} from 'lz4-napi'
 import {KbkError} from '../errors.js'
+import {isTransientKafkaError} from './kafkajs-errors.js'
 import {createReadCluster, type KafkajsCluster} from './kafkajs-fetch.js'
 import type {PartitionRecords, ProduceRecord} from './port.js'
 import {batchBound, encodeProduceRequest, nextSequence, parseProduceResponse, writeProduceRequest, type BatchCodec, type BatchRecord, type PartitionBatch, type ProducedPartition, type ProducerIdentity} from './produce-batch.js'
@@ -258,10 +259,7 @@ async function sendProduce(broker: ProduceBroker, version: number, body: Buffer,
 }
 
 function isRetriable(e: unknown): boolean {
-  if (e instanceof Resend) return true
-  if (e instanceof KbkError) return false
-  const x = e as {name?: string; retriable?: boolean}
-  return x?.retriable === true || /KafkaJS(Connection|ConnectionClosed|RequestTimeout|BrokerNotFound|NoBrokerAvailable|LockTimeout)Error|KafkaJSBrokerNotFound/.test(x?.name ?? '')
+  return e instanceof Resend || isTransientKafkaError(e)
 }
 
 function unwrap(e: unknown, topic: string): unknown {

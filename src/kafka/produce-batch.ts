@@ -4,6 +4,7 @@
 // buffer (then compressed in place): no per-record objects or buffers (kafkajs' own encoder
 // allocated several per record and was most of a restore's time, docs/performance.md).
 import type {RecordHeader} from './port.js'
+import {WireReader} from './wire-reader.js'
 
 /** What a record batch needs of a record: exactly what a restore has. */
 export interface BatchRecord {
@@ -279,36 +280,23 @@ export interface ProducedPartition {
 
 /** Parses a Produce response body (v3-v8) into its partitions of `topic`. */
 export function parseProduceResponse(buf: Buffer, version: number, topic: string): ProducedPartition[] {
-  let pos = 0
-  const need = (n: number): void => {
-    if (pos + n > buf.length) throw new Error(`Produce response ends early at byte ${pos}`)
-  }
-  const int16 = (): number => (need(2), (pos += 2), buf.readInt16BE(pos - 2))
-  const int32 = (): number => (need(4), (pos += 4), buf.readInt32BE(pos - 4))
-  const int64 = (): number => (need(8), (pos += 8), Number(buf.readBigInt64BE(pos - 8)))
-  const string = (): string | null => {
-    const n = int16()
-    if (n < 0) return null
-    need(n)
-    pos += n
-    return buf.toString('utf8', pos - n, pos)
-  }
+  const r = new WireReader(buf)
   const out: ProducedPartition[] = []
-  for (let t = int32(); t > 0; t--) {
-    const name = string()
-    for (let n = int32(); n > 0; n--) {
-      const partition = int32()
-      const errorCode = int16()
-      const baseOffset = int64()
-      int64() // log append time
-      if (version >= 5) int64() // log start offset
+  for (let t = r.int32(); t > 0; t--) {
+    const name = r.nullableString()
+    for (let n = r.int32(); n > 0; n--) {
+      const partition = r.int32()
+      const errorCode = r.int16()
+      const baseOffset = r.int64Loose()
+      r.int64Loose() // log append time
+      if (version >= 5) r.int64Loose() // log start offset
       let errorMessage: string | undefined
       if (version >= 8) {
-        for (let e = int32(); e > 0; e--) {
-          int32() // batch index
-          string() // batch index error message
+        for (let e = r.int32(); e > 0; e--) {
+          r.int32() // batch index
+          r.nullableString() // batch index error message
         }
-        errorMessage = string() ?? undefined
+        errorMessage = r.nullableString() ?? undefined
       }
       if (name === topic) out.push({partition, errorCode, baseOffset, ...(errorMessage ? {errorMessage} : {})})
     }

@@ -8,6 +8,7 @@
 import {gunzipSync} from 'node:zlib'
 import type {KafkaRecord, RecordHeader} from './port.js'
 import {crc32c} from './produce-batch.js'
+import {int64At, RecordFormatError, WireReader as Cursor} from './wire-reader.js'
 
 /** Record batch attributes (KIP-98). */
 const COMPRESSION_MASK = 0x07
@@ -33,7 +34,7 @@ export type Compression = (typeof Compression)[keyof typeof Compression]
 /** Decompressors for the codecs producers use; gzip is built in. */
 export type Decompressors = Partial<Record<Compression, (data: Buffer) => Buffer | Promise<Buffer>>>
 
-export class RecordFormatError extends Error {}
+export {RecordFormatError}
 
 export interface AbortedTransaction {
   producerId: bigint
@@ -54,112 +55,6 @@ export interface FetchedPartition {
 export interface FetchResponse {
   errorCode: number
   topics: {topic: string; partitions: FetchedPartition[]}[]
-}
-
-/** A byte cursor over big-endian Kafka fields and zig-zag varints. */
-class Cursor {
-  pos: number
-  constructor(
-    readonly buf: Buffer,
-    pos = 0,
-    readonly end = buf.length,
-  ) {
-    this.pos = pos
-  }
-
-  need(n: number): void {
-    if (n < 0 || this.pos + n > this.end) throw new RecordFormatError(`data ends early at byte ${this.pos} (needs ${n} more)`)
-  }
-
-  int8(): number {
-    this.need(1)
-    return this.buf.readInt8(this.pos++)
-  }
-
-  int16(): number {
-    this.need(2)
-    const v = this.buf.readInt16BE(this.pos)
-    this.pos += 2
-    return v
-  }
-
-  int32(): number {
-    this.need(4)
-    const v = this.buf.readInt32BE(this.pos)
-    this.pos += 4
-    return v
-  }
-
-  int64(): number {
-    this.need(8)
-    const v = int64At(this.buf, this.pos)
-    this.pos += 8
-    return v
-  }
-
-  bigint64(): bigint {
-    this.need(8)
-    const v = this.buf.readBigInt64BE(this.pos)
-    this.pos += 8
-    return v
-  }
-
-  string(): string {
-    const len = this.int16()
-    if (len < 0) return ''
-    this.need(len)
-    const s = this.buf.toString('utf8', this.pos, this.pos + len)
-    this.pos += len
-    return s
-  }
-
-  /** Unsigned varint as a JS number (up to 2^53). */
-  private uvarint(): number {
-    const buf = this.buf
-    let result = 0
-    let scale = 1
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) throw new RecordFormatError(`varint runs past the end at byte ${this.pos}`)
-      const b = buf[this.pos++]!
-      result += (b & 0x7f) * scale
-      if (b < 0x80) return result
-      scale *= 128
-    }
-    throw new RecordFormatError(`varint longer than 10 bytes at byte ${this.pos}`)
-  }
-
-  /** Zig-zag varint (int32 or int64 on the wire). */
-  varint(): number {
-    const buf = this.buf
-    // Fast path: one byte, the common case for lengths of small fields and header counts.
-    if (this.pos < this.end) {
-      const b = buf[this.pos]!
-      if (b < 0x80) {
-        this.pos++
-        return (b >>> 1) ^ -(b & 1)
-      }
-    }
-    const u = this.uvarint()
-    return u % 2 === 0 ? u / 2 : -(u + 1) / 2
-  }
-
-  /** Varint-length bytes: null for length -1. A view, not a copy. */
-  bytes(): Buffer | null {
-    const len = this.varint()
-    if (len < 0) return null
-    this.need(len)
-    const b = this.buf.subarray(this.pos, this.pos + len)
-    this.pos += len
-    return b
-  }
-}
-
-function int64At(buf: Buffer, pos: number): number {
-  const hi = buf.readInt32BE(pos)
-  const lo = buf.readUInt32BE(pos + 4)
-  const v = hi * 0x1_0000_0000 + lo
-  if (!Number.isSafeInteger(v)) throw new RecordFormatError(`64-bit value at byte ${pos} is beyond what kbk can represent exactly`)
-  return v
 }
 
 /** Parses a Fetch v11 response body (after the correlation id). Record sets stay raw. */
@@ -417,21 +312,12 @@ interface LegacyFields {
   value: Buffer | null
 }
 
-function legacyBytes(c: Cursor): Buffer | null {
-  const len = c.int32()
-  if (len < 0) return null
-  c.need(len)
-  const b = c.buf.subarray(c.pos, c.pos + len)
-  c.pos += len
-  return b
-}
-
 /** Timestamp, key and value of the v0/v1 message `b` in `buf` (views, no copy). */
 function legacyFields(buf: Buffer, b: {start: number; end: number; magic: number; baseOffset: number}): LegacyFields {
   const c = new Cursor(buf, b.start + MAGIC_OFFSET + 2, b.end)
   const timestamp = b.magic === 1 ? c.int64() : -1
-  const key = legacyBytes(c)
-  const value = legacyBytes(c)
+  const key = c.int32Bytes()
+  const value = c.int32Bytes()
   if (c.pos !== b.end) throw new RecordFormatError(`message at offset ${b.baseOffset} has ${b.end - c.pos} bytes after its value`)
   return {timestamp, key, value}
 }

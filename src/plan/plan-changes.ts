@@ -19,6 +19,7 @@ export function planChanges(desired: Desired, observed: Observed, options: PlanO
   const changes: ResourceChange[] = []
   const drift: Drift[] = []
   const diagnostics: PlanDiagnostic[] = [...desired.diagnostics]
+  const unreadable = new Set<string>()
 
   for (const policy of sortedValues(desired.policies)) {
     const state = observed.states[policy.store]
@@ -28,7 +29,8 @@ export function planChanges(desired: Desired, observed: Observed, options: PlanO
     if (!cluster || cluster.error) {
       // Not drift: without the cluster the plan cannot say what it would copy, so it must not
       // pretend to be complete. An error makes the plan fail (exit 1) and unapplyable.
-      if (!diagnostics.some((d) => d.code === (cluster?.error?.code ?? 'KBK_KAFKA_UNREACHABLE') && d.message.includes(`"${policy.cluster}"`))) {
+      if (!unreadable.has(policy.cluster)) {
+        unreadable.add(policy.cluster) // one diagnostic per cluster, however many policies use it
         diagnostics.push(diagnostic('error', {kind: 'cluster-unreachable', code: cluster?.error?.code ?? 'KBK_KAFKA_UNREACHABLE', cluster: policy.cluster, policy: policy.name, error: cluster?.error?.message}))
       }
       continue

@@ -399,10 +399,8 @@ async function settled<T>(fn: () => Promise<T>, created: boolean, attempts = 20)
     try {
       return await fn()
     } catch (error) {
-      const retriable =
-        error instanceof KbkError
-          ? error.retriable || (created && error.code === 'KBK_KAFKA_NO_TOPIC') || /NOT_LEADER|LEADER_NOT_AVAILABLE|UNKNOWN_TOPIC/.test(error.message)
-          : false
+      // Leader changes arrive as retriable KBK_KAFKA_ERRORs (kafkajs-errors.ts decides by the broker's error type).
+      const retriable = error instanceof KbkError ? error.retriable || (created && error.code === 'KBK_KAFKA_NO_TOPIC') : false
       if (!retriable || i >= attempts) throw error
       await new Promise((r) => setTimeout(r, Math.min(2000, 100 * i)))
     }

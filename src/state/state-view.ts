@@ -2,6 +2,7 @@
 // functions from data to the --json result, and to text tables for people.
 import {KbkError} from '../errors.js'
 import {formatBytes as bytes, formatCount as count} from '../format/numbers.js'
+import {renderTable} from '../format/table.js'
 import type {LockInfo} from './lock.js'
 import type {PartitionSummary, PolicyRecord, RestoreRecord, SegmentRef, StateSnapshot, TopicIndex} from './types.js'
 import {topicKey} from './types.js'
@@ -146,13 +147,13 @@ export function formatStateList(v: StateList): string {
   if (!v.exists) return `No state recorded in store "${v.store}" yet. Run kbk plan and kbk apply.`
   const lines = [`Store "${v.store}": lineage ${v.lineage}, serial ${v.serial}, written by kbk ${v.kbk_version} at ${v.updated_at}`, '']
   lines.push(`Policies (${v.policies.length})`)
-  lines.push(v.policies.length === 0 ? '  (none)' : indent(table(['ADDRESS', 'TOPICS', 'APPLIED'], v.policies.map((p) => [p.address, String(p.topics), p.updated_at]))))
+  lines.push(v.policies.length === 0 ? '  (none)' : indent(renderTable(['ADDRESS', 'TOPICS', 'APPLIED'], v.policies.map((p) => [p.address, String(p.topics), p.updated_at]))))
   lines.push('', `Topics (${v.totals.topics}: ${count(v.totals.partitions)} partitions, ${count(v.totals.segments)} segments, ${count(v.totals.records)} records, ${bytes(v.totals.bytes)})`)
   lines.push(
     v.topics.length === 0
       ? '  (none)'
       : indent(
-          table(
+          renderTable(
             ['ADDRESS', 'PARTS', 'SEGMENTS', 'RECORDS', 'STORED', 'LAST BACKUP', 'NOTE'],
             v.topics.map((t) => [t.address, String(t.partitions), count(t.segments), count(t.records), bytes(t.bytes), t.last_backup_at ?? '-', [t.deleted_at ? `deleted ${t.deleted_at}` : '', t.gaps > 0 ? `${t.gaps} gap(s)` : ''].filter(Boolean).join('; ') || '-']),
           ),
@@ -160,7 +161,7 @@ export function formatStateList(v: StateList): string {
   )
   if (v.restores.length > 0) {
     lines.push('', `Restores (${v.restores.length})`)
-    lines.push(indent(table(['ADDRESS', 'STATUS', 'POINT IN TIME', 'APPLIED', 'RECORDS'], v.restores.map((r) => [r.address, r.status, r.point_in_time, r.applied_at, count(r.records)]))))
+    lines.push(indent(renderTable(['ADDRESS', 'STATUS', 'POINT IN TIME', 'APPLIED', 'RECORDS'], v.restores.map((r) => [r.address, r.status, r.point_in_time, r.applied_at, count(r.records)]))))
   }
   return lines.join('\n')
 }
@@ -177,7 +178,7 @@ export function formatStateItem(item: StateItem): string {
       'settings:',
       indent(JSON.stringify(p.settings, null, 2)),
       `topics (${item.topics.length}):`,
-      item.topics.length === 0 ? '  (none)' : indent(table(['ADDRESS', 'PARTS', 'SEGMENTS', 'RECORDS', 'STORED', 'LAST BACKUP'], item.topics.map((t) => [t.address, String(t.partitions), count(t.segments), count(t.records), bytes(t.bytes), t.last_backup_at ?? '-']))),
+      item.topics.length === 0 ? '  (none)' : indent(renderTable(['ADDRESS', 'PARTS', 'SEGMENTS', 'RECORDS', 'STORED', 'LAST BACKUP'], item.topics.map((t) => [t.address, String(t.partitions), count(t.segments), count(t.records), bytes(t.bytes), t.last_backup_at ?? '-']))),
     ].join('\n')
   }
   const t = item.index
@@ -185,7 +186,7 @@ export function formatStateItem(item: StateItem): string {
     `${item.address}: ${t.partition_count} partition(s), ${count(item.topic.segments)} segments, ${count(item.topic.records)} records, ${bytes(item.topic.bytes)} stored (${bytes(item.topic.uncompressed_bytes)} uncompressed)`,
     `last backup: ${t.last_backup_at ?? '(never)'}${t.deleted_at ? `; topic deleted from the cluster at ${t.deleted_at}` : ''}; ${t.chunks.length} state chunk(s)`,
     '',
-    table(
+    renderTable(
       ['PART', 'OFFSETS HELD', 'NEXT', 'SEGMENTS', 'RECORDS', 'STORED', 'TIMESTAMPS', 'GAPS'],
       t.partitions.map((p) => [
         String(p.partition),
@@ -201,7 +202,7 @@ export function formatStateItem(item: StateItem): string {
   ]
   if (item.segments.length > 0) {
     lines.push('', `segments (${item.segments.length}):`)
-    lines.push(indent(table(['PART', 'OFFSETS', 'RECORDS', 'STORED', 'WRITTEN', 'KEY'], item.segments.map((s) => [String(s.partition), `${s.first_offset}..${s.last_offset}`, count(s.records), bytes(s.bytes), s.written_at, s.key]))))
+    lines.push(indent(renderTable(['PART', 'OFFSETS', 'RECORDS', 'STORED', 'WRITTEN', 'KEY'], item.segments.map((s) => [String(s.partition), `${s.first_offset}..${s.last_offset}`, count(s.records), bytes(s.bytes), s.written_at, s.key]))))
   }
   for (const [group, offsets] of Object.entries(t.group_offsets ?? {})) lines.push(`group ${group}: ${Object.entries(offsets).map(([p, o]) => `${p}:${o}`).join(' ')}`)
   return lines.join('\n')
@@ -218,12 +219,7 @@ export function describeLocks(locks: LockInfo[], now: Date): LockRow[] {
 
 export function formatLocks(store: string, rows: LockRow[]): string {
   if (rows.length === 0) return `No lock is held on store "${store}".`
-  return table(['ID', 'WHO', 'OPERATION', 'CREATED', 'HEARTBEAT', 'EXPIRES', 'STATUS'], rows.map((l) => [l.id, l.who, l.operation, l.created, l.heartbeat, l.expires, l.expired ? 'expired' : 'held']))
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  return [header, ...rows].map((r) => r.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')
+  return renderTable(['ID', 'WHO', 'OPERATION', 'CREATED', 'HEARTBEAT', 'EXPIRES', 'STATUS'], rows.map((l) => [l.id, l.who, l.operation, l.created, l.heartbeat, l.expires, l.expired ? 'expired' : 'held']))
 }
 
 function indent(s: string): string {

@@ -105,6 +105,8 @@ export function isRetriable(e: unknown): boolean {
   if (typeof l.code === 'string' && THROTTLING_NAMES.has(l.code)) return true
   const net = networkErrorCode(e)
   if (net !== undefined) return TRANSIENT_NET_CODES.has(net)
+  // Last resort, for raw SDK errors only (never a KbkError, decided above): some HTTP stacks
+  // rethrow a dropped connection as a bare Error with no code or status, and only its text says so.
   if (typeof l.message === 'string' && /socket hang up|other side closed|premature close/i.test(l.message)) return true
   return false
 }

@@ -4,6 +4,7 @@ import {KbkCommand} from '../../cli/base-command.js'
 import {assertFilterMatches} from '../../cli/filters.js'
 import {openWorkspaceStore} from '../../cli/context.js'
 import {formatBytes, formatCount} from '../../format/numbers.js'
+import {renderTable} from '../../format/table.js'
 import {listBackups} from '../../inventory/backups.js'
 import type {PartitionBackup} from '../../inventory/backups.js'
 
@@ -47,6 +48,5 @@ export function formatTable(rows: PartitionBackup[]): string {
     r.max_timestamp ?? '-',
     r.gaps.length > 0 ? r.gaps.map((g) => `${g.from}..${g.to - 1} ${g.reason}`).join('; ') : '-',
   ])
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)))
-  return [header, ...body].map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')
+  return renderTable(header, body)
 }

@@ -1,6 +1,6 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {mapKafkaError} from '../../../src/kafka/kafkajs-errors.js'
+import {isTransientKafkaError, mapKafkaError} from '../../../src/kafka/kafkajs-errors.js'
 import {KbkError} from '../../../src/errors.js'
 
 const ctx = {cluster: 'prod', position: 'kbk.yaml:4:3', brokers: ['b1:9092'], operation: 'listing topics', topic: 'orders'}
@@ -34,7 +34,24 @@ describe('mapKafkaError', () => {
     const e = mapKafkaError(cause, ctx)
     assert.equal(e.code, 'KBK_KAFKA_ERROR')
     assert.equal(e.cause, cause)
-    const mine = new KbkError('KBK_X', 'x')
+    const mine = new KbkError('KBK_INTERNAL', 'x')
     assert.equal(mapKafkaError(mine, ctx), mine)
+  })
+
+  it('leader changes are retriable by their broker error type, even after kafkajs gave up retrying', () => {
+    for (const type of ['NOT_LEADER_FOR_PARTITION', 'LEADER_NOT_AVAILABLE']) {
+      const e = mapKafkaError(err({name: 'KafkaJSNumberOfRetriesExceeded', message: 'gave up', retriable: false}, err({name: 'KafkaJSProtocolError', type, retriable: false})), ctx)
+      assert.equal(e.code, 'KBK_KAFKA_ERROR')
+      assert.equal(e.retriable, true, type)
+    }
+    assert.equal(mapKafkaError(err({name: 'KafkaJSProtocolError', type: 'INVALID_REQUEST', message: 'NOT_LEADER in the text only'}), ctx).retriable, false)
+  })
+
+  it('isTransientKafkaError: connection failures and errors kafkajs calls retriable, never a KbkError', () => {
+    assert.equal(isTransientKafkaError(err({name: 'KafkaJSConnectionError'})), true)
+    assert.equal(isTransientKafkaError(err({name: 'KafkaJSProtocolError', retriable: true})), true)
+    assert.equal(isTransientKafkaError(err({name: 'KafkaJSProtocolError', retriable: false})), false)
+    assert.equal(isTransientKafkaError(new KbkError('KBK_KAFKA_UNREACHABLE', 'x')), false)
+    assert.equal(isTransientKafkaError(undefined), false)
   })
 })

@@ -72,4 +72,18 @@ describe('kafkajs internals kbk relies on', () => {
     const expect: [number, string][] = [[1, 'OFFSET_OUT_OF_RANGE'], [6, 'NOT_LEADER_FOR_PARTITION'], [10, 'MESSAGE_TOO_LARGE'], [45, 'OUT_OF_ORDER_SEQUENCE_NUMBER'], [46, 'DUPLICATE_SEQUENCE_NUMBER'], [47, 'INVALID_PRODUCER_EPOCH'], [74, 'FENCED_LEADER_EPOCH']]
     for (const [code, type] of expect) assert.equal(createErrorFromCode(code).type, type, `error code ${code}`)
   })
+
+  it('the protocol error table still names the leader-change types kafkajs-errors.ts retries, and the ones it maps to a missing topic', () => {
+    const {createErrorFromCode} = require('kafkajs/src/protocol/error.js') as {createErrorFromCode(code: number): {type: string}}
+    const expect: [number, string][] = [[3, 'UNKNOWN_TOPIC_OR_PARTITION'], [5, 'LEADER_NOT_AVAILABLE'], [6, 'NOT_LEADER_FOR_PARTITION'], [80, 'PREFERRED_LEADER_NOT_AVAILABLE']]
+    for (const [code, type] of expect) assert.equal(createErrorFromCode(code).type, type, `error code ${code}`)
+  })
+
+  it("admin.setOffsets refuses a group with members with a bare KafkaJSNonRetriableError (kafkajs-adapter.ts then asks the broker the group's state)", () => {
+    const admin = readFileSync(require.resolve('kafkajs/src/admin/index.js'), 'utf8')
+    const body = admin.slice(admin.indexOf('const setOffsets = async'), admin.indexOf('const isBrokerConfig'))
+    assert.match(body, /if \(!isConsumerGroupRunning\(description\)\) \{\s*throw new KafkaJSNonRetriableError\(/, 'setOffsets no longer throws KafkaJSNonRetriableError for a running group')
+    const {KafkaJSNonRetriableError} = require('kafkajs/src/errors.js') as {KafkaJSNonRetriableError: new (m: string) => Error}
+    assert.equal(new KafkaJSNonRetriableError('x').name, 'KafkaJSNonRetriableError')
+  })
 })

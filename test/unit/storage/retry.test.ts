@@ -9,7 +9,7 @@ function netError(code: string, message = code): Error {
 
 describe('isRetriable', () => {
   const yes: Array<[string, unknown]> = [
-    ['KbkError retriable', new KbkError('X', 'x', {retriable: true})],
+    ['KbkError retriable', new KbkError('KBK_STORE_IO', 'x', {retriable: true})],
     ['S3 503 SlowDown', Object.assign(new Error('slow'), {name: 'SlowDown', $metadata: {httpStatusCode: 503}})],
     ['throttling name without status', Object.assign(new Error('t'), {name: 'ThrottlingException'})],
     ['HTTP 500 (Azure statusCode)', Object.assign(new Error('boom'), {statusCode: 500})],
