@@ -28,7 +28,7 @@ export interface WorldOptions {
 export class World {
   clock: Date
   readonly kafka: Record<string, MemoryKafka>
-  readonly store = new MemoryStore()
+  readonly store: MemoryStore
   readonly state: StateStore
   readonly runtime: Partial<BackupRuntime>
   /** Events of the last apply. */
@@ -39,6 +39,7 @@ export class World {
     const now = () => this.clock.getTime()
     const batch = options.batchRecords ?? 25
     this.kafka = {prod: new MemoryKafka({now, batchRecords: batch}), staging: new MemoryKafka({now, batchRecords: batch})}
+    this.store = new MemoryStore({context: {name: 'primary'}, now: () => this.clock})
     this.state = new StateStore(this.store, {kbkVersion: KBK_TEST_VERSION})
     this.runtime = options.runtime ?? {}
   }
