@@ -40,7 +40,7 @@ export class World {
     const batch = options.batchRecords ?? 25
     this.kafka = {prod: new MemoryKafka({now, batchRecords: batch}), staging: new MemoryKafka({now, batchRecords: batch})}
     this.store = new MemoryStore({context: {name: 'primary'}, now: () => this.clock})
-    this.state = new StateStore(this.store, {kbkVersion: KBK_TEST_VERSION})
+    this.state = new StateStore(this.store, {kbkVersion: KBK_TEST_VERSION, now: () => this.clock})
     this.runtime = options.runtime ?? {}
   }
 
