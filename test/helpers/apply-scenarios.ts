@@ -3,7 +3,7 @@
 // faults) and the expected outputs, produced by running the real refresh, planner, applier and
 // restore engine over the in-memory Kafka port and store, then the real renderers:
 //   transcript.txt  per apply step: the plan as text, the applier's events, the apply summary
-//   plan.md         the first plan as markdown (the PR-comment renderer)
+//   plan.md         each step's plan as markdown (the PR-comment renderer)
 //   state.json      the state after the last step: snapshot and every recorded segment
 //   kafka.json      what each target topic of a restore holds at the end
 // Regenerate with `npm run scenarios:update:apply` and review the diff like code.
@@ -101,7 +101,7 @@ export async function runScenario(s: Scenario): Promise<Record<(typeof OUTPUT_FI
   for (const [cluster, topics] of Object.entries(s.clusters)) for (const [topic, t] of Object.entries(topics)) world.cluster(cluster).addTopic(topic, t.partitions, t.configs ?? {})
   const names = new Normalizer()
   const transcript: string[] = [`# ${s.description}`, '']
-  let firstPlan: string | undefined
+  const markdown: string[] = []
   const seeded = new Map<string, number>()
 
   for (const [i, step] of s.steps.entries()) {
@@ -143,7 +143,7 @@ export async function runScenario(s: Scenario): Promise<Record<(typeof OUTPUT_FI
       const d = desiredOf(s, n)
       const plan = await world.plan(d)
       const planText = names.text(formatPlanText(plan))
-      firstPlan ??= names.text(formatPlanMarkdown(plan))
+      markdown.push(`<!-- step ${n} -->`, '', names.text(formatPlanMarkdown(plan)))
       const faultNote = Object.keys(faults).length > 0 ? ` (faults: ${JSON.stringify(faults)})` : ''
       transcript.push(`## step ${n}: plan${faultNote}`, '', planText, '')
       if (!plan.applyable || plan.resource_changes.length === 0) {
@@ -176,7 +176,7 @@ export async function runScenario(s: Scenario): Promise<Record<(typeof OUTPUT_FI
   }
   return {
     'transcript.txt': `${transcript.join('\n').trimEnd()}\n`,
-    'plan.md': `${(firstPlan ?? '').trimEnd()}\n`,
+    'plan.md': `${markdown.join('\n').trimEnd()}\n`,
     'state.json': `${state}\n`,
     'kafka.json': `${JSON.stringify(kafka, null, 1)}\n`,
   }
