@@ -61,8 +61,10 @@ describe('kbk verify: shallow and deep, on an encrypted fs backup', () => {
     assert.match(deep.stderr, /verify: 4\/4 segment\(s\)/)
     const json = report(await kbk(['verify', '--deep', '--json', '--concurrency', '2']))
     assert.deepEqual({ok: json.ok, deep: json.deep, objects: json.objects, records: json.records, problems: json.problems}, {ok: true, deep: true, objects: 4, records: 40, problems: []})
-    const filtered = report(await kbk(['verify', '--json', '--topic', 'no-such-topic']))
-    assert.equal(filtered.objects, 0)
+    // A filter that matches nothing is an error, not an empty success (issue 13).
+    const filtered = await kbk(['verify', '--json', '--topic', 'no-such-topic'])
+    assert.equal(filtered.code, 1)
+    assert.equal((JSON.parse(filtered.stdout) as {error: {code: string}}).error.code, 'KBK_FILTER_NO_MATCH')
   })
 
   it('a flipped bit passes plain verify and fails --deep naming the object; a size change fails both; a missing object fails both', async () => {
