@@ -245,14 +245,14 @@ function addTally(o: ChangeOutcome, t: Tally, summary: ApplySummary): void {
     o.records = b.records
     o.bytes = b.bytes
     o.segments = b.segments
-    if (o.status !== 'done' && b.segments > 0) o.message = `${o.message ?? o.status}; ${b.records} record(s) in ${b.segments} segment(s) were committed before it stopped`
+    if (o.status !== 'done' && b.segments > 0) o.message = `${(o.message ?? o.status).replace(/\.$/, '')}; ${formatCount(b.records)} record(s) in ${formatCount(b.segments)} segment(s) were committed before it stopped`
   }
   if (t.restore) {
     const r = t.restore
     summary.restored_records += r.records
     o.records = r.records
     o.bytes = r.bytes
-    if (o.status !== 'done' && r.records > 0) o.message = `${o.message ?? o.status}; ${r.records} record(s) were restored before it stopped (${r.before + r.records} of this restore in all)`
+    if (o.status !== 'done' && r.records > 0) o.message = `${(o.message ?? o.status).replace(/\.$/, '')}; ${formatCount(r.records)} record(s) were restored before it stopped (${formatCount(r.before + r.records)} of this restore in all)`
   }
 }
 
@@ -267,6 +267,12 @@ function requireStore(ctx: ApplyContext, name: string): StoreHandle {
   return handle
 }
 
+function committerFor(committers: Record<string, StateCommitter>, store: string): StateCommitter {
+  const committer = committers[store]
+  if (!committer) throw new KbkError('KBK_PLAN_STALE', `Saved plan is stale — it refers to store "${store}", which this run did not lock.`, {suggestion: 'Run `kbk plan` again.'})
+  return committer
+}
+
 async function applyChange(
   change: ResourceChange,
   ctx: ApplyContext,
@@ -278,8 +284,7 @@ async function applyChange(
 ): Promise<{message?: string; records?: number; bytes?: number}> {
   switch (change.type) {
     case 'policy': {
-      const committer = committers[change.store]
-      if (!committer) throw new KbkError('KBK_PLAN_STALE', `Saved plan is stale — it refers to store "${change.store}", which this run did not lock.`, {suggestion: 'Run `kbk plan` again.'})
+      const committer = committerFor(committers, change.store)
       if (change.actions[0] === 'delete') {
         committer.removePolicy(change.name)
         return {message: 'no longer managed; backups kept'}
@@ -293,8 +298,7 @@ async function applyChange(
     case 'backup':
       if (!change.backup) {
         // The topic is gone from the cluster: record it, so the next plan stops reporting it.
-        const committer = committers[change.store]
-        if (!committer) throw new KbkError('KBK_PLAN_STALE', `Saved plan is stale — it refers to store "${change.store}", which this run did not lock.`, {suggestion: 'Run `kbk plan` again.'})
+        const committer = committerFor(committers, change.store)
         await committer.update({policy: change.name, topic: change.topic, deletedAt: now().toISOString()})
         return {message: 'recorded as deleted from the cluster; backups kept'}
       }

@@ -134,6 +134,12 @@ export async function consumeAll(bootstrap: string, topic: string): Promise<Cons
  * Waits until `topic` exists and holds at least one record (sum of high watermarks), polling every
  * 10 ms, at most `attempts` times. A just-created topic may have no leader yet: that is "not yet".
  */
+/** Records a topic holds now (sum of high watermarks); 0 while it does not exist yet. */
+export async function recordsOnTopic(admin: ReturnType<InstanceType<typeof Kafka>['admin']>, topic: string): Promise<number> {
+  if (!(await admin.listTopics()).includes(topic)) return 0
+  return (await admin.fetchTopicOffsets(topic).catch(() => [])).reduce((n, o) => n + Number(o.high), 0)
+}
+
 export async function waitForFirstRecords(admin: ReturnType<InstanceType<typeof Kafka>["admin"]>, topic: string, attempts = 1000): Promise<void> {
   for (let i = 0; i < attempts; i++) {
     if ((await admin.listTopics()).includes(topic)) {

@@ -1,7 +1,7 @@
 // End-to-end helpers: a fresh bucket/container per test on the real servers, a temp workspace
 // around it, and a way to run the real CLI (node bin/run.js) in it.
 import {spawn} from 'node:child_process'
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -114,4 +114,24 @@ export async function recordedSegments(config: string): Promise<SegmentRef[]> {
   } finally {
     await s.close()
   }
+}
+
+/** How many segment files (*.kbs) an fs store's directory holds, however deep. */
+export function countSegmentFiles(dir: string): number {
+  let n = 0
+  const walk = (d: string): void => {
+    let entries: string[] = []
+    try {
+      entries = readdirSync(d)
+    } catch {
+      return
+    }
+    for (const e of entries) {
+      const p = join(d, e)
+      if (statSync(p).isDirectory()) walk(p)
+      else if (e.endsWith('.kbs')) n++
+    }
+  }
+  walk(dir)
+  return n
 }

@@ -5,7 +5,6 @@
 // duplicated.
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {readdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import {openWorkspaceStore} from '../../src/cli/context.js'
@@ -14,9 +13,9 @@ import {readAuditEntries} from '../../src/audit/audit-log.js'
 import type {Plan} from '../../src/plan/types.js'
 import {decodeSegment} from '../../src/segment/index.js'
 import {testEnv} from '../helpers/env.js'
-import {consumeAll, createTestTopic, deleteTestTopic, produceTestRecords, testKafka} from '../helpers/kafka.js'
+import {consumeAll, createTestTopic, deleteTestTopic, produceTestRecords, testKafka, recordsOnTopic} from '../helpers/kafka.js'
 import {isSegmentPut, startFaultProxy} from '../helpers/fault-proxy.js'
-import {createTestStore, kafkaWorkspace, repoRoot, runKbk, tempDir, writeWorkspace, type CliResult} from '../helpers/workspace.js'
+import {countSegmentFiles, createTestStore, kafkaWorkspace, repoRoot, runKbk, tempDir, writeWorkspace, type CliResult} from '../helpers/workspace.js'
 
 const T0 = Math.floor(Date.now() / 1000) * 1000 - 3_600_000
 const PARTITIONS = 4
@@ -24,25 +23,6 @@ const PARTITIONS = 4
 // requests, so "mid-way" is reachable however loaded the machine is.
 const PER_PARTITION = 4000
 const TOTAL = PARTITIONS * PER_PARTITION
-
-function countSegments(dir: string): number {
-  let n = 0
-  const walk = (d: string): void => {
-    let entries: string[] = []
-    try {
-      entries = readdirSync(d)
-    } catch {
-      return
-    }
-    for (const e of entries) {
-      const p = join(d, e)
-      if (statSync(p).isDirectory()) walk(p)
-      else if (e.endsWith('.kbs')) n++
-    }
-  }
-  walk(dir)
-  return n
-}
 
 /** Runs `kbk apply --auto-approve` and sends `sig` once `ready()` holds (polled, never a fixed sleep). */
 async function signalWhen(dir: string, sig: NodeJS.Signals, ready: () => boolean | Promise<boolean>): Promise<{result: CliResult; signalled: boolean}> {
@@ -120,7 +100,7 @@ describe('apply stopped by SIGTERM', () => {
   }
 
   it('a backup: exits 143, commits whole segments only, and the plan shows exactly the rest', async () => {
-    const {result, signalled} = await signalWhen(dir, 'SIGTERM', () => countSegments(backups) >= 4)
+    const {result, signalled} = await signalWhen(dir, 'SIGTERM', () => countSegmentFiles(backups) >= 4)
     assert.ok(signalled, `the apply finished before it could be signalled: make the topic bigger\n${result.stderr}`)
     assert.equal(result.code, 143, result.stderr)
     assert.equal(result.signal, null, 'kbk exited by itself, it was not killed')
@@ -141,7 +121,7 @@ describe('apply stopped by SIGTERM', () => {
       assert.ok(segments.length > 0 && segments.length < TOTAL / 250, `stopped mid-way (${segments.length} segments)`)
       assert.equal(summarySegments, segments.length)
       assert.equal(summaryRecords, segments.reduce((n, x) => n + x.records, 0))
-      assert.equal(countSegments(backups), segments.length, 'every segment object is recorded in the state')
+      assert.equal(countSegmentFiles(backups), segments.length, 'every segment object is recorded in the state')
       for (const p of index.partitions) next.set(p.partition, p.next_offset)
       const audit = (await readAuditEntries(s.store)).flatMap((e) => (e.entry ? [e.entry] : []))
       const last = audit[audit.length - 1]!
@@ -197,10 +177,7 @@ describe('apply stopped by SIGTERM', () => {
     await admin.connect()
     let partial = 0
     try {
-      const produced = async (): Promise<number> => {
-        if (!(await admin.listTopics()).includes(target)) return 0
-        return (await admin.fetchTopicOffsets(target).catch(() => [])).reduce((n, o) => n + Number(o.high), 0)
-      }
+      const produced = (): Promise<number> => recordsOnTopic(admin, target)
       const {result, signalled} = await signalWhen(dir, 'SIGTERM', async () => (await produced()) > 0)
       assert.ok(signalled, `the restore finished before it could be signalled\n${result.stderr}`)
       assert.equal(result.code, 143, result.stderr)

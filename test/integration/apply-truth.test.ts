@@ -12,7 +12,7 @@ import type {SegmentRef} from '../../src/state/types.js'
 import {decodeSegment} from '../../src/segment/index.js'
 import {testEnv} from '../helpers/env.js'
 import {isSegmentPut, startFaultProxy, type FaultProxy} from '../helpers/fault-proxy.js'
-import {consumeAll, createTestTopic, deleteTestTopic, produceTestRecords, testKafka} from '../helpers/kafka.js'
+import {consumeAll, createTestTopic, deleteTestTopic, produceTestRecords, testKafka, recordsOnTopic} from '../helpers/kafka.js'
 import {createTestStore, kafkaWorkspace, runKbk, tempDir, writeWorkspace} from '../helpers/workspace.js'
 
 const T0 = Math.floor(Date.now() / 1000) * 1000 - 3_600_000
@@ -163,10 +163,7 @@ describe('records that tell the truth', () => {
     await admin.connect()
     let partial = 0
     try {
-      const produced = async (): Promise<number> => {
-        if (!(await admin.listTopics()).includes(target)) return 0
-        return (await admin.fetchTopicOffsets(target).catch(() => [])).reduce((n, o) => n + Number(o.high), 0)
-      }
+      const produced = (): Promise<number> => recordsOnTopic(admin, target)
       let pid = 0
       let finished = false
       const run = runKbk(['apply', '--auto-approve'], {cwd: dir, env: storeEnv, onSpawn: (p) => (pid = p)}).finally(() => (finished = true))

@@ -1,7 +1,7 @@
 // Crash safety: kill -9 an apply in the middle of writing segments, twice; after releasing the
 // dead run's lock, reruns converge and the store holds every record exactly once.
 import assert from 'node:assert/strict'
-import {readdirSync, rmSync, statSync} from 'node:fs'
+import {rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import kafkajs from 'kafkajs'
@@ -9,31 +9,12 @@ import {openWorkspaceStore} from '../../src/cli/context.js'
 import {registerKafkaCodecs} from '../../src/kafka/kafkajs-codecs.js'
 import {decodeSegment} from '../../src/segment/index.js'
 import {randomName, testEnv} from '../helpers/env.js'
-import {createTestStore, kafkaWorkspace, runKbk, tempDir, writeWorkspace} from '../helpers/workspace.js'
+import {countSegmentFiles, createTestStore, kafkaWorkspace, runKbk, tempDir, writeWorkspace} from '../helpers/workspace.js'
 
 // The test's own producer compresses with lz4: kafkajs needs kbk's codecs.
 registerKafkaCodecs()
 
 const {Kafka, CompressionTypes, logLevel} = kafkajs
-
-function countSegments(dir: string): number {
-  let n = 0
-  const walk = (d: string): void => {
-    let entries: string[] = []
-    try {
-      entries = readdirSync(d)
-    } catch {
-      return
-    }
-    for (const e of entries) {
-      const p = join(d, e)
-      if (statSync(p).isDirectory()) walk(p)
-      else if (e.endsWith('.kbs')) n++
-    }
-  }
-  walk(dir)
-  return n
-}
 
 async function killAfterSegments(dir: string, backups: string, atLeast: number): Promise<{killed: boolean}> {
   let pid = 0
@@ -42,7 +23,7 @@ async function killAfterSegments(dir: string, backups: string, atLeast: number):
   for (;;) {
     const done = await Promise.race([run.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 20))])
     if (done) break
-    if (countSegments(backups) >= atLeast) {
+    if (countSegmentFiles(backups) >= atLeast) {
       process.kill(pid, 'SIGKILL')
       killed = true
       await run
@@ -96,7 +77,7 @@ describe('apply killed mid-run (kill -9) converges with nothing lost or duplicat
     assert.equal(locks.locks.length, 1)
     assert.equal((await runKbk(['lock', 'release', locks.locks[0]!.id, '--force'], {cwd: dir})).code, 0)
 
-    const second = await killAfterSegments(dir, backups, countSegments(backups) + 10)
+    const second = await killAfterSegments(dir, backups, countSegmentFiles(backups) + 10)
     if (second.killed) {
       const l = JSON.parse((await runKbk(['lock', 'list', '--json'], {cwd: dir})).stdout) as {locks: Array<{id: string}>}
       for (const lock of l.locks) await runKbk(['lock', 'release', lock.id, '--force'], {cwd: dir})
@@ -123,7 +104,7 @@ describe('apply killed mid-run (kill -9) converges with nothing lost or duplicat
       }
       assert.equal(records, total)
       // Every object in the store is recorded: the dead runs' leftovers were removed.
-      assert.equal(countSegments(backups), index.partitions.reduce((n, p) => n + p.segment_count, 0))
+      assert.equal(countSegmentFiles(backups), index.partitions.reduce((n, p) => n + p.segment_count, 0))
     } finally {
       await s.close()
     }
@@ -131,12 +112,12 @@ describe('apply killed mid-run (kill -9) converges with nothing lost or duplicat
 
   it('refuses to write into a store whose state is gone, instead of taking its backups for leftovers', async () => {
     const backups = join(dir, 'backups')
-    const before = countSegments(backups)
+    const before = countSegmentFiles(backups)
     rmSync(join(backups, '_kbk', 'state', 'head.json'))
     const apply = await runKbk(['apply', '--auto-approve'], {cwd: dir})
     assert.equal(apply.code, 1)
     assert.match(apply.stderr, /KBK_STATE_MISSING/)
     assert.match(apply.stderr, /holds backup data/)
-    assert.equal(countSegments(backups), before, 'no backup was removed')
+    assert.equal(countSegmentFiles(backups), before, 'no backup was removed')
   })
 })
