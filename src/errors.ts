@@ -56,6 +56,7 @@ export const ERRORS = {
   KBK_CONFIG_REQUIRED: {kind: 'user', retriable: false, summary: 'A required key is missing.'},
   KBK_CONFIG_RESTORE_ONTO_SOURCE: {kind: 'user', retriable: false, summary: 'A restore would write onto its own source topics.'},
   KBK_CONFIG_RESTORE_TARGET_BACKED_UP: {kind: 'user', retriable: false, summary: 'A restore writes into topics a policy backs up.'},
+  KBK_CONFIG_TOO_LARGE: {kind: 'user', retriable: false, summary: 'The workspace is too large or too deep to read safely (size, entries, nesting or alias expansion past a limit).'},
   KBK_CONFIG_TYPE: {kind: 'user', retriable: false, summary: 'A value has the wrong type (a list where a mapping is expected, …).'},
   KBK_CONFIG_UNDEFINED_REF: {kind: 'user', retriable: false, summary: 'A reference names a cluster, store, tier, tag or policy that is not defined.'},
   KBK_CONFIG_UNKNOWN_KEY: {kind: 'user', retriable: false, summary: 'An unknown key (often a typo; the message suggests the nearest).'},
