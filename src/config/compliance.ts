@@ -1,6 +1,7 @@
 // Compliance as code: what each tag requires (data), and one small named check per requirement.
 // Built-in tags and workspace-defined tags share the same requirements; docs/compliance.md says
 // where each built-in requirement comes from. `checkCompliance` is called by validate and by plan.
+import type {ComplianceCode} from '../errors.js'
 import {durationAtLeast, formatDuration, parseDuration} from './duration.js'
 import type {Diagnostic} from './diagnostics.js'
 import {diagnosticAt} from './rules/rule.js'
@@ -92,7 +93,7 @@ export interface ComplianceDiagnostic extends Diagnostic {
 
 type Check<K extends keyof TagRequirements> = (args: CheckArgs<NonNullable<TagRequirements[K]>>) => ComplianceDiagnostic[]
 
-function code(tag: string, rule: string): string {
+function code(tag: string, rule: string): ComplianceCode {
   return `KBK_COMPLIANCE_${tag.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}_${rule}`
 }
 

@@ -1,9 +1,10 @@
 // Diagnostics: every config problem as `file:line:column: severity CODE: message` plus a fix.
 // Pure helpers: formatting, ordering, paths, and "did you mean" suggestions.
 
+import type {DiagnosticCode} from '../errors.js'
 export interface Diagnostic {
   severity: 'error' | 'warning'
-  code: string
+  code: DiagnosticCode
   message: string
   /** The file as the user named it (relative to the working directory when inside it). */
   file: string

@@ -5,6 +5,7 @@
 // module (dist/config/schema-validate.cjs), and it is used when it was built from this very schema
 // text, options and ajv version; otherwise (running from sources, or a stale build) the schema is
 // compiled here as before.
+import type {DiagnosticCode} from '../errors.js'
 import {createHash} from 'node:crypto'
 import {existsSync, readFileSync} from 'node:fs'
 import {createRequire} from 'node:module'
@@ -225,7 +226,7 @@ function toDiagnostic(e: ErrorObject, root: unknown, ctx: SchemaContext): Diagno
   const ptr = e.instancePath
   const node = ctx.nodes.get(ptr)
   const show = (p: string, v: unknown): string => (ctx.hidden(p) ? '(a value from the environment or a secret)' : JSON.stringify(v))
-  const at = (pos: SourcePosition | undefined, code: string, message: string, suggestion?: string, pathPtr = ptr): Diagnostic => ({
+  const at = (pos: SourcePosition | undefined, code: DiagnosticCode, message: string, suggestion?: string, pathPtr = ptr): Diagnostic => ({
     severity: 'error',
     code,
     message,

@@ -1,5 +1,6 @@
 // One YAML file → a plain value, the source position of every node (by JSON pointer), which
 // values came from the environment, and YAML/interpolation diagnostics. Pure: text and env in.
+import type {DiagnosticCode} from '../errors.js'
 import {isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Alias, type Document, type Node} from 'yaml'
 import {formatPath, fromPointer, type Diagnostic, type SourcePosition} from './diagnostics.js'
 import {interpolate} from './interpolate.js'
@@ -213,7 +214,7 @@ export function parseSource(file: string, text: string, env: Record<string, stri
   return out
 }
 
-function diag(file: string, at: SourcePosition, pointer: string, code: string, message: string, suggestion: string): Diagnostic {
+function diag(file: string, at: SourcePosition, pointer: string, code: DiagnosticCode, message: string, suggestion: string): Diagnostic {
   return {severity: 'error', code, message, file, line: at.line, column: at.column, path: formatPath(fromPointer(pointer)), suggestion}
 }
 

@@ -1,6 +1,7 @@
 // The words of the plan's findings: drift messages and fixes, change notes, why a change is
 // blocked. The planners decide and hand over the facts (src/plan/findings.ts); this is where
 // they are worded, so changing a sentence never touches a planner. Pure.
+import type {ErrorCode} from '../errors.js'
 import type {BlockedFact, ConfigOrigin, DiagnosticFact, DriftFact, NoteFact, RestoreTarget} from '../plan/findings.js'
 import type {PlanDiagnostic} from '../plan/types.js'
 import {formatAge} from './numbers.js'
@@ -113,7 +114,7 @@ export function blockedText(b: BlockedFact): string {
   return `allowDestroy is not set on retention tier "${b.tier}" or policy "${b.policy}": expiry is shown but not performed. Set allowDestroy: true to let kbk delete expired backups.`
 }
 
-const DIAGNOSTIC_CODE: Record<Exclude<DiagnosticFact['kind'], 'cluster-unreachable'>, string> = {
+const DIAGNOSTIC_CODE: Record<Exclude<DiagnosticFact['kind'], 'cluster-unreachable'>, ErrorCode> = {
   'compacted-kept': 'KBK_EXPIRY_COMPACTED_KEPT',
   'restore-nothing-yet': 'KBK_RESTORE_NOTHING_YET',
   'restore-no-target-topic': 'KBK_RESTORE_NO_TARGET_TOPIC',

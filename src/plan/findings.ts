@@ -1,6 +1,7 @@
 // What the planners found, as data: the facts behind each drift finding and note. The words
 // people read are rendered from these in src/format/plan-findings.ts (the planners decide, the
 // formatter words it), and land in the plan's `message`, `fix` and `notes` unchanged.
+import type {ErrorCode} from '../errors.js'
 
 /** The facts of one drift finding, by kind (and, where one kind has several causes, by cause). */
 export type DriftFact =
@@ -50,7 +51,7 @@ export interface RestoreTarget {
 
 /** The facts of a plan diagnostic found by the planners (not by the config rules). */
 export type DiagnosticFact =
-  | {kind: 'cluster-unreachable'; code: string; cluster: string; policy: string; error: string | undefined}
+  | {kind: 'cluster-unreachable'; code: ErrorCode; cluster: string; policy: string; error: string | undefined}
   | {
       kind: 'compacted-kept'
       address: string

@@ -3,6 +3,7 @@
 // plan (can it be applied?) live here, on the type, not in the UI.
 import type {PartitionWatermarks} from '../kafka/port.js'
 import type {SegmentRef, StateSnapshot} from '../state/types.js'
+import type {DiagnosticCode, ErrorCode} from '../errors.js'
 
 export const PLAN_FORMAT_VERSION = '1.0'
 
@@ -205,7 +206,7 @@ export interface Drift {
 
 export interface PlanDiagnostic {
   severity: 'error' | 'warning'
-  code: string
+  code: DiagnosticCode
   message: string
   suggestion?: string
   file?: string
@@ -317,7 +318,7 @@ export interface ClusterView {
    */
   topic_defaults?: Record<string, string>
   /** Target topics of restores: their watermarks tell whether they are empty. Same shape. */
-  error?: {code: string; message: string}
+  error?: {code: ErrorCode; message: string}
 }
 
 export interface StoreObjectView {

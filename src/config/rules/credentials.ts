@@ -1,5 +1,6 @@
 // Rules about credentials and keys: secrets come from ${ENV} or files (a literal one is flagged),
 // alternatives are not mixed, and an encryption key is 32 bytes of base64.
+import type {DiagnosticCode} from '../../errors.js'
 import {formatPath, type ConfigPath, type Diagnostic} from '../diagnostics.js'
 import type {EncryptionKey} from '../types.js'
 import {isSensitivePath} from '../types.js'
@@ -49,7 +50,7 @@ export const credentialsConsistent: Rule = {
   check({ws, raw, unresolved}) {
     const out: Diagnostic[] = []
     const root = obj(raw)
-    const err = (path: ConfigPath, code: string, message: string, fix: string) => out.push(diagnosticAt(ws, path, 'error', code, message, fix))
+    const err = (path: ConfigPath, code: DiagnosticCode, message: string, fix: string) => out.push(diagnosticAt(ws, path, 'error', code, message, fix))
 
     for (const [name, c] of Object.entries(obj(root.clusters))) {
       const tls = obj(obj(c).tls)

@@ -1,4 +1,5 @@
 // The shape of a named rule (a cross-field check beyond the schema) and how it places diagnostics.
+import type {DiagnosticCode} from '../../errors.js'
 import {formatPath, type ConfigPath, type Diagnostic} from '../diagnostics.js'
 import type {Workspace} from '../types.js'
 
@@ -18,7 +19,7 @@ export interface Rule {
 }
 
 /** A diagnostic at a config path, or at its nearest written ancestor when it was defaulted. */
-export function diagnosticAt(ws: Workspace, path: ConfigPath, severity: Diagnostic['severity'], code: string, message: string, suggestion?: string): Diagnostic {
+export function diagnosticAt(ws: Workspace, path: ConfigPath, severity: Diagnostic['severity'], code: DiagnosticCode, message: string, suggestion?: string): Diagnostic {
   let p = [...path]
   let pos = ws.positionOf(p)
   while (!pos && p.length > 0) {

@@ -60,7 +60,7 @@ describe('the last line of a plan with nothing to do', () => {
     summary: {create: 0, update: 0, delete: 0, run: 0, blocked: 0, drift: 0},
     applyable: true,
   }
-  const error = {severity: 'error' as const, code: 'KBK_KAFKA_UNREACHABLE', message: 'down'}
+  const error = {severity: 'error' as const, code: 'KBK_KAFKA_UNREACHABLE' as const, message: 'down'}
   it('says "No changes" / "No drift" only when true', () => {
     assert.match(formatNothingToDo(base).text, /^No changes\. Your backups match/)
     assert.match(formatNothingToDo({...base, refresh_only: true}).text, /^No drift\./)

@@ -95,9 +95,9 @@ describe('Secret', () => {
 
 describe('formatDiagnostic', () => {
   test('file:line:column: severity CODE: message, then the fix', () => {
-    const d = {severity: 'warning' as const, code: 'KBK_X', message: 'm', file: 'a.yaml', line: 3, column: 5, path: 'p', suggestion: 'do this'}
-    assert.equal(formatDiagnostic(d), 'a.yaml:3:5: warning KBK_X: m\n    fix: do this')
-    assert.equal(formatDiagnostic({...d, line: 0, column: 0, suggestion: undefined}), 'a.yaml: warning KBK_X: m')
+    const d = {severity: 'warning' as const, code: 'KBK_CONFIG_TYPE' as const, message: 'm', file: 'a.yaml', line: 3, column: 5, path: 'p', suggestion: 'do this'}
+    assert.equal(formatDiagnostic(d), 'a.yaml:3:5: warning KBK_CONFIG_TYPE: m\n    fix: do this')
+    assert.equal(formatDiagnostic({...d, line: 0, column: 0, suggestion: undefined}), 'a.yaml: warning KBK_CONFIG_TYPE: m')
     assert.notEqual(formatDiagnostic(d, {color: true}), formatDiagnostic(d))
   })
 })
