@@ -7,7 +7,7 @@
 //   npm run bench                     full size (~1 GiB dataset a), 3 runs each
 //   npm run bench -- --quick          small datasets, 1 run: a smoke test of the harness
 //   npm run bench -- --profile        also CPU-profile one backup and one restore (docs/performance.md)
-//   npm run bench -- --only backup,kcat,zstd,restore,rss,s3,plan,workspace   a subset
+//   npm run bench -- --only backup,kcat,zstd,restore,rss,s3,plan,workspace,crc   a subset
 // Env knobs: KBK_BENCH_MB (dataset a size, MiB), KBK_BENCH_RUNS, KBK_BENCH_KEEP=1 (keep topics/stores).
 import {spawn, spawnSync} from 'node:child_process'
 import {createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
@@ -431,6 +431,17 @@ try {
     const size = `${policies.toLocaleString('en-US')} policies, ${last.files} files, ${(last.bytes / MiB).toFixed(1)} MiB`
     rows.push({what: `validate: ${size}`, dataset: 'synthetic', command: 'kbk validate -c DIR (subprocess)', runs: rs.length, seconds: median(rs.map((r) => r.validate_ms / 1000)), rss: Math.max(...rs.map((r) => r.validate_rss_mib ?? 0)), extra: 'target < 5 s'})
     rows.push({what: `plan: ${size} (fs store, synthetic cluster view of ${policies * 2} topics, in-process)`, dataset: 'synthetic', command: 'openWorkspace + makePlan (what `kbk plan` runs)', runs: rs.length, seconds: median(rs.map((r) => r.plan_ms / 1000)), rss: Math.max(...rs.map((r) => r.plan_rss_mib)), extra: `${last.changes} changes; target < 5 s`})
+  }
+  if (wants('crc')) {
+    // Issue 21: every fetched batch's CRC-32C is checked before it is used. Its CPU cost per GiB
+    // fetched, beside the decoding the read does with the same bytes anyway (CPU time, no broker).
+    const r = spawnSync(process.execPath, [join(root, 'scripts/bench/crc-cost.mjs'), quick ? '64' : '256'], {encoding: 'utf8'})
+    if (r.status !== 0) throw new Error(`crc-cost failed: ${r.stderr}`)
+    for (const line of r.stdout.trim().split('\n')) {
+      const c = JSON.parse(line)
+      rows.push({what: `CRC-32C check of fetched batches (${c.value_bytes} B values), main thread`, dataset: 'synthetic', command: 'scripts/bench/crc-cost.mjs (CPU time)', runs: 1, mbs: (c.crc_mib_s * MiB) / 1e6, extra: `${c.crc_cpu_s_per_gib} CPU s per GiB fetched; ${(c.crc_share_of_check_plus_decode * 100).toFixed(0)} % of check + decode`})
+      log(`crc ${c.value_bytes} B: ${c.crc_mib_s} MiB per CPU s, ${c.crc_cpu_s_per_gib} CPU s/GiB`)
+    }
   }
 } finally {
   if (!process.env.KBK_BENCH_KEEP) {
