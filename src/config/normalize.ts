@@ -53,6 +53,12 @@ function int(v: unknown): number | undefined {
 function strList(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []
 }
+/** A string map (labels): entries whose value is not a string were reported by the schema. */
+function stringMap(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, x] of Object.entries(obj(v))) if (typeof x === 'string') out[k] = x
+  return out
+}
 function entries(v: unknown): Array<[string, Obj]> {
   return Object.entries(obj(v)).map(([k, x]) => [k, obj(x)])
 }
@@ -192,6 +198,7 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
       default:
         break // the schema reported the unknown type
     }
+    if (stores[name] && typeof s.pricePerGiBMonth === 'number') stores[name].pricePerGiBMonth = s.pricePerGiBMonth
   }
 
   const retention: Record<string, RetentionTier> = {}
@@ -225,6 +232,7 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
     }
   }
 
+  const labels = stringMap(root.labels)
   const policies: Record<string, PolicyConfig> = {}
   for (const [name, pol] of entries(root.policies)) {
     const p = ['policies', name]
@@ -256,6 +264,7 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
       retention: tierName,
       tier,
       tags: strList(pol.tags),
+      labels: {...labels, ...stringMap(pol.labels)},
       allowDestroy: bool(pol.allowDestroy, tier.allowDestroy),
       ...(rpo !== undefined ? {rpo} : {}),
       ...(typeof rpoMs === 'number' ? {rpoMs} : {}),
@@ -308,6 +317,7 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
     compliance,
     policies,
     restores,
+    labels,
     positionOf: ctx.positionOf,
     isFromEnv: ctx.isFromEnv,
     isLiteral: ctx.isLiteral,

@@ -13,6 +13,8 @@ export interface RawWorkspace {
   retention?: Record<string, RawRetentionTier>
   /** Workspace-defined compliance tags beside the built-ins (gdpr, sox, hipaa, pci-dss, dora). */
   compliance?: Record<string, RawComplianceTag>
+  /** Default labels of every policy (a policy's own labels override them by key). */
+  labels?: RawLabels
   /** Backup policies, by name. */
   policies?: Record<string, RawPolicy>
   /** Declared restores, by name. Once applied they are recorded and the next plan shows no change. */
@@ -21,6 +23,12 @@ export interface RawWorkspace {
 
 /** A name: letters, digits, '-' and '_', starting with a letter or digit. */
 export type RawName = string
+
+/** Labels for reporting and cost allocation (environment, team, compliance tier), in Kubernetes syntax: keys are [prefix/]name, name up to 63 characters of letters, digits, '-', '_' and '.', starting and ending with a letter or digit, prefix a DNS subdomain; values are up to 63 such characters, or empty. Quote values YAML reads as numbers or booleans. */
+export type RawLabels = Record<string, string>
+
+/** What a GiB stored here costs per month (any currency), for the cost projection of `kbk status --by`. */
+export type RawPricePerGiBMonth = number
 
 /** A duration: a whole number and a unit (ms, s, m, h, d, w, y = 365d), e.g. 30m, 1h, 7d, 7y. */
 export type RawDuration = string
@@ -81,6 +89,7 @@ export interface RawFsStore {
   /** Directory, relative to the file that declares it. */
   path: string
   prefix?: RawPrefix
+  pricePerGiBMonth?: RawPricePerGiBMonth
 }
 
 export interface RawS3Store {
@@ -88,6 +97,7 @@ export interface RawS3Store {
   bucket: string
   region: string
   prefix?: RawPrefix
+  pricePerGiBMonth?: RawPricePerGiBMonth
   /** For MinIO and other S3-compatible servers, e.g. http://127.0.0.1:9000. */
   endpoint?: string
   /** Path-style URLs (MinIO needs this). */
@@ -106,6 +116,7 @@ export interface RawAzureStore {
   type: "azure"
   container: string
   prefix?: RawPrefix
+  pricePerGiBMonth?: RawPricePerGiBMonth
   /** From ${ENV}. Alternative to accountUrl. */
   connectionString?: string
   /** https://<account>.blob.core.windows.net (or an Azurite URL). Without a key or SAS token, DefaultAzureCredential is used. */
@@ -122,6 +133,7 @@ export interface RawGcsStore {
   type: "gcs"
   bucket: string
   prefix?: RawPrefix
+  pricePerGiBMonth?: RawPricePerGiBMonth
   projectId?: string
   /** For fake-gcs-server and other emulators. */
   apiEndpoint?: string
@@ -166,6 +178,8 @@ export interface RawPolicy {
   internalTopics?: boolean
   /** Name of a retention tier under retention. */
   retention: RawName
+  /** The policy's labels, over the workspace's default labels; recorded in the state with each apply, shown by `kbk backups list --label` and `kbk status`, and carried into metrics. */
+  labels?: RawLabels
   /** Compliance tags: gdpr, sox, hipaa, pci-dss, dora, or one defined under compliance. */
   tags?: Array<RawName>
   /** Overrides the tier's allowDestroy for this policy. */

@@ -42,6 +42,8 @@ export interface ClusterConfig {
 export interface FsStoreConfig {
   name: string
   type: 'fs'
+  /** For the cost projection of `kbk status --by`. */
+  pricePerGiBMonth?: number
   /** Absolute directory. */
   path: string
   prefix: string
@@ -50,6 +52,8 @@ export interface FsStoreConfig {
 export interface S3StoreConfig {
   name: string
   type: 's3'
+  /** For the cost projection of `kbk status --by`. */
+  pricePerGiBMonth?: number
   bucket: string
   region: string
   prefix: string
@@ -65,6 +69,8 @@ export interface S3StoreConfig {
 export interface AzureStoreConfig {
   name: string
   type: 'azure'
+  /** For the cost projection of `kbk status --by`. */
+  pricePerGiBMonth?: number
   container: string
   prefix: string
   connectionString?: Secret
@@ -77,6 +83,8 @@ export interface AzureStoreConfig {
 export interface GcsStoreConfig {
   name: string
   type: 'gcs'
+  /** For the cost projection of `kbk status --by`. */
+  pricePerGiBMonth?: number
   bucket: string
   prefix: string
   projectId?: string
@@ -132,6 +140,8 @@ export interface PolicyConfig {
   retention: string
   tier: RetentionTier
   tags: string[]
+  /** The workspace's default labels overridden by the policy's own. */
+  labels: Record<string, string>
   /** The policy's own allowDestroy, else the tier's. */
   allowDestroy: boolean
   rpo?: string
@@ -171,6 +181,8 @@ export interface Workspace {
   compliance: Record<string, ComplianceTag>
   policies: Record<string, PolicyConfig>
   restores: Record<string, RestoreConfig>
+  /** Default labels of every policy. */
+  labels: Record<string, string>
   /** Source position of any config path, e.g. ['policies', 'orders', 'retention']. */
   positionOf(path: ConfigPath): SourcePosition | undefined
   /** True when the value at this path came (partly) from the environment: never print it. */

@@ -33,6 +33,9 @@ export function policySettings(p: PolicyConfig): Record<string, unknown> {
     consumerGroups: {include: p.consumerGroups.include.map((x) => x.source), exclude: p.consumerGroups.exclude.map((x) => x.source)},
     segment: {maxBytes: p.segment.maxBytes, maxRecords: p.segment.maxRecords ?? null},
     masking: p.masking ? {fields: [...p.masking.fields], mode: p.masking.mode} : null,
+    // Recorded with each apply (a change shows in the plan as an update); only when set, so a
+    // policy applied before labels existed does not show as changed.
+    ...(Object.keys(p.labels).length > 0 ? {labels: Object.fromEntries(Object.entries(p.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))} : {}),
   }
 }
 
