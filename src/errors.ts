@@ -136,6 +136,9 @@ export const ERRORS = {
   KBK_STORE_RETAINED: {kind: 'user', retriable: false, summary: 'An object is write-once protected; kbk will not delete or overwrite it.'},
   KBK_STORE_UNREACHABLE: {kind: 'environment', retriable: false, summary: 'The store endpoint cannot be reached.'},
   KBK_STORE_WRONG_REGION: {kind: 'user', retriable: false, summary: 'The bucket is in another region than the one configured.'},
+
+  // Observability
+  KBK_METRICS_OUTPUT: {kind: 'environment', retriable: false, summary: 'kbk cannot write --metrics-file or serve --metrics-port.'},
 } as const satisfies Record<string, ErrorSpec>
 
 export interface ErrorSpec {

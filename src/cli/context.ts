@@ -12,6 +12,8 @@ import {keyringOf} from '../config/encryption-keys.js'
 import {loadWorkspace} from '../config/index.js'
 import {KbkError} from '../errors.js'
 import type {KafkaPort} from '../kafka/port.js'
+import {countRetries, InstrumentedStore} from '../metrics/instrumented-store.js'
+import type {KbkMetrics} from '../metrics/registry.js'
 import {openObjectStore} from '../storage/index.js'
 import type {ObjectStore} from '../storage/object-store.js'
 import {StateStore} from '../state/state-store.js'
@@ -23,6 +25,8 @@ export const KBK_VERSION: string = (JSON.parse(readFileSync(new URL('../../packa
 export interface OpenWorkspaceOptions {
   /** Whether the command talks to Kafka (default true): false leaves kafkajs unloaded, and kafka() throws. */
   kafka?: boolean
+  /** Count and time every store operation into these metrics (--metrics-file, --metrics-port). */
+  metrics?: KbkMetrics
 }
 
 /** Loads and validates the workspace; a config with errors stops here with every diagnostic. */
@@ -44,7 +48,9 @@ export async function openWorkspace(flags: {config?: string}, options: OpenWorks
       if (!h) {
         const cfg = ws.stores[name]
         if (!cfg) throw new KbkError('KBK_CONFIG_UNDEFINED_REF', `Store "${name}" is not defined in the workspace.`, {suggestion: 'Add it under `stores:` or fix the reference.'})
-        const store = openObjectStore(cfg, {name, position: ws.positionOf(['stores', name]), cwd: process.cwd()})
+        const metrics = options.metrics
+        const opened = openObjectStore(cfg, {name, position: ws.positionOf(['stores', name]), cwd: process.cwd()}, metrics ? {retry: {onRetry: countRetries(metrics, name)}} : {})
+        const store = metrics ? new InstrumentedStore(opened, name, metrics) : opened
         h = {store, state: new StateStore(store, {kbkVersion: KBK_VERSION})}
         stores.set(name, h)
       }
@@ -76,8 +82,8 @@ export async function openWorkspace(flags: {config?: string}, options: OpenWorks
 }
 
 /** For commands that only need the store (state, lock, backups): the one store, or the named one. Kafka is not opened. */
-export async function openWorkspaceStore(flags: {config?: string; store?: string}): Promise<{ctx: WorkspaceContext; store: ObjectStore; state: StateStore; storeName: string; close(): Promise<void>}> {
-  const ctx = await openWorkspace(flags, {kafka: false})
+export async function openWorkspaceStore(flags: {config?: string; store?: string}, options: {metrics?: KbkMetrics} = {}): Promise<{ctx: WorkspaceContext; store: ObjectStore; state: StateStore; storeName: string; close(): Promise<void>}> {
+  const ctx = await openWorkspace(flags, {kafka: false, ...options})
   let storeName: string
   try {
     storeName = chooseStore(ctx.workspace, flags.store)

@@ -12,6 +12,9 @@ import {formatApplySummary, SIGNAL_EXIT_CODES} from '../format/apply-text.js'
 import {formatNdjsonLine, listrReporter, ndjsonReporter, plainReporter, planTotals} from '../format/progress.js'
 import {readPlanFile} from '../cli/plan-file-io.js'
 import {decodePlanFile} from '../plan/plan-file.js'
+import {metricsFlags, publishPolicyLabels, startMetrics} from '../cli/metrics.js'
+import {ApplyMetricsReporter, recordNoopApply} from '../metrics/apply-metrics.js'
+import type {MetricsSession} from '../metrics/outputs.js'
 
 export default class ApplyCommand extends KbkCommand<typeof ApplyCommand> {
   static override description = `Run backups, expiry and restores: exactly the saved PLANFILE, or a fresh plan after you approve it.
@@ -31,13 +34,25 @@ SIGINT or SIGTERM (Ctrl-C, a cancelled CI job) stops it gracefully: what is dura
     'no-input': Flags.boolean({description: 'Never prompt: fail when approval would be needed.'}),
     'lock-timeout': durationFlag({description: 'How long to wait for the lock held by another run (e.g. 90s, 2m, 1m30s).', default: 0}),
     target: Flags.string({description: 'Limit the run to this address (and what is under it). Repeatable.', multiple: true}),
+    ...metricsFlags,
   }
 
   async run(): Promise<ApplyOutcome | undefined> {
     // Decided before any work: an unattended job must fail at once, not after a refresh, waiting
     // for a "yes" nobody will type.
     if (!this.args.planfile && !this.flags['auto-approve']) this.assertCanAskApproval()
-    const ws = await openWorkspace(this.flags)
+    const metrics = await startMetrics('apply', this.flags)
+    try {
+      return await this.apply(metrics)
+    } finally {
+      await metrics?.finish()
+    }
+  }
+
+  private async apply(session: MetricsSession | undefined): Promise<ApplyOutcome | undefined> {
+    const ws = await openWorkspace(this.flags, session ? {metrics: session.metrics} : {})
+    const policies = Object.fromEntries(Object.values(ws.workspace.policies).map((p) => [p.name, {labels: p.labels}]))
+    if (session) publishPolicyLabels(session.metrics, ws.workspace)
     try {
       let saved
       if (this.args.planfile) {
@@ -51,6 +66,7 @@ SIGINT or SIGTERM (Ctrl-C, a cancelled CI job) stops it gracefully: what is dura
         approve: () => this.confirm(),
       })
       if (!plan) {
+        if (session) recordNoopApply(session.metrics, policies)
         this.nothingToDo()
         return undefined
       }
@@ -61,6 +77,7 @@ SIGINT or SIGTERM (Ctrl-C, a cancelled CI job) stops it gracefully: what is dura
         listr = listrReporter(plan.resource_changes.filter((ch) => !ch.blocked).map((ch) => ch.address), planTotals(plan.resource_changes))
         reporter = listr.reporter
       } else reporter = plainReporter({totals: planTotals(plan.resource_changes)})
+      if (session) reporter = new ApplyMetricsReporter(session.metrics, reporter, plan, {policies})
       const rendering = listr?.run()
       let outcome: ApplyOutcome
       const stop = trapStopSignals(reporter, this.jsonEnabled())

@@ -10,6 +10,9 @@ import {formatPlanMarkdown, formatPlanText} from '../format/plan-text.js'
 import {encodePlanFile} from '../plan/plan-file.js'
 import {FAIL_ON_LEVELS, failingDrift, hasChanges} from '../plan/types.js'
 import type {FailOn, Plan} from '../plan/types.js'
+import {metricsFlags, publishPolicyLabels, startMetrics} from '../cli/metrics.js'
+import {recordPlan} from '../metrics/plan-metrics.js'
+import type {MetricsSession} from '../metrics/outputs.js'
 
 export default class PlanCommand extends KbkCommand<typeof PlanCommand> {
   static override description = `Show what kbk apply would do: backups to run (exact offset ranges), policies to record, backups to expire, restores to run, and drift.
@@ -39,12 +42,26 @@ Read-only: it creates no topic, joins no consumer group and writes nothing to th
     'refresh-only': Flags.boolean({description: 'Only report drift between the recorded state, the store and the clusters; propose no actions.'}),
     target: Flags.string({description: 'Limit the plan to this address (and what is under it). Repeatable.', multiple: true}),
     format: Flags.string({description: 'Output format.', options: ['text', 'json', 'markdown'], default: 'text'}),
+    ...metricsFlags,
   }
 
   async run(): Promise<Plan> {
-    const ws = await openWorkspace(this.flags)
+    const metrics = await startMetrics('plan', this.flags)
+    try {
+      return await this.plan(metrics)
+    } finally {
+      await metrics?.finish()
+    }
+  }
+
+  private async plan(session: MetricsSession | undefined): Promise<Plan> {
+    const ws = await openWorkspace(this.flags, session ? {metrics: session.metrics} : {})
     try {
       const plan = await makePlan(ws, {refreshOnly: this.flags['refresh-only'], targets: this.flags.target ?? [], listObjects: this.flags['refresh-only']})
+      if (session) {
+        publishPolicyLabels(session.metrics, ws.workspace)
+        recordPlan(session.metrics, plan, ws.workspace.policies)
+      }
       if (this.flags.out) {
         await writeFile(this.flags.out, encodePlanFile(plan))
         this.info(`Saved the plan to ${this.flags.out}.`)

@@ -6,6 +6,8 @@ import {openWorkspaceStore} from '../cli/context.js'
 import {formatBytes, formatCount} from '../format/numbers.js'
 import {verifyBackups} from '../verify/verify-backups.js'
 import type {VerifyReport} from '../verify/verify-backups.js'
+import {metricsFlags, startMetrics} from '../cli/metrics.js'
+import type {MetricsSession} from '../metrics/outputs.js'
 
 export default class Verify extends KbkCommand<typeof Verify> {
   static override description = `Check the backups in the store.
@@ -18,10 +20,27 @@ Without --deep: every recorded segment exists with its recorded size. With --dee
     topic: Flags.string({description: 'Only this topic.'}),
     store: Flags.string({description: 'The store to read (when the workspace has several).'}),
     concurrency: Flags.integer({description: 'Segments checked at once.', default: 4, min: 1, max: 64}),
+    ...metricsFlags,
   }
 
   async run(): Promise<VerifyReport> {
-    const s = await openWorkspaceStore(this.flags)
+    const metrics = await startMetrics('verify', this.flags)
+    try {
+      const {report, store: storeName} = await this.verify(metrics)
+      if (metrics) {
+        const store = {store: storeName}
+        metrics.metrics.gauge('kbk_verify_failures').set(store, report.problems.length)
+        metrics.metrics.gauge('kbk_verify_segments').set(store, report.objects)
+        metrics.metrics.gauge('kbk_verify_last_run_timestamp_seconds').set(store, Date.now() / 1000)
+      }
+      return report
+    } finally {
+      await metrics?.finish()
+    }
+  }
+
+  private async verify(session: MetricsSession | undefined): Promise<{report: VerifyReport; store: string}> {
+    const s = await openWorkspaceStore(this.flags, session ? {metrics: session.metrics} : {})
     try {
       const {snapshot} = await s.state.read()
       assertFilterMatches({policy: this.flags.policy, topic: this.flags.topic}, {configPolicies: Object.keys(s.ctx.desired.policies), snapshot, storeName: s.storeName})
@@ -46,7 +65,7 @@ Without --deep: every recorded segment exists with its recorded size. With --dee
           : `FAILED: ${formatCount(report.problems.length)} problem(s) in ${formatCount(report.objects)} segment(s).${report.deep ? '' : ' Run kbk verify --deep to read every record.'}`,
       )
       if (!report.ok) process.exitCode = 1
-      return report
+      return {report, store: s.storeName}
     } finally {
       await s.close()
     }

@@ -7,6 +7,17 @@ import {formatBytes, formatCount} from '../../format/numbers.js'
 import {renderTable} from '../../format/table.js'
 import {listBackups} from '../../inventory/backups.js'
 import type {PartitionBackup} from '../../inventory/backups.js'
+import {labelsMatch} from '../../app/status.js'
+import {labelFlag, parseLabelFilter} from '../../cli/labels.js'
+import {KbkError} from '../../errors.js'
+import type {StateSnapshot} from '../../state/types.js'
+
+/** A row with the labels its policy had when it was last applied (as recorded in the state). */
+type LabelledBackup = PartitionBackup & {labels: Record<string, string>}
+
+function recordedLabels(snapshot: StateSnapshot, policy: string): Record<string, string> {
+  return {...((snapshot.policies[policy]?.settings as {labels?: Record<string, string>} | undefined)?.labels ?? {})}
+}
 
 export default class BackupsList extends KbkCommand<typeof BackupsList> {
   static override description = 'List what is restorable: per topic and partition, offset and time ranges, records, bytes, compression, encryption, retention tier and the earliest point in time a restore can target.'
@@ -15,14 +26,22 @@ export default class BackupsList extends KbkCommand<typeof BackupsList> {
     policy: Flags.string({description: 'Only this policy.'}),
     topic: Flags.string({description: 'Only this topic.'}),
     store: Flags.string({description: 'The store to read (when the workspace has several).'}),
+    label: labelFlag,
   }
 
-  async run(): Promise<{store: string; partitions: PartitionBackup[]}> {
+  async run(): Promise<{store: string; partitions: LabelledBackup[]}> {
+    const labels = parseLabelFilter(this.flags.label)
     const s = await openWorkspaceStore(this.flags)
     try {
       const {snapshot} = await s.state.read()
       assertFilterMatches({policy: this.flags.policy, topic: this.flags.topic}, {configPolicies: Object.keys(s.ctx.desired.policies), snapshot, storeName: s.storeName})
-      const rows = listBackups(snapshot, {policy: this.flags.policy, topic: this.flags.topic})
+      const all = listBackups(snapshot, {policy: this.flags.policy, topic: this.flags.topic}).map((r) => ({...r, labels: recordedLabels(snapshot, r.policy)}))
+      const rows = all.filter((r) => labelsMatch(r.labels, labels))
+      if (labels && all.length > 0 && rows.length === 0) {
+        throw new KbkError('KBK_FILTER_NO_MATCH', `No backed-up policy in store "${s.storeName}" was applied with the label(s) ${this.flags.label!.join(', ')}.`, {
+          suggestion: 'Labels are recorded when a policy is applied: check policies.X.labels, and run kbk apply after changing them.',
+        })
+      }
       if (rows.length === 0) this.out(`No backups recorded in store "${s.storeName}" yet. Run kbk plan and kbk apply.`)
       else this.out(formatTable(rows))
       return {store: s.storeName, partitions: rows}
@@ -32,8 +51,10 @@ export default class BackupsList extends KbkCommand<typeof BackupsList> {
   }
 }
 
-export function formatTable(rows: PartitionBackup[]): string {
-  const header = ['POLICY', 'TOPIC', 'PART', 'OFFSETS', 'RECORDS', 'STORED', 'RATIO', 'ENC', 'TIER', 'EARLIEST PIT', 'LATEST PIT', 'GAPS']
+export function formatTable(rows: Array<PartitionBackup & {labels?: Record<string, string>}>): string {
+  // The LABELS column only when some policy has labels: tables of workspaces without stay as they were.
+  const withLabels = rows.some((r) => Object.keys(r.labels ?? {}).length > 0)
+  const header = ['POLICY', 'TOPIC', 'PART', 'OFFSETS', 'RECORDS', 'STORED', 'RATIO', 'ENC', 'TIER', 'EARLIEST PIT', 'LATEST PIT', 'GAPS', ...(withLabels ? ['LABELS'] : [])]
   const body = rows.map((r) => [
     r.policy,
     r.topic,
@@ -47,6 +68,13 @@ export function formatTable(rows: PartitionBackup[]): string {
     r.earliest_point_in_time ?? '-',
     r.max_timestamp ?? '-',
     r.gaps.length > 0 ? r.gaps.map((g) => `${g.from}..${g.to - 1} ${g.reason}`).join('; ') : '-',
+    ...(withLabels
+      ? [
+          Object.entries(r.labels ?? {})
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',') || '-',
+        ]
+      : []),
   ])
   return renderTable(header, body)
 }
