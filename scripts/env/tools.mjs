@@ -17,6 +17,8 @@ export const binDir = join(cacheDir, 'bin')
 export const TOOLS = {
   // Lints GitHub Actions workflows: the CI workflow `kbk init` writes is checked with it.
   actionlint: {module: 'github.com/rhysd/actionlint/cmd/actionlint', version: 'v1.7.12'},
+  // Checks the alerting rules in deploy/prometheus and the metrics kbk exposes (textfile, /metrics).
+  promtool: {module: 'github.com/prometheus/prometheus/cmd/promtool', version: 'v0.316.0'},
 }
 
 export const GO = {cmd: 'go', args: ['version'], install: 'Go 1.24+ (https://go.dev/dl/)'}

@@ -52,6 +52,7 @@ export class ApplyMetricsReporter implements Reporter {
         this.restores.set(ch.address, ch.name)
       }
     }
+    metrics.setLabelKeys(Object.values(options.policies).flatMap((p) => Object.keys(p.labels)))
     for (const [policy, p] of Object.entries(options.policies)) metrics.setPolicyLabels(policy, p.labels)
     metrics.gauge('kbk_apply_changes').set({status: 'planned'}, plan.resource_changes.length)
     this.publishLag()
