@@ -10,17 +10,12 @@ import {fileURLToPath} from 'node:url'
 import {parse} from 'yaml'
 import {renderMetricsDoc} from '../../../src/metrics/metrics-doc.js'
 import {METRIC_DEFS, type MetricDef} from '../../../src/metrics/registry.js'
+import {promtool} from '../../helpers/promtool.js'
 
 const root = fileURLToPath(new URL('../../../', import.meta.url))
 
-export function promtool(): string {
-  const r = spawnSync(process.execPath, [join(root, 'scripts/env/tools.mjs'), '--path', 'promtool'], {encoding: 'utf8', timeout: 1_800_000})
-  assert.equal(r.status, 0, `provisioning promtool failed: ${r.stderr}`)
-  return r.stdout.trim()
-}
-
 /** Every kbk metric name a PromQL expression mentions, with histogram suffixes folded onto the histogram. */
-export function metricNamesIn(expr: string, defs: readonly MetricDef[] = METRIC_DEFS): string[] {
+function metricNamesIn(expr: string, defs: readonly MetricDef[] = METRIC_DEFS): string[] {
   const histograms = new Set(defs.filter((d) => d.type === 'histogram').map((d) => d.name))
   const names = new Set<string>()
   for (const m of expr.matchAll(/\b(?:kbk|kafka_backup)_[a-z0-9_]+/g)) {
