@@ -1,6 +1,6 @@
 // `kbk status` for people: one row per policy (RPO now against its target, lag, size, growth,
 // restorable window, last drill), the stores' lock and checkpoint, and the cost view of --by.
-import type {CostGroup, StatusReport} from '../app/status.js'
+import type {CostGroup, StatusReport} from '../inventory/status.js'
 import {c} from './colors.js'
 import {formatAge, formatBytes, formatCount} from './numbers.js'
 import {renderTable} from './table.js'

@@ -1,6 +1,6 @@
 // Metrics of `kbk status`: the state-derived gauges (store size, RPO, restorable window, drills,
 // locks) that a cheap exporter run every minute keeps fresh.
-import type {StatusReport} from '../app/status.js'
+import type {StatusReport} from '../inventory/status.js'
 import {setLag, type LagEntry} from './lag.js'
 import type {KbkMetrics} from './registry.js'
 
