@@ -43,18 +43,21 @@ export interface RunApplyOptions {
   reporter: Reporter
   lockTimeoutMs: number
   signal?: AbortSignal
+  /** Where drills (restores with `drill`) leave their evidence, by address (app/drill.ts). */
+  drillResults?: Map<string, import('./drill-executor.js').DrillOutcome>
 }
 
 export async function runApply(ctx: WorkspaceContext, plan: Plan, options: RunApplyOptions): Promise<ApplyOutcome> {
   // Loaded on first use, so commands that never apply start fast.
-  const [{applyPlan}, {applyRestoreRun}, {appendAuditEntry}] = await Promise.all([
+  const [{applyPlan}, {applyRestoreRun}, {appendAuditEntry}, {drillingExecutor}] = await Promise.all([
     import('../apply/apply-plan.js'),
     import('../restore/restore-run.js'),
     import('../audit/audit-log.js'),
+    import('./drill-executor.js'),
   ])
   const stores: Record<string, StoreHandle> = {}
   for (const name of Object.keys(plan.states)) stores[name] = ctx.storeHandle(name)
-  const restore: RestoreExecutor = (run, address, deps) =>
+  const plainRestore: RestoreExecutor = (run, address, deps) =>
     applyRestoreRun(run, address, {
       store: deps.store,
       state: deps.committer,
@@ -67,6 +70,8 @@ export async function runApply(ctx: WorkspaceContext, plan: Plan, options: RunAp
       tally: deps.tally,
       ...(deps.signal ? {signal: deps.signal} : {}),
     })
+  // Drills are restores followed by validation, timing, cleanup and evidence (app/drill-executor.ts).
+  const restore = drillingExecutor(ctx, plainRestore, options.drillResults ?? new Map())
   return applyPlan(plan, {
     stores,
     kafka: (c) => ctx.kafka(c),
