@@ -57,7 +57,7 @@ export function planDrill(restore: DesiredRestore, desired: Desired, observed: O
       ),
     )
   }
-  if (!requested && !due) return
+  if (options.refreshOnly || (!requested && !due)) return
   const suffix = scratchSuffix(options.now)
   const scratch: DesiredRestore = {
     ...restore,
