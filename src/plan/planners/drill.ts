@@ -47,7 +47,8 @@ export function planDrill(restore: DesiredRestore, desired: Desired, observed: O
         {expected: {every_ms: restore.drill.everyMs}, found: {last_pass: runs.last_pass, last_run: runs.last_run ?? null}},
       ),
     )
-  } else if (due && options.refreshOnly) {
+  } else if (due && options.refreshOnly && restore.drill && desired.drillWithinMs[policy.name] === undefined) {
+    // Never passed. (A policy whose tags require drills already gets the compliance finding.)
     drift.push(
       finding(
         restoreAddress(restore.name),
