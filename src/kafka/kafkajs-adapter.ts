@@ -309,6 +309,11 @@ class KafkajsAdapter implements KafkaPort {
       const gone = topics.filter((t) => existing.has(t))
       if (gone.length > 0) await admin.deleteTopics({topics: gone})
     })
+    // The producer's metadata still lists the deleted topics, and kafkajs fails every later
+    // metadata refresh on a topic that is gone: start a fresh producer on the next produce.
+    const producer = this.#producer
+    this.#producer = undefined
+    if (producer) await (await producer.catch(() => undefined))?.disconnect().catch(() => undefined)
   }
 
   async commitGroupOffsets(groupId: string, topic: string, offsets: {partition: number; offset: number}[]): Promise<void> {
