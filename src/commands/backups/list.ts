@@ -33,7 +33,7 @@ export default class BackupsList extends KbkCommand<typeof BackupsList> {
 }
 
 export function formatTable(rows: PartitionBackup[]): string {
-  const header = ['POLICY', 'TOPIC', 'PART', 'OFFSETS', 'RECORDS', 'STORED', 'RATIO', 'ENC', 'TIER', 'EARLIEST PIT', 'LATEST PIT', 'GAPS']
+  const header = ['POLICY', 'TOPIC', 'PART', 'OFFSETS', 'RECORDS', 'STORED', 'RATIO', 'ENC', 'TIER', 'EARLIEST PIT', 'LATEST PIT', 'GAPS', 'VERIFIED']
   const body = rows.map((r) => [
     r.policy,
     r.topic,
@@ -47,6 +47,7 @@ export function formatTable(rows: PartitionBackup[]): string {
     r.earliest_point_in_time ?? '-',
     r.max_timestamp ?? '-',
     r.gaps.length > 0 ? r.gaps.map((g) => `${g.from}..${g.to - 1} ${g.reason}`).join('; ') : '-',
+    r.last_verify ? `${r.last_verify.mode} ${r.last_verify.ok ? 'ok' : 'FAILED'}` : '-',
   ])
   return renderTable(header, body)
 }
