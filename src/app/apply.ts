@@ -45,6 +45,8 @@ export interface RunApplyOptions {
   signal?: AbortSignal
   /** Where drills (restores with `drill`) leave their evidence, by address (app/drill.ts). */
   drillResults?: Map<string, import('./drill-executor.js').DrillOutcome>
+  /** Keep the workspace's runbooks in the stores the apply touched (app/runbook.ts). */
+  runbooks?: {envNames: string[]; configFile: string}
 }
 
 export async function runApply(ctx: WorkspaceContext, plan: Plan, options: RunApplyOptions): Promise<ApplyOutcome> {
@@ -82,6 +84,15 @@ export async function runApply(ctx: WorkspaceContext, plan: Plan, options: RunAp
     afterApply: async (outcome) => {
       const digest = planDigest(plan)
       for (const [name, handle] of Object.entries(stores)) await appendAuditEntry(handle.store, auditRecordOf(ctx, plan, digest, outcome, name))
+      if (options.runbooks) {
+        // Best effort: the apply itself is done; a runbook that cannot be written is a warning.
+        try {
+          const {storeRunbooks} = await import('./runbook.js')
+          await storeRunbooks(ctx, Object.keys(stores), options.runbooks.envNames, options.runbooks.configFile)
+        } catch (error) {
+          options.reporter.emit({type: 'warning', message: `could not update the runbooks in the store: ${error instanceof Error ? error.message : String(error)}`})
+        }
+      }
     },
     configDigest: ctx.desired.configDigest,
     kbkVersion: ctx.kbkVersion,

@@ -238,3 +238,26 @@ export function renderRunbooks(set: RunbookSet, format: 'markdown' | 'html'): Re
   for (const r of set.runbooks) out[`${r.id}.${format === 'html' ? 'html' : 'md'}`] = format === 'html' ? formatRunbookHtml(r, set.generated_for) : formatRunbookMarkdown(r, set.generated_for)
   return out
 }
+
+/**
+ * Keeps the current runbooks in each store the apply touched, under _kbk/runbooks/ (markdown),
+ * so they are readable from the store when the wiki is down. Writes only what changed; returns
+ * the names written.
+ */
+export async function storeRunbooks(ctx: WorkspaceContext, stores: string[], envNames: string[], configFile: string): Promise<string[]> {
+  const {RUNBOOK_PREFIX} = await import('../audit/evidence.js')
+  const files = renderRunbooks(buildRunbooks(await readRunbookFacts(ctx, envNames, configFile)), 'markdown')
+  const written: string[] = []
+  for (const name of stores) {
+    const store = ctx.storeHandle(name).store
+    for (const [file, text] of Object.entries(files)) {
+      const key = `${RUNBOOK_PREFIX}${file}`
+      const body = Buffer.from(text)
+      const old = await store.head(key)
+      if (old && old.size === body.length && (await store.get(key)).equals(body)) continue
+      await store.put(key, body, {contentType: 'text/markdown; charset=utf-8'})
+      written.push(`${name}:${key}`)
+    }
+  }
+  return written
+}

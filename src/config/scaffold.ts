@@ -103,9 +103,9 @@ policies:
     # tags: [gdpr]       # compliance rules: gdpr, sox, hipaa, pci-dss, dora, or your own
     rpo: 1h # plan reports drift when the newest backup is older than this
     compression: {codec: zstd, level: 3}
+    # verify: deep # read back each backup's segments before apply reports success (default: shallow)
     # encryption: {key: "\${KBK_MAIN_KEY}"} # 32 bytes, base64: openssl rand -base64 32
     consumerGroups: {include: [".*"]} # committed offsets captured with each backup
-    # verify: deep # read back each backup's segments before apply reports success (default: shallow)
 
 # Declared restores: applied once, then recorded. Never onto the source topics.
 # restores:

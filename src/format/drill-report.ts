@@ -47,7 +47,8 @@ function ms(n: number | null): string {
   if (n === null) return '—'
   if (n < 1000) return `${n} ms`
   if (n < 120_000) return `${(n / 1000).toFixed(1)} s`
-  return `${Math.floor(n / 60_000)} min ${Math.round((n % 60_000) / 1000)} s`
+  const sec = Math.round((n % 60_000) / 1000)
+  return sec === 0 ? `${Math.floor(n / 60_000)} min` : `${Math.floor(n / 60_000)} min ${sec} s`
 }
 
 function short(sha: string): string {

@@ -129,6 +129,10 @@ restores:
 
     const drilled = await runKbk(['apply', '--auto-approve', '--target', 'restore.orders-drill'], {cwd: dir})
     assert.equal(drilled.code, 0, drilled.stderr)
+    // kbk apply keeps the runbooks in the store, readable when everything else is down.
+    const runbooks = findFiles(dir, /_kbk\/runbooks\/.*\.md$/).map((f) => f.split('/').pop())
+    assert.deepEqual(runbooks, ['backup-failure-investigation.md', 'configuration-change-rollout.md', 'consumer-offset-recovery.md', 'full-cluster-restore.md', 'single-topic-pitr-restore.md', 'storage-failover.md'])
+    assert.match(readFileSync(findFiles(dir, /_kbk\/runbooks\/storage-failover\.md$/)[0]!, 'utf8'), /# Runbook: Storage failover \(store "main"\)/)
     const evidence = findFiles(dir, /_kbk\/drills\/orders-drill\/.*-pass-.*\.json$/)
     assert.equal(evidence.length, 1, 'one passing evidence object')
     const ev = JSON.parse(readFileSync(evidence[0]!, 'utf8')) as {result: string; records: number; rto: {measured_ms: number; target_ms: number; ok: boolean}; topics: Array<{partitions: Array<{expected: {records: number; sha256: string}; restored: {records: number; sha256: string}}>}>; consumer_groups: Array<{ok: boolean; found: Record<string, number>}>; cleanup: string; who: string; kbk_version: string; workspace_digest: string}
