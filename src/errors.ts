@@ -78,6 +78,14 @@ export const ERRORS = {
   KBK_RESTORE_RETENTION: {kind: 'user', retriable: false, summary: 'Records to restore are older than the target retention; the plan is too old.'},
   KBK_RESTORE_TIMESTAMP_REJECTED: {kind: 'environment', retriable: false, summary: 'The target refused records for their timestamps (message.timestamp.*.max.ms).'},
 
+  // Drills and post-backup verification (docs/drills.md)
+  KBK_DRILL_UNKNOWN: {kind: 'user', retriable: false, summary: 'kbk drill names a restore intent the workspace does not declare.'},
+  KBK_DRILL_TARGET_PRODUCTION: {kind: 'user', retriable: false, summary: 'A drill would restore into topics the policy backs up (production topics).'},
+  KBK_DRILL_NOTHING_TO_RESTORE: {kind: 'user', retriable: false, summary: 'A drill has no backup to restore from yet.'},
+  KBK_DRILL_FAILED: {kind: 'environment', retriable: false, summary: 'A drill ran and failed: restored data differs from the backup, offsets are missing, or the RTO was missed.'},
+  KBK_DRILL_EVIDENCE: {kind: 'environment', retriable: false, summary: 'A drill\'s evidence could not be written to the store.'},
+  KBK_BACKUP_VERIFY_FAILED: {kind: 'environment', retriable: false, summary: 'Reading back the segments a backup just wrote found a problem (policies.X.verify).'},
+
   // Kafka
   KBK_KAFKA_AUTH: {kind: 'environment', retriable: false, summary: 'The cluster rejected kbk\'s credentials or the principal lacks ACLs.'},
   KBK_KAFKA_BAD_RECORDS: {kind: 'environment', retriable: false, summary: 'A broker returned record data kbk cannot decode.'},

@@ -43,18 +43,23 @@ export interface RunApplyOptions {
   reporter: Reporter
   lockTimeoutMs: number
   signal?: AbortSignal
+  /** Where drills (restores with `drill`) leave their evidence, by address (app/drill.ts). */
+  drillResults?: Map<string, import('./drill-executor.js').DrillOutcome>
+  /** Keep the workspace's runbooks in the stores the apply touched (app/runbook.ts). */
+  runbooks?: {envNames: string[]; configFile: string}
 }
 
 export async function runApply(ctx: WorkspaceContext, plan: Plan, options: RunApplyOptions): Promise<ApplyOutcome> {
   // Loaded on first use, so commands that never apply start fast.
-  const [{applyPlan}, {applyRestoreRun}, {appendAuditEntry}] = await Promise.all([
+  const [{applyPlan}, {applyRestoreRun}, {appendAuditEntry}, {drillingExecutor}] = await Promise.all([
     import('../apply/apply-plan.js'),
     import('../restore/restore-run.js'),
     import('../audit/audit-log.js'),
+    import('./drill-executor.js'),
   ])
   const stores: Record<string, StoreHandle> = {}
   for (const name of Object.keys(plan.states)) stores[name] = ctx.storeHandle(name)
-  const restore: RestoreExecutor = (run, address, deps) =>
+  const plainRestore: RestoreExecutor = (run, address, deps) =>
     applyRestoreRun(run, address, {
       store: deps.store,
       state: deps.committer,
@@ -67,6 +72,8 @@ export async function runApply(ctx: WorkspaceContext, plan: Plan, options: RunAp
       tally: deps.tally,
       ...(deps.signal ? {signal: deps.signal} : {}),
     })
+  // Drills are restores followed by validation, timing, cleanup and evidence (app/drill-executor.ts).
+  const restore = drillingExecutor(ctx, plainRestore, options.drillResults ?? new Map())
   return applyPlan(plan, {
     stores,
     kafka: (c) => ctx.kafka(c),
@@ -77,6 +84,15 @@ export async function runApply(ctx: WorkspaceContext, plan: Plan, options: RunAp
     afterApply: async (outcome) => {
       const digest = planDigest(plan)
       for (const [name, handle] of Object.entries(stores)) await appendAuditEntry(handle.store, auditRecordOf(ctx, plan, digest, outcome, name))
+      if (options.runbooks) {
+        // Best effort: the apply itself is done; a runbook that cannot be written is a warning.
+        try {
+          const {storeRunbooks} = await import('./runbook.js')
+          await storeRunbooks(ctx, Object.keys(stores), options.runbooks.envNames, options.runbooks.configFile)
+        } catch (error) {
+          options.reporter.emit({type: 'warning', message: `could not update the runbooks in the store: ${error instanceof Error ? error.message : String(error)}`})
+        }
+      }
     },
     configDigest: ctx.desired.configDigest,
     kbkVersion: ctx.kbkVersion,

@@ -4,7 +4,7 @@
 import type {BackupRuntime} from '../apply/backup-run.js'
 import {createMasker} from '../apply/masking.js'
 import {recordsGroups, selectGroups} from '../config/consumer-groups.js'
-import {decodeKey} from '../config/encryption-keys.js'
+import {decodeKey, keyringOf} from '../config/encryption-keys.js'
 import type {PolicyConfig} from '../config/types.js'
 import type {Clock} from './clock.js'
 
@@ -23,6 +23,7 @@ export function backupRuntimeOf(p: PolicyConfig, now: Clock): BackupRuntime {
       ...(p.encryption ? {encryption: {keyId: p.encryption.keyId, masterKey: decodeKey(p.encryption, p.name)}} : {}),
     },
     segmentMaxBytes: p.segment.maxBytes,
+    ...(p.verify !== 'off' ? {verify: {mode: p.verify, keyring: keyringOf(p)}} : {}),
     ...(p.segment.maxRecords !== undefined ? {segmentMaxRecords: p.segment.maxRecords} : {}),
     ...(retainUntil ? {retainUntil} : {}),
     ...(p.masking ? {transform: createMasker(p.masking.fields, p.masking.mode, stats), masking: stats} : {}),

@@ -16,7 +16,8 @@ export async function makePlan(ctx: WorkspaceContext, options: MakePlanOptions):
   // Loaded on first use, so commands that never plan start fast.
   const [{readObserved}, {planChanges}] = await Promise.all([import('../refresh/read-observed.js'), import('../plan/plan-changes.js')])
   const now = ctx.clock()
-  const {observed} = await readObserved(ctx.desired, {store: (n) => ctx.storeHandle(n), kafka: (c) => ctx.kafka(c)}, {now, listObjects: options.listObjects})
+  const read = await readObserved(ctx.desired, {store: (n) => ctx.storeHandle(n), kafka: (c) => ctx.kafka(c)}, {now, listObjects: options.listObjects})
+  const observed = await withDrillRuns(ctx, read.observed)
   const desired = await withStoreProtection(ctx)
   assertTargetsKnown(options.targets, desired, observed)
   return planChanges(desired, observed, {now, kbkVersion: ctx.kbkVersion, refreshOnly: options.refreshOnly, targets: options.targets})
@@ -48,4 +49,15 @@ async function withStoreProtection(ctx: WorkspaceContext): Promise<Desired> {
   }
   const {kept, added} = applyStoreProtection(ctx.workspace, ctx.findings, enforces, (name) => ctx.workspace.positionOf(['stores', name]))
   return {...ctx.desired, diagnostics: [...kept.map(toPlanDiagnostic), ...added]}
+}
+
+/** Drill runs (from the evidence objects' names), for stores whose policies or intents need them. */
+async function withDrillRuns(ctx: WorkspaceContext, observed: Observed): Promise<Observed> {
+  const d = ctx.desired
+  const needs = Object.values(d.restores).some((r) => r.drill || d.forceDrills?.includes(r.name)) || Object.keys(d.drillWithinMs).length > 0
+  if (!needs) return observed
+  const {listDrillRuns} = await import('../audit/evidence.js')
+  const drills: NonNullable<Observed['drills']> = {}
+  for (const name of Object.keys(observed.states)) drills[name] = await listDrillRuns(ctx.storeHandle(name).store)
+  return {...observed, drills}
 }

@@ -16,6 +16,7 @@ import type {ApplySummary, Reporter} from './events.js'
 import {StateCommitter} from './state-committer.js'
 import {formatCount} from '../format/numbers.js'
 import type {RestoreTally} from '../restore/restore-run.js'
+import {verifySegments} from '../verify/verify-backups.js'
 
 export interface StoreHandle {
   store: ObjectStore
@@ -333,6 +334,8 @@ async function runBackup(
   const runtime = ctx.backupRuntime(run.policy)
   tally.backup = emptyBackupResult()
   const result = await applyBackupRun(run, address, {kafka: ctx.kafka(run.cluster), store: handle.store, state: committers[run.store]!, reporter: ctx.reporter, runId, now, tally: tally.backup, ...(ctx.signal ? {signal: ctx.signal} : {})}, runtime)
+  // policies.X.verify: read back what this run wrote before it counts as done (src/verify).
+  const verified = runtime.verify && result.segments > 0 ? await verifyAfterBackup(run, handle, committers[run.store]!, runtime.verify, now) : ''
   let masking = ''
   if (runtime.masking) {
     const m = runtime.masking
@@ -342,7 +345,29 @@ async function runBackup(
     // Masking only understands JSON: a value it cannot read is backed up unmasked, and says so.
     if (m.notJson > 0) ctx.reporter.emit({type: 'warning', address, message: `${m.notJson} record value(s) of "${run.topic}" are not JSON objects or arrays: they were backed up as is, without masking.`})
   }
-  return {message: `${formatCount(result.records)} record(s) in ${formatCount(result.segments)} segment(s)${result.removedLeftovers ? `, ${result.removedLeftovers} leftover(s) of an interrupted run removed` : ''}${masking}`, records: result.records, bytes: result.bytes}
+  return {message: `${formatCount(result.records)} record(s) in ${formatCount(result.segments)} segment(s)${result.removedLeftovers ? `, ${result.removedLeftovers} leftover(s) of an interrupted run removed` : ''}${masking}${verified}`, records: result.records, bytes: result.bytes}
+}
+
+/**
+ * Reads back the segments a backup run just wrote (policies.X.verify) and records the result on
+ * the topic in the state; a problem fails the change, naming the segment.
+ */
+async function verifyAfterBackup(run: BackupRun, handle: StoreHandle, committer: StateCommitter, verify: NonNullable<BackupRuntime['verify']>, now: () => Date): Promise<string> {
+  const read = await committer.flush()
+  const all = await handle.state.loadSegments(read.snapshot, run.policy, run.topic)
+  const from = new Map(run.ranges.map((r) => [r.partition, r.from]))
+  const written = all.filter((s) => from.has(s.partition) && s.first_offset >= from.get(s.partition)!)
+  const partitions = read.snapshot.topics[`${run.policy}/${run.topic}`]?.partitions
+  const report = await verifySegments(written, all, handle.store, {deep: verify.mode === 'deep', keyring: verify.keyring, ...(partitions ? {partitions} : {})})
+  const first = report.problems[0]
+  await committer.update({policy: run.policy, topic: run.topic, lastVerify: {at: now().toISOString(), mode: verify.mode, ok: report.ok, segments: written.length, ...(first ? {problem: `${first.key}: ${first.kind}: ${first.message}`} : {})}})
+  if (first) {
+    throw new KbkError('KBK_BACKUP_VERIFY_FAILED', `Reading back what the backup of "${run.topic}" just wrote found ${report.problems.length} problem(s); first: segment ${first.key} (partition ${first.partition}): ${first.kind}: ${first.message}.`, {
+      suggestion: 'Run `kbk verify --deep` for the full list; check the store (a proxy or lifecycle rule altering objects?) and run kbk apply again.',
+      details: {problems: report.problems},
+    })
+  }
+  return `; verified (${verify.mode}) ${formatCount(written.length)} segment(s)`
 }
 
 /**

@@ -28,6 +28,8 @@ export interface BackupRuntime {
   masking?: MaskingStats
   /** Consumer groups whose committed offsets are snapshotted with the topic. */
   groups?: (kafka: KafkaPort, topic: string) => Promise<Record<string, Record<number, number>>>
+  /** Read back what the run wrote before it counts as done (policies.X.verify; absent: off). */
+  verify?: {mode: 'deep' | 'shallow'; keyring: Map<string, Buffer>}
 }
 
 /**

@@ -20,6 +20,8 @@ export interface AuditEntry {
   outcome: 'success' | 'failed' | 'interrupted'
   actions: Array<{address: string; action: string; status: string}>
   counts: Record<string, number>
+  /** A drill's record links its evidence object (audit/evidence.ts): verify re-hashes it. */
+  evidence?: {key: string; sha256: string}
   prev_hash: string
   hash: string
 }

@@ -11,6 +11,7 @@ import {formatPlanText} from '../format/plan-text.js'
 import {formatApplySummary, SIGNAL_EXIT_CODES} from '../format/apply-text.js'
 import {formatNdjsonLine, listrReporter, ndjsonReporter, plainReporter, planTotals} from '../format/progress.js'
 import {readPlanFile} from '../cli/plan-file-io.js'
+import {readEnvNames} from '../config/env-names.js'
 import {decodePlanFile} from '../plan/plan-file.js'
 import {metricsFlags, publishPolicyLabels, startMetrics} from '../cli/metrics.js'
 import {ApplyMetricsReporter, recordNoopApply} from '../metrics/apply-metrics.js'
@@ -82,7 +83,8 @@ SIGINT or SIGTERM (Ctrl-C, a cancelled CI job) stops it gracefully: what is dura
       let outcome: ApplyOutcome
       const stop = trapStopSignals(reporter, this.jsonEnabled())
       try {
-        outcome = await runApply(ws, plan, {reporter, lockTimeoutMs: this.flags['lock-timeout'], signal: stop.signal})
+        const runbooks = {envNames: readEnvNames(ws.workspace.files, process.cwd()), configFile: ws.workspace.files.length === 1 ? ws.workspace.files[0]! : 'kbk.yaml'}
+        outcome = await runApply(ws, plan, {reporter, lockTimeoutMs: this.flags['lock-timeout'], signal: stop.signal, runbooks})
       } catch (error) {
         // Stopped before the lock was taken: nothing changed, and the exit code still says why.
         if (stop.received && error instanceof KbkError && error.code === 'KBK_APPLY_INTERRUPTED') {

@@ -9,6 +9,7 @@ import {
   DEFAULTS,
   type ClusterConfig,
   type ComplianceTag,
+  type DrillConfig,
   type EncryptionConfig,
   type EncryptionKey,
   type Pattern,
@@ -273,6 +274,7 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
       consumerGroups: selection(pol.consumerGroups),
       segment: {maxBytes: int(seg.maxBytes) ?? DEFAULTS.segmentMaxBytes, ...(maxRecords !== undefined ? {maxRecords} : {})},
       ...(pol.masking !== undefined ? {masking: {fields: strList(mask.fields), mode: mask.mode === 'hash' ? ('hash' as const) : ('redact' as const)}} : {}),
+      verify: pol.verify === 'deep' || pol.verify === 'off' ? pol.verify : 'shallow',
     }
   }
 
@@ -304,6 +306,7 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
       consumerGroups: {translate: strList(obj(r.consumerGroups).translate)},
       ifTargetNotEmpty: r.ifTargetNotEmpty === 'append' ? 'append' : 'fail',
       extendRetention: bool(r.extendRetention, false),
+      ...(r.drill !== undefined ? {drill: drillConfig(obj(r.drill))} : {}),
     }
   }
 
@@ -321,5 +324,20 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
     positionOf: ctx.positionOf,
     isFromEnv: ctx.isFromEnv,
     isLiteral: ctx.isLiteral,
+  }
+}
+
+/** A restore's drill targets; durations that do not parse are reported by durations-parse. */
+function drillConfig(d: Record<string, unknown>): DrillConfig {
+  const every = typeof d.every === 'string' ? d.every : undefined
+  const rto = typeof d.rto === 'string' ? d.rto : undefined
+  const everyMs = every !== undefined ? parseDuration(every, {allowNever: false}) : undefined
+  const rtoMs = rto !== undefined ? parseDuration(rto, {allowNever: false}) : undefined
+  return {
+    ...(every !== undefined ? {every} : {}),
+    ...(typeof everyMs === 'number' ? {everyMs} : {}),
+    ...(rto !== undefined ? {rto} : {}),
+    ...(typeof rtoMs === 'number' ? {rtoMs} : {}),
+    cleanup: d.cleanup !== false,
   }
 }

@@ -206,6 +206,8 @@ export interface RawPolicy {
     /** redact replaces the value; hash replaces it with a SHA-256 (default: redact). */
     mode?: "redact" | "hash"
   }
+  /** Read back what each backup just wrote before apply reports success: deep (checksums, decryption, decoding, offset continuity), shallow (each object exists with its size; the default) or off. */
+  verify?: "deep" | "shallow" | "off"
 }
 
 /** Client-side AES-256-GCM encryption of segments. */
@@ -258,4 +260,13 @@ export interface RawRestore {
   }
   /** fail (default) or append when a target topic already has records. */
   ifTargetNotEmpty?: "fail" | "append"
+  /** Run this restore as a recovery drill: into scratch topics, validated record by record against the backup, timed against rto, with evidence in the store (docs/drills.md). */
+  drill?: {
+    /** The plan shows the drill as due when its last passing run is older than this, e.g. 30d. */
+    every?: RawDuration
+    /** Recovery time objective: a drill whose restore and validation take longer fails, e.g. 15m. */
+    rto?: RawDuration
+    /** Delete the scratch topics after the drill (default: true). */
+    cleanup?: boolean
+  }
 }

@@ -98,11 +98,12 @@ policies:
     store: "\${KBK_STORE:-local}"
     topics:
       include: [".*"]
-      exclude: [".*-repartition", ".*-restored"]
+      exclude: [".*-repartition", ".*-restored", ".*-drill-[0-9]{14}"]
     retention: dev
     # tags: [gdpr]       # compliance rules: gdpr, sox, hipaa, pci-dss, dora, or your own
     rpo: 1h # plan reports drift when the newest backup is older than this
     compression: {codec: zstd, level: 3}
+    # verify: deep # read back each backup's segments before apply reports success (default: shallow)
     # encryption: {key: "\${KBK_MAIN_KEY}"} # 32 bytes, base64: openssl rand -base64 32
     consumerGroups: {include: [".*"]} # committed offsets captured with each backup
 
@@ -112,6 +113,10 @@ policies:
 #     from: {policy: main, pointInTime: latest}
 #     to: {cluster: main, topicSuffix: -restored}
 #     createTopics: true
+#     # A recovery drill: restored into scratch topics (-restored-drill-<time>), validated record by
+#     # record, timed against rto, evidence in the store; kbk apply runs it when due (docs/drills.md).
+#     # (the policy above excludes them: a drill refuses scratch topics its policy would back up)
+#     drill: {every: 30d, rto: 15m, cleanup: true}
 `
 }
 

@@ -151,6 +151,8 @@ export interface PolicyConfig {
   consumerGroups: Selection
   segment: {maxBytes: number; maxRecords?: number}
   masking?: {fields: string[]; mode: 'redact' | 'hash'}
+  /** What apply reads back after each backup before it reports success (default shallow). */
+  verify: 'deep' | 'shallow' | 'off'
 }
 
 export interface RestoreConfig {
@@ -166,6 +168,18 @@ export interface RestoreConfig {
   consumerGroups: {translate: string[]}
   ifTargetNotEmpty: 'fail' | 'append'
   extendRetention: boolean
+  /** Set when the intent is a recovery drill (docs/drills.md). */
+  drill?: DrillConfig
+}
+
+export interface DrillConfig {
+  /** As written, and in ms: due when the last passing drill is older. */
+  every?: string
+  everyMs?: number
+  rto?: string
+  rtoMs?: number
+  /** Delete the scratch topics afterwards (default true). */
+  cleanup: boolean
 }
 
 export interface Workspace {

@@ -35,6 +35,18 @@ export function driftText(f: DriftFact): {message: string; fix: string} {
         fix: 'Run kbk apply now, and schedule it more often than the rpo.',
       }
     case 'drill-overdue':
+      if ('cause' in f && f.cause === 'compliance') {
+        return {
+          message: `Policy "${f.policy}" is out of compliance${f.since ? ` since ${f.since}` : ''}: its tags (${f.tags.join(', ')}) require a passing restore drill within ${formatAge(f.withinMs)}${f.lastPass ? `; the last passing drill was ${f.lastPass}` : '; it was never drilled (no passing drill)'}.`,
+          fix: `Run a drill of a restore intent from policy "${f.policy}": kbk drill NAME, or mark the intent with drill: {every: ...} and kbk apply runs it when due.`,
+        }
+      }
+      if ('cause' in f && f.cause === 'schedule') {
+        return {
+          message: `Drill "${f.drill}" is overdue: its last passing run ${f.lastPass ? `was ${f.lastPass}` : 'never happened'}, and it must pass every ${formatAge(f.everyMs)}${f.lastRun && f.lastResult === 'fail' ? ` (the last run, ${f.lastRun}, failed)` : ''}.`,
+          fix: `Run kbk apply (it runs due drills), or kbk drill ${f.drill}.`,
+        }
+      }
       return {
         message: `No restore drill of policy "${f.policy}" within ${formatAge(f.withinMs)}${f.last ? ` (last: ${f.last})` : ' (never drilled)'}, as its compliance tags require.`,
         fix: `Declare a restore intent from policy "${f.policy}" into a non-production cluster (or change its point in time) and kbk apply it.`,

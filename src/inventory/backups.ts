@@ -22,6 +22,8 @@ export interface PartitionBackup {
   /** The earliest point in time a restore can target: the oldest record held. */
   earliest_point_in_time: string | null
   last_backup_at: string | null
+  /** The read-back after the topic's last backup run (policies.X.verify), when there was one. */
+  last_verify: TopicIndex['last_verify'] | null
   gaps: Array<{from: number; to: number; reason: string}>
 }
 
@@ -58,6 +60,7 @@ export function listBackups(state: StateSnapshot, filter: BackupFilter = {}): Pa
         retention_tier: settings?.retention ?? null,
         earliest_point_in_time: iso(p.min_timestamp),
         last_backup_at: index.last_backup_at ?? null,
+        last_verify: index.last_verify ?? null,
         gaps: p.gaps.map((g) => ({from: g.from, to: g.to, reason: g.reason})),
       })
     }

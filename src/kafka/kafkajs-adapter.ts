@@ -301,6 +301,21 @@ class KafkajsAdapter implements KafkaPort {
     return this.#producer
   }
 
+  async deleteTopics(topics: string[]): Promise<void> {
+    if (topics.length === 0) return
+    await this.#guard(`deleting topics ${topics.map((t) => `"${t}"`).join(', ')}`, undefined, async () => {
+      const admin = await this.#adminClient()
+      const existing = new Set(await admin.listTopics())
+      const gone = topics.filter((t) => existing.has(t))
+      if (gone.length > 0) await admin.deleteTopics({topics: gone})
+    })
+    // The producer's metadata still lists the deleted topics, and kafkajs fails every later
+    // metadata refresh on a topic that is gone: start a fresh producer on the next produce.
+    const producer = this.#producer
+    this.#producer = undefined
+    if (producer) await (await producer.catch(() => undefined))?.disconnect().catch(() => undefined)
+  }
+
   async commitGroupOffsets(groupId: string, topic: string, offsets: {partition: number; offset: number}[]): Promise<void> {
     if (offsets.length === 0) return
     await this.#guard(`committing offsets of group "${groupId}"`, topic, async () => {

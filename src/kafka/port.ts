@@ -123,5 +123,7 @@ export interface KafkaPort {
   producePartitions(topic: string, batches: PartitionRecords[]): Promise<number[]>
   /** Commit offsets for a group that has no active members (else KBK_KAFKA_GROUP_ACTIVE). */
   commitGroupOffsets(groupId: string, topic: string, offsets: {partition: number; offset: number}[]): Promise<void>
+  /** Delete topics (a drill's scratch topics); a topic already gone is not an error. Optional: test doubles may lack it. */
+  deleteTopics?(topics: string[]): Promise<void>
   close(): Promise<void>
 }

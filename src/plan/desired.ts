@@ -93,5 +93,6 @@ function desiredRestore(r: RestoreConfig): DesiredRestore {
     ifTargetNotEmpty: r.ifTargetNotEmpty,
     extendRetention: r.extendRetention,
     settings: restoreSettings(r),
+    ...(r.drill ? {drill: {...(r.drill.everyMs !== undefined ? {everyMs: r.drill.everyMs} : {}), ...(r.drill.rtoMs !== undefined ? {rtoMs: r.drill.rtoMs} : {}), cleanup: r.drill.cleanup}} : {}),
   }
 }

@@ -12,6 +12,8 @@ export type DriftFact =
   | {kind: 'data-loss'; topic: string; partition: number; from: number; low: number}
   | {kind: 'rpo-exceeded'; policy: string; rpoMs: number; topics: number; worstTopic: string; worstAgeMs: number | null; pending: number}
   | {kind: 'drill-overdue'; policy: string; withinMs: number; last: string | undefined}
+  | {kind: 'drill-overdue'; cause: 'compliance'; policy: string; withinMs: number; lastPass: string | undefined; since: string | undefined; tags: string[]}
+  | {kind: 'drill-overdue'; cause: 'schedule'; drill: string; everyMs: number; lastPass: string | undefined; lastRun: string | undefined; lastResult: 'pass' | 'fail' | undefined}
   | {kind: 'unknown-object'; cause: 'listed'; store: string; key: string; why: string | undefined}
   | {kind: 'unknown-object'; cause: 'folder'; store: string; folder: string; count: number; example: string}
   | {kind: 'unknown-object'; cause: 'data-without-state'; store: string; example: string}

@@ -3,7 +3,8 @@
 // and sorts its output so the same inputs always give the same plan.
 import {matchesTarget} from './addresses.js'
 import {planBackups} from './planners/backup.js'
-import {checkDrill, checkRpo, storeDrift} from './planners/drift.js'
+import {checkRpo, storeDrift} from './planners/drift.js'
+import {checkDrillCompliance, planDrill, plansAsDrill} from './planners/drill.js'
 import {planExpiry} from './planners/expiry.js'
 import {planPolicy, planRemovedPolicies} from './planners/policy.js'
 import {planRestore} from './planners/restore.js'
@@ -38,14 +39,15 @@ export function planChanges(desired: Desired, observed: Observed, options: PlanO
     planBackups(policy, state, cluster, options, changes, drift)
     planExpiry(policy, state, observed, desired, options, changes, diagnostics)
     checkRpo(policy, state, cluster, options, drift)
-    checkDrill(policy, state, desired, options, drift)
+    checkDrillCompliance(policy, desired, observed, options, drift)
   }
   for (const [storeName, state] of sortedEntries(observed.states)) {
     planRemovedPolicies(desired, storeName, state, changes)
     storeDrift(storeName, state, observed, drift)
   }
   for (const restore of sortedValues(desired.restores)) {
-    planRestore(restore, desired, observed, options, changes, diagnostics)
+    if (plansAsDrill(restore, desired)) planDrill(restore, desired, observed, options, changes, diagnostics, drift)
+    else planRestore(restore, desired, observed, options, changes, diagnostics)
   }
 
   let selected = options.refreshOnly ? [] : changes

@@ -91,6 +91,20 @@ export interface RestoreRun {
   if_target_not_empty: 'fail' | 'append'
   estimated_records: number
   estimated_bytes: number
+  /** Set when this restore is a recovery drill (docs/drills.md): into scratch topics, then validated, timed and cleaned up. */
+  drill?: DrillRunPlan
+}
+
+export interface DrillRunPlan {
+  /** The restore intent drilled (the run's own name carries the scratch suffix). */
+  intent: string
+  /** Appended to each target topic name: the scratch topics. */
+  scratch_suffix: string
+  rto_ms: number | null
+  cleanup: boolean
+  /** Why it runs: due (never passed, or the last pass is older than `every`) or asked for (`kbk drill`). */
+  reason: 'due' | 'requested'
+  last_pass: string | null
 }
 
 /**
@@ -286,6 +300,8 @@ export interface DesiredRestore {
   extendRetention: boolean
   /** Canonical settings (without the pinned point in time). */
   settings: Record<string, unknown>
+  /** A recovery drill (restores.X.drill): planned when due, never as a plain restore. */
+  drill?: {everyMs?: number; rtoMs?: number; cleanup: boolean}
 }
 
 export interface Desired {
@@ -296,6 +312,8 @@ export interface Desired {
   configDigest: string
   /** Compliance and other rule results computed from the config (and facts about stores). */
   diagnostics: PlanDiagnostic[]
+  /** Restore intents to run as drills now whatever their schedule (`kbk drill NAME`). */
+  forceDrills?: string[]
 }
 
 export interface TopicView {
@@ -352,6 +370,14 @@ export interface Observed {
   objects?: Record<string, StoreObjectView>
   /** Per store: the cheap probe of a normal plan, when the refresh did not list. */
   probes?: Record<string, StoreProbe>
+  /** Per store, per restore intent: its drill runs, from the evidence objects' names (audit/evidence.ts). */
+  drills?: Record<string, Record<string, DrillRuns>>
+}
+
+export interface DrillRuns {
+  last_run?: string
+  last_result?: 'pass' | 'fail'
+  last_pass?: string
 }
 
 export interface PlanOptions {

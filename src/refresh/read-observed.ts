@@ -6,6 +6,7 @@ import type {KafkaPort} from '../kafka/port.js'
 import {selectedTopics, topicMatches} from '../plan/topic-selection.js'
 import type {ClusterView, Desired, Observed, StoreObjectView, StoreProbe, TopicView} from '../plan/types.js'
 import {AUDIT_PREFIX} from '../audit/audit-log.js'
+import {DRILL_PREFIX, RUNBOOK_PREFIX} from '../audit/evidence.js'
 import {SEGMENT_KEY_PREFIX, parseSegmentKey, segmentKey} from '../segment/index.js'
 import type {ObjectInfo, ObjectStore} from '../storage/object-store.js'
 import {KBK_PREFIX, LOCK_KEY, STATE_PREFIX} from '../state/layout.js'
@@ -174,6 +175,7 @@ async function listStoreObjects(store: ObjectStore, read: StateRead, segments: R
   const unreferenced = new Set((await listUnreferencedStateObjects(store, {read})).map((o) => o.key))
   for await (const o of store.list(KBK_PREFIX)) {
     if (recent(o) || o.key === LOCK_KEY || o.key.startsWith(AUDIT_PREFIX)) continue
+    if (o.key.startsWith(DRILL_PREFIX) || o.key.startsWith(RUNBOOK_PREFIX)) continue // drill evidence and runbooks: audit verify checks them
     if (o.key.startsWith(STATE_PREFIX)) {
       if (!unreferenced.has(o.key)) continue
       const serial = stateObjectSerial(o.key)

@@ -57,6 +57,7 @@ export interface TopicChange {
   deletedAt?: string | null
   groupOffsets?: Record<string, Record<number, number>>
   lastBackupAt?: string
+  lastVerify?: TopicIndex['last_verify']
   /** Appended in a new chunk; summaries updated incrementally. */
   addSegments?: SegmentRef[]
   /** Expiry: recorded as removals (chunks stay immutable); summaries of those partitions recomputed. */
@@ -211,6 +212,7 @@ export class StateStore {
       else if (c.deletedAt !== undefined) t.deleted_at = c.deletedAt
       if (c.groupOffsets !== undefined) t.group_offsets = structuredClone(c.groupOffsets)
       if (c.lastBackupAt !== undefined) t.last_backup_at = c.lastBackupAt
+      if (c.lastVerify !== undefined) t.last_verify = c.lastVerify
       for (const s of c.addSegments ?? []) {
         if (s.policy !== t.policy || s.topic !== t.topic) throw mismatchedSegment(s, t)
         adds.push(s)

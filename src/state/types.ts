@@ -46,6 +46,8 @@ export interface TopicIndex {
   chunks: ChunkRef[]
   /** Consumer group offsets captured with the last backup of this topic. */
   group_offsets?: Record<string, Record<number, number>>
+  /** The read-back of the segments the last backup run wrote (policies.X.verify). */
+  last_verify?: {at: string; mode: 'deep' | 'shallow'; ok: boolean; segments: number; problem?: string}
   last_backup_at?: string
 }
 

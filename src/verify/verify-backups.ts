@@ -153,3 +153,30 @@ export function checkContinuity(segments: SegmentRef[], report: VerifyReport, pa
     }
   }
 }
+
+/**
+ * The read-back after a backup run (policies.X.verify): the segments it just wrote, shallow
+ * (each object is there with its size) or deep (streamed, checksummed, decrypted, decoded, offsets
+ * checked), and their continuity with the partition's earlier segments.
+ */
+export async function verifySegments(written: SegmentRef[], all: SegmentRef[], store: ObjectStore, options: {deep: boolean; keyring: Map<string, Buffer>; partitions?: readonly PartitionSummary[]}): Promise<VerifyReport> {
+  const report: VerifyReport = {deep: options.deep, ok: true, objects: 0, bytes: 0, records: 0, problems: []}
+  const keys = new Set(written.map((s) => s.key))
+  const continuity: VerifyReport = {...report, problems: []}
+  checkContinuity(all, continuity, options.partitions)
+  report.problems.push(...continuity.problems.filter((p) => keys.has(p.key)))
+  await mapLimit(written, 4, async (seg) => {
+    const problem = (kind: VerifyProblemKind, message: string): void => {
+      report.problems.push({address: backupAddress(seg.policy, seg.topic), key: seg.key, partition: seg.partition, kind, message})
+    }
+    const head = await store.head(seg.key)
+    if (!head) problem('missing', `the segment just written is not in the store (partition ${seg.partition}, offsets ${seg.first_offset}..${seg.last_offset})`)
+    else if (head.size !== seg.bytes) problem('size', `size is ${head.size} bytes; kbk wrote ${seg.bytes}`)
+    else if (options.deep) await verifyDeep(seg, store, options.keyring, report, problem)
+    report.objects++
+    report.bytes += head?.size ?? 0
+  })
+  report.problems.sort((a, b) => a.key.localeCompare(b.key) || a.kind.localeCompare(b.kind))
+  report.ok = report.problems.length === 0
+  return report
+}

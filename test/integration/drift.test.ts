@@ -285,8 +285,8 @@ describe('drift: RPO and restore drills (fs store)', () => {
   before(async () => {
     topic = await createTestTopic(env.kafka.bootstrap, {prefix: 'drift-rpo'})
     await produceTestRecords(env.kafka.bootstrap, topic, records(5))
-    // dora needs a declared drill; it is left unapplied at first (--target policy.events).
-    const drill = `restores:\n  drill:\n    from: { policy: events, pointInTime: latest }\n    to: { cluster: target, topicSuffix: "-drill" }\n    topics: { include: ["${topic}"] }\n    createTopics: true\n`
+    // dora needs a passing drill; it is left unrun at first (--target policy.events).
+    const drill = `restores:\n  drill:\n    from: { policy: events, pointInTime: latest }\n    to: { cluster: target, topicSuffix: "-drill" }\n    topics: { include: ["${topic}"] }\n    createTopics: true\n    drill: { every: 30d }\n`
     ws = await workspace('fs', topic, '    rpo: 1s\n    tags: [dora]\n', drill)
     const r = await ws.kbk(['apply', '--auto-approve', '--target', 'policy.events'])
     assert.equal(r.code, 0, r.stderr + r.stdout)
@@ -319,7 +319,7 @@ describe('drift: RPO and restore drills (fs store)', () => {
     assert.deepEqual(found.topics.map((t) => [t.topic, t.pending_records]), [[topic, 3]])
     assert.match(d.message, /over its rpo of 1s, with 3 record\(s\) on the cluster not backed up/)
 
-    // The whole apply: the pending records are copied and the drill runs.
+    // The whole apply: the pending records are copied and the due drill runs, and passes.
     await applied(ws)
     const drilled = await driftJob(ws)
     assert.deepEqual(drilled.plan.drift, [], 'the drill was applied, and the apply backed up the pending records')

@@ -97,7 +97,7 @@ describe('kbk backups list / describe (fs store)', () => {
     assert.deepEqual(byTopic.partitions.map((x) => x.partition), [0, 1])
 
     const text = await kbk(['backups', 'list'])
-    assert.match(text.stdout, /^POLICY +TOPIC +PART +OFFSETS +RECORDS +STORED +RATIO +ENC +TIER +EARLIEST PIT +LATEST PIT +GAPS$/m)
+    assert.match(text.stdout, /^POLICY +TOPIC +PART +OFFSETS +RECORDS +STORED +RATIO +ENC +TIER +EARLIEST PIT +LATEST PIT +GAPS +VERIFIED$/m)
     assert.ok(text.stdout.includes(`events  ${secret}  0     0..11    12`), text.stdout)
   })
 

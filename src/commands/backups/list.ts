@@ -54,7 +54,7 @@ export default class BackupsList extends KbkCommand<typeof BackupsList> {
 export function formatTable(rows: Array<PartitionBackup & {labels?: Record<string, string>}>): string {
   // The LABELS column only when some policy has labels: tables of workspaces without stay as they were.
   const withLabels = rows.some((r) => Object.keys(r.labels ?? {}).length > 0)
-  const header = ['POLICY', 'TOPIC', 'PART', 'OFFSETS', 'RECORDS', 'STORED', 'RATIO', 'ENC', 'TIER', 'EARLIEST PIT', 'LATEST PIT', 'GAPS', ...(withLabels ? ['LABELS'] : [])]
+  const header = ['POLICY', 'TOPIC', 'PART', 'OFFSETS', 'RECORDS', 'STORED', 'RATIO', 'ENC', 'TIER', 'EARLIEST PIT', 'LATEST PIT', 'GAPS', 'VERIFIED', ...(withLabels ? ['LABELS'] : [])]
   const body = rows.map((r) => [
     r.policy,
     r.topic,
@@ -68,6 +68,7 @@ export function formatTable(rows: Array<PartitionBackup & {labels?: Record<strin
     r.earliest_point_in_time ?? '-',
     r.max_timestamp ?? '-',
     r.gaps.length > 0 ? r.gaps.map((g) => `${g.from}..${g.to - 1} ${g.reason}`).join('; ') : '-',
+    r.last_verify ? `${r.last_verify.mode} ${r.last_verify.ok ? 'ok' : 'FAILED'}` : '-',
     ...(withLabels
       ? [
           Object.entries(r.labels ?? {})

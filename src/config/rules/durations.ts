@@ -18,6 +18,9 @@ function durationFields(raw: unknown): Array<{path: ConfigPath; value: unknown; 
     out.push({path: ['compliance', n, 'requireDrillWithin'], value: obj(t).requireDrillWithin, never: false})
   }
   for (const [n, p] of Object.entries(obj(root.policies))) out.push({path: ['policies', n, 'rpo'], value: obj(p).rpo, never: false})
+  for (const [n, r] of Object.entries(obj(root.restores))) {
+    for (const k of ['every', 'rto']) out.push({path: ['restores', n, 'drill', k], value: obj(obj(r).drill)[k], never: false})
+  }
   return out.filter((f) => f.value !== undefined)
 }
 

@@ -1,9 +1,9 @@
-// Drift: what changed outside kbk — RPO breaches, overdue drills, and what the store's listing or
+// Drift: what changed outside kbk — RPO breaches (overdue drills: drill.ts), and what the store's listing or
 // probe shows (missing, changed and unknown objects). Pure; findings, never changes.
 import type {StateSnapshot} from '../../state/types.js'
 import {topicKey} from '../../state/types.js'
 import {backupAddress, policyAddress} from '../addresses.js'
-import type {ClusterView, Desired, DesiredPolicy, Drift, Observed, PlanOptions} from '../types.js'
+import type {ClusterView, DesiredPolicy, Drift, Observed, PlanOptions} from '../types.js'
 import {topicMatches} from './backup.js'
 import {finding, sortedValues} from './shared.js'
 /**
@@ -36,18 +36,6 @@ export function checkRpo(policy: DesiredPolicy, state: StateSnapshot, cluster: C
       {expected: {rpo_ms: policy.rpoMs}, found: {topics: stale.map(({topic, last_backup_at, pending_records}) => ({topic, last_backup_at, pending_records}))}},
     ),
   )
-}
-
-export function checkDrill(policy: DesiredPolicy, state: StateSnapshot, desired: Desired, options: PlanOptions, drift: Drift[]): void {
-  const within = desired.drillWithinMs[policy.name]
-  if (within === undefined) return
-  const drills = Object.values(state.restores)
-    .filter((r) => r.status === 'complete' && (r.settings as {policy?: string}).policy === policy.name)
-    .map((r) => r.applied_at)
-    .sort()
-  const last = drills.pop()
-  if (last && options.now.getTime() - Date.parse(last) <= within) return
-  drift.push(finding(policyAddress(policy.name), 'warning', {kind: 'drill-overdue', policy: policy.name, withinMs: within, last}, {expected: {within_ms: within}, found: {last_drill: last ?? null}}))
 }
 
 /** Above this many unknown objects in one store, they are reported per folder, not one by one. */

@@ -36,7 +36,7 @@ export function planRestore(restore: DesiredRestore, desired: Desired, observed:
   })
 }
 
-function buildRestoreRun(restore: DesiredRestore, policy: DesiredPolicy, observed: Observed, options: PlanOptions, diagnostics: PlanDiagnostic[], resuming: boolean): RestoreRun | undefined {
+export function buildRestoreRun(restore: DesiredRestore, policy: DesiredPolicy, observed: Observed, options: PlanOptions, diagnostics: PlanDiagnostic[], resuming: boolean): RestoreRun | undefined {
   const state = observed.states[policy.store]
   const address = restoreAddress(restore.name)
   const sourceTopics = Object.values(state?.topics ?? {})
