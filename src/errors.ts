@@ -78,6 +78,12 @@ export const ERRORS = {
   KBK_RESTORE_RETENTION: {kind: 'user', retriable: false, summary: 'Records to restore are older than the target retention; the plan is too old.'},
   KBK_RESTORE_TIMESTAMP_REJECTED: {kind: 'environment', retriable: false, summary: 'The target refused records for their timestamps (message.timestamp.*.max.ms).'},
 
+  // Consumer offsets (docs/offsets.md)
+  KBK_OFFSETS_NO_GROUP: {kind: 'user', retriable: false, summary: 'An offset reset\'s group patterns match no consumer group on its cluster.'},
+  KBK_OFFSETS_NO_SOURCE: {kind: 'user', retriable: false, summary: 'An offset reset has nothing to take its offsets from: no snapshot at or before its timestamp, or its restore has not run.'},
+  KBK_OFFSETS_SNAPSHOT_UNKNOWN: {kind: 'user', retriable: false, summary: 'The offset snapshot asked for is not in the store.'},
+  KBK_OFFSETS_WAIT_TIMEOUT: {kind: 'conflict', retriable: true, summary: 'A consumer group still had active members when an offset reset\'s waitTimeout ran out.'},
+
   // Kafka
   KBK_KAFKA_AUTH: {kind: 'environment', retriable: false, summary: 'The cluster rejected kbk\'s credentials or the principal lacks ACLs.'},
   KBK_KAFKA_BAD_RECORDS: {kind: 'environment', retriable: false, summary: 'A broker returned record data kbk cannot decode.'},

@@ -17,6 +17,13 @@ export async function makePlan(ctx: WorkspaceContext, options: MakePlanOptions):
   const [{readObserved}, {planChanges}] = await Promise.all([import('../refresh/read-observed.js'), import('../plan/plan-changes.js')])
   const now = ctx.clock()
   const {observed} = await readObserved(ctx.desired, {store: (n) => ctx.storeHandle(n), kafka: (c) => ctx.kafka(c)}, {now, listObjects: options.listObjects})
+  if (ctx.desired.offsetResets) {
+    // Offset resets read their groups and sources beside the rest (offsets/read-offsets.ts).
+    const {readOffsetResets} = await import('../offsets/read-offsets.js')
+    const read = await readOffsetResets(ctx.desired, observed.states, {store: (n) => ctx.storeHandle(n), kafka: (c) => ctx.kafka(c)})
+    observed.offsets = read.views
+    observed.states = read.states
+  }
   const desired = await withStoreProtection(ctx)
   assertTargetsKnown(options.targets, desired, observed)
   return planChanges(desired, observed, {now, kbkVersion: ctx.kbkVersion, refreshOnly: options.refreshOnly, targets: options.targets})

@@ -156,6 +156,29 @@ export interface RestoreConfig {
   consumerGroups: {translate: string[]}
   ifTargetNotEmpty: 'fail' | 'append'
   extendRetention: boolean
+  /** A Kafka Streams application restored as one (docs/offsets.md). */
+  streams?: {applicationId: string}
+}
+
+export type OffsetResetTo = 'restored' | 'earliest' | 'latest' | 'timestamp' | 'snapshot'
+
+/** A declared consumer offset reset (docs/offsets.md). */
+export interface OffsetResetConfig {
+  name: string
+  description?: string
+  cluster: string
+  /** As written; the store it uses is resolved by `offsetResetStore` (config/offset-resets.ts). */
+  store?: string
+  groups: Pattern[]
+  /** Empty: every topic the group has committed offsets for. */
+  topics: Pattern[]
+  to: OffsetResetTo
+  restore?: string
+  timestamp?: string
+  snapshot?: string
+  ifActive: 'fail' | 'wait'
+  waitTimeout?: string
+  waitTimeoutMs?: number
 }
 
 export interface Workspace {
@@ -171,6 +194,8 @@ export interface Workspace {
   compliance: Record<string, ComplianceTag>
   policies: Record<string, PolicyConfig>
   restores: Record<string, RestoreConfig>
+  /** Absent in workspaces built by hand (tests): read it as `ws.offsetResets ?? {}`. */
+  offsetResets?: Record<string, OffsetResetConfig>
   /** Source position of any config path, e.g. ['policies', 'orders', 'retention']. */
   positionOf(path: ConfigPath): SourcePosition | undefined
   /** True when the value at this path came (partly) from the environment: never print it. */

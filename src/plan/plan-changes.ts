@@ -5,6 +5,7 @@ import {matchesTarget} from './addresses.js'
 import {planBackups} from './planners/backup.js'
 import {checkDrill, checkRpo, storeDrift} from './planners/drift.js'
 import {planExpiry} from './planners/expiry.js'
+import {planOffsetResets} from './planners/offsets.js'
 import {planPolicy, planRemovedPolicies} from './planners/policy.js'
 import {planRestore} from './planners/restore.js'
 import {diagnostic, sortedEntries, sortedValues} from './planners/shared.js'
@@ -47,6 +48,7 @@ export function planChanges(desired: Desired, observed: Observed, options: PlanO
   for (const restore of sortedValues(desired.restores)) {
     planRestore(restore, desired, observed, options, changes, diagnostics)
   }
+  planOffsetResets(desired, observed, changes, diagnostics)
 
   let selected = options.refreshOnly ? [] : changes
   if (options.targets && options.targets.length > 0) {
@@ -78,7 +80,7 @@ export function planChanges(desired: Desired, observed: Observed, options: PlanO
   }
 }
 
-const TYPE_ORDER: Record<string, number> = {policy: 0, backup: 1, expire: 2, restore: 3}
+const TYPE_ORDER: Record<string, number> = {policy: 0, backup: 1, expire: 2, restore: 3, offsets: 4}
 
 function compareChanges(a: ResourceChange, b: ResourceChange): number {
   return (TYPE_ORDER[a.type] ?? 9) - (TYPE_ORDER[b.type] ?? 9) || a.address.localeCompare(b.address)
