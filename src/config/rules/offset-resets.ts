@@ -2,6 +2,7 @@
 // patterns compile, and their point in time is a real instant.
 import {closest, formatPath, type ConfigPath, type Diagnostic} from '../diagnostics.js'
 import {OFFSET_RESET_NEEDS, offsetResetStore} from '../offset-resets.js'
+import {isRealTimestamp} from './durations.js'
 import {diagnosticAt, type Rule} from './rule.js'
 
 function undefinedRef(kind: string, section: string, name: string, known: string[]): {message: string; suggestion: string} {
@@ -58,7 +59,7 @@ export const offsetResetsValid: Rule = {
           out.push(diagnosticAt(ws, at(['cluster']), 'error', 'KBK_CONFIG_CONFLICT', `${label(['cluster'])}: restore "${r.name}" restores into cluster "${r.to.cluster}", so its translated positions are for groups there, not on "${o.cluster}"`, `Set offsetResets.${o.name}.cluster: ${r.to.cluster}.`))
         }
       }
-      if (o.timestamp !== undefined && Number.isNaN(Date.parse(o.timestamp))) {
+      if (o.timestamp !== undefined && !isRealTimestamp(o.timestamp)) {
         out.push(diagnosticAt(ws, at(['timestamp']), 'error', 'KBK_CONFIG_BAD_TIMESTAMP', `${label(['timestamp'])}: ${JSON.stringify(o.timestamp)} is not a real date and time`, 'Write an existing ISO 8601 instant with a zone, e.g. 2026-03-22T14:30:00Z.'))
       }
       if (o.waitTimeout !== undefined && o.ifActive !== 'wait') {
