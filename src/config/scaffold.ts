@@ -112,6 +112,14 @@ policies:
 #     from: {policy: main, pointInTime: latest}
 #     to: {cluster: main, topicSuffix: -restored}
 #     createTopics: true
+
+# Consumer offset resets: planned per group and partition, snapshotted first, undone with
+# \`kbk offsets rollback ID\` (docs/offsets.md).
+# offsetResets:
+#   replay:
+#     cluster: main
+#     groups: ["my-app"]
+#     to: earliest   # or restored / latest / timestamp / snapshot
 `
 }
 
