@@ -9,6 +9,7 @@ import {join} from 'node:path'
 import {after, before, describe, it} from 'node:test'
 import kafkajs from 'kafkajs'
 import {randomName, testEnv} from '../helpers/env.js'
+import {consumeAll} from '../helpers/kafka.js'
 import {repoRoot, runKbk, tempDir, writeWorkspace} from '../helpers/workspace.js'
 
 const {Kafka, logLevel} = kafkajs
@@ -45,11 +46,11 @@ describe('Kafka Streams restore by application.id (examples/kafka-streams)', () 
     await producer.send({topic: output, messages: Array.from({length: N}, (_, i) => ({partition: i % 2, key: `c${i % 5}`, value: JSON.stringify({enriched: i}), timestamp: at(i)}))})
     await producer.send({topic: repartition, messages: Array.from({length: 10}, (_, i) => ({partition: i % 2, key: `c${i}`, value: 'x', timestamp: at(i)}))})
     await producer.disconnect()
-    // The application has processed everything: its group's committed offsets are at the ends.
-    for (const topic of [input, repartition]) {
-      const ends = await sourceAdmin.fetchTopicOffsets(topic)
-      await sourceAdmin.setOffsets({groupId: app, topic, partitions: ends.map((e) => ({partition: e.partition, offset: e.high}))})
-    }
+    // The application's committed offsets at backup time: behind on the input (a plain translation
+    // of them would resume there, at 5), at the end of its repartition topic.
+    await sourceAdmin.setOffsets({groupId: app, topic: input, partitions: [0, 1].map((partition) => ({partition, offset: '5'}))})
+    const ends = await sourceAdmin.fetchTopicOffsets(repartition)
+    await sourceAdmin.setOffsets({groupId: app, topic: repartition, partitions: ends.map((e) => ({partition: e.partition, offset: e.high}))})
   })
 
   after(async () => {
@@ -88,7 +89,7 @@ describe('Kafka Streams restore by application.id (examples/kafka-streams)', () 
       assert.deepEqual(ends, expectedPerPartition, topic)
     }
     // The last restored input record of each partition is the last one at or before the instant.
-    const lastRestored = await lastRecords(target, input)
+    const lastRestored = await lastRecords(env.kafka.targetBootstrap, input)
     for (const p of [0, 1]) {
       const last = lastRestored[p]!
       assert.ok(last.timestamp <= Date.parse(pointInTime))
@@ -106,27 +107,9 @@ describe('Kafka Streams restore by application.id (examples/kafka-streams)', () 
   })
 })
 
-async function lastRecords(kafka: kafkajs.Kafka, topic: string): Promise<Record<number, {offset: number; timestamp: number; value: string}>> {
-  const admin = kafka.admin()
-  await admin.connect()
-  const ends = await admin.fetchTopicOffsets(topic)
-  await admin.disconnect()
-  const want = ends.reduce((n, e) => n + Number(e.high) - Number(e.low), 0)
+/** The last record of each partition, read with kbk's own reader (plain Fetch, no consumer group). */
+async function lastRecords(bootstrap: string, topic: string): Promise<Record<number, {offset: number; timestamp: number; value: string}>> {
   const out: Record<number, {offset: number; timestamp: number; value: string}> = {}
-  const groupId = randomName('check')
-  const consumer = kafka.consumer({groupId, allowAutoTopicCreation: false})
-  await consumer.connect()
-  await consumer.subscribe({topic, fromBeginning: true})
-  let seen = 0
-  await new Promise<void>((resolve) => {
-    void consumer.run({
-      eachMessage: async ({partition, message}) => {
-        const o = Number(message.offset)
-        if (!out[partition] || out[partition].offset < o) out[partition] = {offset: o, timestamp: Number(message.timestamp), value: message.value!.toString()}
-        if (++seen >= want) resolve()
-      },
-    })
-  })
-  await consumer.disconnect()
+  for (const r of await consumeAll(bootstrap, topic)) out[r.partition] = {offset: r.offset, timestamp: r.timestamp, value: r.value!.toString()}
   return out
 }
