@@ -85,6 +85,11 @@ export const ERRORS = {
   KBK_DRILL_FAILED: {kind: 'environment', retriable: false, summary: 'A drill ran and failed: restored data differs from the backup, offsets are missing, or the RTO was missed.'},
   KBK_DRILL_EVIDENCE: {kind: 'environment', retriable: false, summary: 'A drill\'s evidence could not be written to the store.'},
   KBK_BACKUP_VERIFY_FAILED: {kind: 'environment', retriable: false, summary: 'Reading back the segments a backup just wrote found a problem (policies.X.verify).'},
+  // Consumer offsets (docs/offsets.md)
+  KBK_OFFSETS_NO_GROUP: {kind: 'user', retriable: false, summary: 'An offset reset\'s group patterns match no consumer group on its cluster.'},
+  KBK_OFFSETS_NO_SOURCE: {kind: 'user', retriable: false, summary: 'An offset reset has nothing to take its offsets from: no snapshot at or before its timestamp, or its restore has not run.'},
+  KBK_OFFSETS_SNAPSHOT_UNKNOWN: {kind: 'user', retriable: false, summary: 'The offset snapshot asked for is not in the store.'},
+  KBK_OFFSETS_WAIT_TIMEOUT: {kind: 'conflict', retriable: true, summary: 'A consumer group still had active members when an offset reset\'s waitTimeout ran out.'},
 
   // Kafka
   KBK_KAFKA_AUTH: {kind: 'environment', retriable: false, summary: 'The cluster rejected kbk\'s credentials or the principal lacks ACLs.'},

@@ -2,7 +2,9 @@
 // the executing), run restores with the policy's keyring, and leave a hash-chained audit record
 // in every store the plan touched.
 import {createHash} from 'node:crypto'
-import type {ApplyOutcome, RestoreExecutor, StoreHandle} from '../apply/apply-plan.js'
+import type {ApplyOutcome, OffsetsExecutor, RestoreExecutor, StoreHandle} from '../apply/apply-plan.js'
+import {formatCount} from '../format/numbers.js'
+import type {BackupRuntime} from '../apply/backup-run.js'
 import type {Reporter} from '../apply/events.js'
 import type {AuditEntry} from '../audit/audit-log.js'
 import {KbkError} from '../errors.js'
@@ -74,14 +76,17 @@ export async function runApply(ctx: WorkspaceContext, plan: Plan, options: RunAp
     })
   // Drills are restores followed by validation, timing, cleanup and evidence (app/drill-executor.ts).
   const restore = drillingExecutor(ctx, plainRestore, options.drillResults ?? new Map())
+  const captured = new GroupCapture()
   return applyPlan(plan, {
     stores,
     kafka: (c) => ctx.kafka(c),
-    backupRuntime: (p) => ctx.backupRuntime(p),
+    backupRuntime: (p) => captured.wrap(p, ctx.backupRuntime(p)),
     restore,
+    offsets: offsetsExecutor(ctx),
     reporter: options.reporter,
     // Every apply leaves a hash-chained audit record in each store it touched.
     afterApply: async (outcome) => {
+      await captured.writeSnapshots(ctx, outcome.run_id)
       const digest = planDigest(plan)
       for (const [name, handle] of Object.entries(stores)) await appendAuditEntry(handle.store, auditRecordOf(ctx, plan, digest, outcome, name))
       if (options.runbooks) {
@@ -101,6 +106,58 @@ export async function runApply(ctx: WorkspaceContext, plan: Plan, options: RunAp
     who: ctx.who,
     ...(options.signal ? {signal: options.signal} : {}),
   })
+}
+
+/**
+ * The consumer group offsets backups record (policies with consumerGroups.include), gathered per
+ * policy during the apply and written as one snapshot per policy afterwards: the history
+ * `to: timestamp` resets go back to (offsets/snapshots.ts).
+ */
+class GroupCapture {
+  readonly #byPolicy = new Map<string, Record<string, Record<string, Record<number, number>>>>()
+
+  wrap(policy: string, runtime: BackupRuntime): BackupRuntime {
+    const groups = runtime.groups
+    if (!groups) return runtime
+    return {
+      ...runtime,
+      groups: async (kafka, topic) => {
+        const got = await groups(kafka, topic)
+        const mine = this.#byPolicy.get(policy) ?? {}
+        for (const [g, offsets] of Object.entries(got)) (mine[g] ??= {})[topic] = offsets
+        this.#byPolicy.set(policy, mine)
+        return got
+      },
+    }
+  }
+
+  async writeSnapshots(ctx: WorkspaceContext, runId: string): Promise<void> {
+    if (this.#byPolicy.size === 0) return
+    const {newSnapshotId, writeSnapshot} = await import('../offsets/snapshots.js')
+    for (const [policy, groups] of [...this.#byPolicy].sort(([a], [b]) => a.localeCompare(b))) {
+      const p = ctx.workspace.policies[policy]
+      if (!p || Object.keys(groups).length === 0) continue
+      const at = ctx.clock()
+      await writeSnapshot(ctx.storeHandle(p.store).store, {
+        format_version: 1,
+        id: newSnapshotId(at),
+        taken_at: at.toISOString(),
+        cluster: p.cluster,
+        reason: {kind: 'backup', policy, run_id: runId},
+        // Read with the admin API beside the backup: the members are not described there.
+        groups: Object.fromEntries(Object.entries(groups).map(([g, offsets]) => [g, {state: 'Unknown', members: [], offsets}])),
+      })
+    }
+  }
+}
+
+/** Offset resets and rollbacks, on the reset's cluster (offsets/apply-reset.ts). */
+function offsetsExecutor(ctx: WorkspaceContext): OffsetsExecutor {
+  return async (run, address, deps) => {
+    const {applyOffsetReset} = await import('../offsets/apply-reset.js')
+    const r = await applyOffsetReset(run, {kafka: ctx.kafka(run.cluster), store: deps.store, committer: deps.committer, now: deps.now, settings: deps.settings, address, ...(deps.signal ? {signal: deps.signal} : {}), ...(ctx.testHooks?.afterOffsetSnapshot ? {afterSnapshot: ctx.testHooks.afterOffsetSnapshot} : {})})
+    return {message: `${formatCount(r.committed)} offset(s) of ${formatCount(r.groups)} group(s) committed; snapshot ${r.snapshot} holds the offsets before (kbk offsets rollback ${r.snapshot})`}
+  }
 }
 
 /** The audit record of one apply in one store: who, which plan and config, what it did there. */

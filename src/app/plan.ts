@@ -18,6 +18,13 @@ export async function makePlan(ctx: WorkspaceContext, options: MakePlanOptions):
   const now = ctx.clock()
   const read = await readObserved(ctx.desired, {store: (n) => ctx.storeHandle(n), kafka: (c) => ctx.kafka(c)}, {now, listObjects: options.listObjects})
   const observed = await withDrillRuns(ctx, read.observed)
+  if (ctx.desired.offsetResets) {
+    // Offset resets read their groups and sources beside the rest (offsets/read-offsets.ts).
+    const {readOffsetResets} = await import('../offsets/read-offsets.js')
+    const offsets = await readOffsetResets(ctx.desired, observed.states, {store: (n) => ctx.storeHandle(n), kafka: (c) => ctx.kafka(c)})
+    observed.offsets = offsets.views
+    observed.states = offsets.states
+  }
   const desired = await withStoreProtection(ctx)
   assertTargetsKnown(options.targets, desired, observed)
   return planChanges(desired, observed, {now, kbkVersion: ctx.kbkVersion, refreshOnly: options.refreshOnly, targets: options.targets})

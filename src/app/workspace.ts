@@ -28,6 +28,8 @@ export interface WorkspaceContext {
   kbkVersion: string
   /** user@host, recorded in locks and audit records. */
   who: string
+  /** Fault injection for integration tests (the composition root sets them from the environment). */
+  testHooks?: {afterOffsetSnapshot?: () => void}
   close(): Promise<void>
 }
 

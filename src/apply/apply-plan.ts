@@ -4,7 +4,7 @@
 import {randomUUID} from 'node:crypto'
 import {KbkError, asKbkError} from '../errors.js'
 import type {KafkaPort} from '../kafka/port.js'
-import type {BackupRun, ExpirySet, Plan, ResourceChange, RestoreRun} from '../plan/types.js'
+import type {BackupRun, ExpirySet, OffsetResetRun, Plan, ResourceChange, RestoreRun} from '../plan/types.js'
 import {canApply} from '../plan/types.js'
 import type {ObjectStore} from '../storage/object-store.js'
 import {acquireLock} from '../state/lock.js'
@@ -36,11 +36,18 @@ export interface RestoreExecutor {
   ): Promise<RestoreTally>
 }
 
+/** Runs one offsets change (offsets/apply-reset.ts, bound to the cluster by the application layer). */
+export interface OffsetsExecutor {
+  (run: OffsetResetRun, address: string, deps: {store: ObjectStore; committer: StateCommitter; now: () => Date; settings: Record<string, unknown>; signal?: AbortSignal}): Promise<{message: string}>
+}
+
 export interface ApplyContext {
   stores: Record<string, StoreHandle>
   kafka: (cluster: string) => KafkaPort
   backupRuntime: (policy: string) => BackupRuntime
   restore: RestoreExecutor
+  /** Offset resets and rollbacks; a plan with an offsets change fails without it. */
+  offsets?: OffsetsExecutor
   reporter: Reporter
   /** Digest of the config as it is now: a saved plan made from another config is stale. */
   configDigest: string
@@ -316,6 +323,11 @@ async function applyChange(
       const result = await ctx.restore(r, change.address, {store: handle.store, state: handle.state, committer: committers[change.store]!, reporter: ctx.reporter, now, settings: change.after, tally: tally.restore, ...(ctx.signal ? {signal: ctx.signal} : {})})
       const resumed = result.before > 0 ? ` (${formatCount(result.before + result.records)} in all, ${formatCount(result.before)} by an interrupted run)` : ''
       return {message: `${formatCount(result.records)} record(s) restored${resumed}`, records: result.records, bytes: result.bytes}
+    }
+    case 'offsets': {
+      if (!ctx.offsets) throw new KbkError('KBK_INTERNAL', `No offsets executor to apply ${change.address}.`, {kind: 'internal'})
+      const handle = requireStore(ctx, change.store)
+      return ctx.offsets(change.offsets, change.address, {store: handle.store, committer: committerFor(committers, change.store), now, settings: change.after, ...(ctx.signal ? {signal: ctx.signal} : {})})
     }
   }
 }

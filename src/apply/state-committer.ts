@@ -1,7 +1,7 @@
 // Batches an apply's state changes and commits them one at a time, in order. A checkpoint is
 // queued only after its segment is durable, so whatever is committed is true; batching only
 // decides how much a crash makes the next run redo (the leftovers it then removes).
-import type {Gap, PolicyRecord, RestoreRecord, SegmentRef} from '../state/types.js'
+import type {Gap, OffsetResetRecord, PolicyRecord, RestoreRecord, SegmentRef} from '../state/types.js'
 import {topicKey} from '../state/types.js'
 import type {StateChange, StateRead, StateStore, TopicChange} from '../state/state-store.js'
 
@@ -65,6 +65,11 @@ export class StateCommitter {
 
   setRestore(record: RestoreRecord): void {
     this.pending.restores = {...this.pending.restores, set: {...this.pending.restores?.set, [record.name]: record}}
+    this.touch()
+  }
+
+  setOffsetReset(record: OffsetResetRecord): void {
+    this.pending.offsetResets = {...this.pending.offsetResets, set: {...this.pending.offsetResets?.set, [record.name]: record}}
     this.touch()
   }
 

@@ -43,6 +43,8 @@ export async function openWorkspace(flags: {config?: string}, options: OpenWorks
     clock,
     kbkVersion: KBK_VERSION,
     who: whoAmI(),
+    // Tests only: die like kill -9 between an offset reset's snapshot and its commits.
+    ...(process.env.KBK_TEST_KILL_AFTER_OFFSET_SNAPSHOT === '1' ? {testHooks: {afterOffsetSnapshot: () => process.kill(process.pid, 'SIGKILL')}} : {}),
     storeHandle(name) {
       let h = stores.get(name)
       if (!h) {

@@ -47,7 +47,7 @@ export interface LoadOptions {
 }
 
 /** The top-level sections whose entries are named, and merged by name across files. */
-const NAMED_SECTIONS = ['clusters', 'stores', 'retention', 'compliance', 'policies', 'restores']
+const NAMED_SECTIONS = ['clusters', 'stores', 'retention', 'compliance', 'policies', 'restores', 'offsetResets']
 
 /**
  * The most entries one named section may have, over all files. 10,000 policies validate in a few

@@ -20,6 +20,7 @@ import {
   type Selection,
   type StoreConfig,
   type Workspace,
+  type OffsetResetConfig,
 } from './types.js'
 import type {ConfigPath, SourcePosition} from './diagnostics.js'
 
@@ -307,6 +308,29 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
       ifTargetNotEmpty: r.ifTargetNotEmpty === 'append' ? 'append' : 'fail',
       extendRetention: bool(r.extendRetention, false),
       ...(r.drill !== undefined ? {drill: drillConfig(obj(r.drill))} : {}),
+      ...(str(obj(r.streams).applicationId) !== undefined ? {streams: {applicationId: str(obj(r.streams).applicationId)!}} : {}),
+    }
+  }
+
+  const offsetResets: Record<string, OffsetResetConfig> = {}
+  for (const [name, o] of entries(root.offsetResets)) {
+    const waitTimeout = str(o.waitTimeout)
+    const waitTimeoutMs = waitTimeout === undefined ? undefined : parseDuration(waitTimeout, {allowNever: false})
+    const to = (['restored', 'earliest', 'latest', 'timestamp', 'snapshot'] as const).find((t) => t === o.to) ?? 'latest'
+    offsetResets[name] = {
+      name,
+      ...(str(o.description) !== undefined ? {description: str(o.description)} : {}),
+      cluster: str(o.cluster) ?? '',
+      ...(str(o.store) !== undefined ? {store: str(o.store)} : {}),
+      groups: strList(o.groups).map(compilePattern),
+      topics: strList(o.topics).map(compilePattern),
+      to,
+      ...(str(o.restore) !== undefined ? {restore: str(o.restore)} : {}),
+      ...(str(o.timestamp) !== undefined ? {timestamp: str(o.timestamp)} : {}),
+      ...(str(o.snapshot) !== undefined ? {snapshot: str(o.snapshot)} : {}),
+      ifActive: o.ifActive === 'wait' ? 'wait' : 'fail',
+      ...(waitTimeout !== undefined ? {waitTimeout} : {}),
+      ...(typeof waitTimeoutMs === 'number' ? {waitTimeoutMs} : {}),
     }
   }
 
@@ -321,6 +345,7 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
     policies,
     restores,
     labels,
+    offsetResets,
     positionOf: ctx.positionOf,
     isFromEnv: ctx.isFromEnv,
     isLiteral: ctx.isLiteral,

@@ -19,6 +19,8 @@ export interface RawWorkspace {
   policies?: Record<string, RawPolicy>
   /** Declared restores, by name. Once applied they are recorded and the next plan shows no change. */
   restores?: Record<string, RawRestore>
+  /** Consumer group offset resets, by name: planned per group and partition, applied through the admin API after a snapshot of the groups' committed offsets (docs/offsets.md). Once applied they are recorded and the next plan shows no change. */
+  offsetResets?: Record<string, RawOffsetReset>
 }
 
 /** A name: letters, digits, '-' and '_', starting with a letter or digit. */
@@ -269,4 +271,33 @@ export interface RawRestore {
     /** Delete the scratch topics after the drill (default: true). */
     cleanup?: boolean
   }
+  /** Restore a Kafka Streams application as one: its changelog (APP-*-changelog) and repartition (APP-*-repartition) topics are found by application.id; repartition topics are recreated empty, and the application's group resumes exactly after the last restored input record of each partition (docs/offsets.md). */
+  streams?: {
+    /** The application.id: the Streams app's consumer group and the prefix of its internal topics. */
+    applicationId: string
+  }
+}
+
+export interface RawOffsetReset {
+  description?: string
+  /** Name of a cluster under clusters: where the groups are. */
+  cluster: RawName
+  /** Name of a store under stores: where the snapshots of the groups' offsets and the record of the reset go (default: the store of the policies backing up this cluster, when they use one). */
+  store?: RawName
+  /** Consumer groups to reset: regular expressions matched against the whole group id. */
+  groups: Array<RawRegex>
+  /** Topics whose offsets are reset: regular expressions matched against the whole topic name (default: every topic the group has committed offsets for). */
+  topics?: RawRegexList
+  /** restored: the positions a restore translated (needs restore); earliest / latest: the log start / end; timestamp: the committed offsets as of a point in time, from kbk's snapshots (needs timestamp); snapshot: the offsets of one snapshot (needs snapshot). */
+  to: "restored" | "earliest" | "latest" | "timestamp" | "snapshot"
+  /** With to: restored, the name of a restore under restores. */
+  restore?: RawName
+  /** With to: timestamp, an ISO 8601 instant with a zone: the newest snapshot taken at or before it gives the offsets. */
+  timestamp?: string
+  /** With to: snapshot, a snapshot id from `kbk offsets snapshots`. */
+  snapshot?: string
+  /** When a group has active members: fail (default: the plan refuses and names them) or wait (apply waits up to waitTimeout for them to leave). */
+  ifActive?: "fail" | "wait"
+  /** With ifActive: wait, how long apply waits for a group to have no members (default 5m). */
+  waitTimeout?: RawDuration
 }

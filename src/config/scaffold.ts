@@ -117,6 +117,14 @@ policies:
 #     # record, timed against rto, evidence in the store; kbk apply runs it when due (docs/drills.md).
 #     # (the policy above excludes them: a drill refuses scratch topics its policy would back up)
 #     drill: {every: 30d, rto: 15m, cleanup: true}
+
+# Consumer offset resets: planned per group and partition, snapshotted first, undone with
+# \`kbk offsets rollback ID\` (docs/offsets.md).
+# offsetResets:
+#   replay:
+#     cluster: main
+#     groups: ["my-app"]
+#     to: earliest   # or restored / latest / timestamp / snapshot
 `
 }
 

@@ -170,6 +170,8 @@ export interface RestoreConfig {
   extendRetention: boolean
   /** Set when the intent is a recovery drill (docs/drills.md). */
   drill?: DrillConfig
+  /** A Kafka Streams application restored as one (docs/offsets.md). */
+  streams?: {applicationId: string}
 }
 
 export interface DrillConfig {
@@ -180,6 +182,27 @@ export interface DrillConfig {
   rtoMs?: number
   /** Delete the scratch topics afterwards (default true). */
   cleanup: boolean
+}
+
+export type OffsetResetTo = 'restored' | 'earliest' | 'latest' | 'timestamp' | 'snapshot'
+
+/** A declared consumer offset reset (docs/offsets.md). */
+export interface OffsetResetConfig {
+  name: string
+  description?: string
+  cluster: string
+  /** As written; the store it uses is resolved by `offsetResetStore` (config/offset-resets.ts). */
+  store?: string
+  groups: Pattern[]
+  /** Empty: every topic the group has committed offsets for. */
+  topics: Pattern[]
+  to: OffsetResetTo
+  restore?: string
+  timestamp?: string
+  snapshot?: string
+  ifActive: 'fail' | 'wait'
+  waitTimeout?: string
+  waitTimeoutMs?: number
 }
 
 export interface Workspace {
@@ -197,6 +220,8 @@ export interface Workspace {
   restores: Record<string, RestoreConfig>
   /** Default labels of every policy. */
   labels: Record<string, string>
+  /** Absent in workspaces built by hand (tests): read it as `ws.offsetResets ?? {}`. */
+  offsetResets?: Record<string, OffsetResetConfig>
   /** Source position of any config path, e.g. ['policies', 'orders', 'retention']. */
   positionOf(path: ConfigPath): SourcePosition | undefined
   /** True when the value at this path came (partly) from the environment: never print it. */

@@ -3,6 +3,7 @@
 import type {Drift, Plan, ResourceChange} from '../plan/types.js'
 import {c} from './colors.js'
 import {formatBytes, formatCount} from './numbers.js'
+import {formatOffsetsLines, offsetsHeadline} from './offsets-text.js'
 
 const SYMBOL: Record<string, string> = {create: '+', update: '~', delete: '-', run: '>'}
 
@@ -25,7 +26,9 @@ function headline(ch: ResourceChange): string {
           : 'will be backed up'
         : ch.type === 'expire'
           ? 'will expire (DESTROYS BACKUP DATA)'
-          : action === 'update'
+          : ch.type === 'offsets'
+            ? offsetsHeadline(ch)
+            : action === 'update'
             ? 'changed: will run again'
             : 'will run'
   const blocked = ch.blocked ? c.boldYellow(' [BLOCKED: not performed]') : ''
@@ -70,6 +73,7 @@ export function formatChange(ch: ResourceChange): string[] {
     if (r.consumer_groups.length > 0) lines.push(`${ind}consumer groups translated: ${r.consumer_groups.join(', ')}`)
     for (const d of ch.diff ?? []) lines.push(`${ind}${c.yellow('~')} ${d.path}: ${value(d.before)} ${c.dim('->')} ${value(d.after)}`)
   }
+  if (ch.offsets) lines.push(...formatOffsetsLines(ch, ind))
   for (const n of ch.notes ?? []) lines.push(`${ind}${c.dim(n)}`)
   if (ch.blocked) lines.push(`${ind}${c.yellow(ch.blocked)}`)
   return lines
@@ -188,7 +192,9 @@ export function formatPlanMarkdown(plan: Plan): string {
           ? `${formatCount(ch.expire.segments.length)} segment(s), ${formatBytes(ch.expire.bytes)}`
           : ch.restore
             ? `up to ${ch.restore.point_in_time} into \`${ch.restore.cluster}\``
-            : (ch.diff ?? []).map((d) => d.path).join(', ')
+            : ch.offsets
+              ? offsetsHeadline(ch)
+              : (ch.diff ?? []).map((d) => d.path).join(', ')
       out.push(`| \`${sym}\` ${ch.actions[0]}${ch.blocked ? ' (blocked)' : ''} | \`${ch.address}\` | ${escapeMd(detail)} |`)
     }
     out.push('', '<details><summary>Full plan</summary>', '', '```diff', ...plan.resource_changes.flatMap((ch) => formatChange(ch)), '```', '', '</details>')

@@ -14,7 +14,7 @@ import {createReadCluster, fetchRanges, type FetchLimits, type KafkajsCluster} f
 import {describeLogSizes} from './kafkajs-log-dirs.js'
 import {mapKafkaError, noTopic, type ErrorContext} from './kafkajs-errors.js'
 import {kafkajsLogCreator, stderrLogger, type KafkaLogger} from './kafkajs-logger.js'
-import type {GroupOffsets, KafkaPort, PartitionWatermarks, ProduceRecord, ReadRange, RecordBatchHandler, TopicInfo} from './port.js'
+import type {GroupDescription, GroupOffsets, KafkaPort, PartitionWatermarks, ProduceRecord, ReadRange, RecordBatchHandler, TopicInfo} from './port.js'
 import {RangeProgress} from './range-progress.js'
 import {DirectProducer, produceRecords, type PartitionRecords} from './kafkajs-produce.js'
 
@@ -228,6 +228,19 @@ class KafkajsAdapter implements KafkaPort {
     return this.#guard('listing consumer groups', undefined, async () => {
       const admin = await this.#adminClient()
       return (await admin.listGroups()).groups.map((g) => g.groupId).sort()
+    })
+  }
+
+  async describeGroups(groupIds: string[]): Promise<GroupDescription[]> {
+    if (groupIds.length === 0) return []
+    return this.#guard('describing consumer groups', undefined, async () => {
+      const admin = await this.#adminClient()
+      const {groups} = await admin.describeGroups(groupIds)
+      return groupIds.map((groupId) => {
+        const g = groups.find((x) => x.groupId === groupId)
+        const members = (g?.members ?? []).map((m) => ({memberId: m.memberId, clientId: m.clientId, host: m.clientHost})).sort((a, b) => a.memberId.localeCompare(b.memberId))
+        return {groupId, state: g?.state ?? 'Dead', members}
+      })
     })
   }
 

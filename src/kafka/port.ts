@@ -67,6 +67,21 @@ export interface GroupOffsets {
   offsets: Record<string, Record<number, number>>
 }
 
+/** A member of a consumer group, as the group coordinator describes it. */
+export interface GroupMember {
+  memberId: string
+  clientId: string
+  /** The member's host as the coordinator saw it, e.g. /10.0.0.7. */
+  host: string
+}
+
+export interface GroupDescription {
+  groupId: string
+  /** Empty, Stable, PreparingRebalance, CompletingRebalance or Dead (no such group). */
+  state: string
+  members: GroupMember[]
+}
+
 export interface ProduceRecord {
   partition: number
   timestamp: number
@@ -101,6 +116,8 @@ export interface KafkaPort {
   /** Committed offsets of groups (read-only: never joins the group). */
   groupOffsets(groupIds: string[]): Promise<GroupOffsets[]>
   listGroups(): Promise<string[]>
+  /** State and members of groups (DescribeGroups; read-only: never joins the group). */
+  describeGroups(groupIds: string[]): Promise<GroupDescription[]>
   /**
    * Read exactly [from, to) of each listed partition of one topic, then resolve. Commits nothing
    * to any group and joins none (plain Fetch requests).

@@ -17,20 +17,24 @@ export function restoreAddress(name: string): string {
   return `restore.${name}`
 }
 
+export function offsetsAddress(name: string): string {
+  return `offsets.${name}`
+}
+
 export interface ParsedAddress {
-  type: 'policy' | 'backup' | 'expire' | 'restore'
+  type: 'policy' | 'backup' | 'expire' | 'restore' | 'offsets'
   name: string
   topic?: string
 }
 
-const ADDRESS = /^(policy|backup|expire|restore)\.([A-Za-z0-9_.-]+?)(?:\[("(?:[^"\\]|\\.)*")\])?$/
+const ADDRESS = /^(policy|backup|expire|restore|offsets)\.([A-Za-z0-9_.-]+?)(?:\[("(?:[^"\\]|\\.)*")\])?$/
 
 export function parseAddress(address: string): ParsedAddress | undefined {
   const m = ADDRESS.exec(address.trim())
   if (!m) return undefined
   const type = m[1] as ParsedAddress['type']
   const topic = m[3] === undefined ? undefined : (JSON.parse(m[3]) as string)
-  if ((type === 'policy' || type === 'restore') && topic !== undefined) return undefined
+  if ((type === 'policy' || type === 'restore' || type === 'offsets') && topic !== undefined) return undefined
   return {type, name: m[2]!, topic}
 }
 
@@ -40,6 +44,6 @@ export function matchesTarget(address: string, target: string): boolean {
   if (address.startsWith(target + '[')) return true
   const t = parseAddress(target)
   const a = parseAddress(address)
-  if (t?.type === 'policy' && a && a.type !== 'restore' && a.name === t.name) return true
+  if (t?.type === 'policy' && a && a.type !== 'restore' && a.type !== 'offsets' && a.name === t.name) return true
   return false
 }

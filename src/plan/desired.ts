@@ -1,7 +1,8 @@
 // From the normalized workspace to the planner's input: what each policy and restore asks for,
 // with canonical, secret-free settings (what the state records and the plan diffs). Pure.
-import type {ComplianceTag, PolicyConfig, RestoreConfig, Workspace} from '../config/types.js'
-import type {Desired, DesiredPolicy, DesiredRestore, PlanDiagnostic} from './types.js'
+import {offsetResetStore} from '../config/offset-resets.js'
+import type {ComplianceTag, OffsetResetConfig, PolicyConfig, RestoreConfig, Workspace} from '../config/types.js'
+import type {Desired, DesiredOffsetReset, DesiredPolicy, DesiredRestore, PlanDiagnostic} from './types.js'
 
 export function desiredFromWorkspace(ws: Workspace, tags: (name: string) => ComplianceTag | undefined, diagnostics: PlanDiagnostic[] = []): Desired {
   const policies: Record<string, DesiredPolicy> = {}
@@ -13,7 +14,43 @@ export function desiredFromWorkspace(ws: Workspace, tags: (name: string) => Comp
   }
   const restores: Record<string, DesiredRestore> = {}
   for (const r of Object.values(ws.restores)) restores[r.name] = desiredRestore(r)
-  return {policies, restores, drillWithinMs, configDigest: ws.digest, diagnostics}
+  const resets = Object.values(ws.offsetResets ?? {})
+  const offsetResets: Record<string, DesiredOffsetReset> = {}
+  for (const o of resets) offsetResets[o.name] = desiredOffsetReset(o, offsetResetStore(ws, o) ?? '')
+  return {policies, restores, drillWithinMs, configDigest: ws.digest, diagnostics, ...(resets.length > 0 ? {offsetResets} : {})}
+}
+
+/** How long apply waits for an active group to empty with ifActive: wait, unless waitTimeout says. */
+export const DEFAULT_OFFSET_WAIT_MS = 5 * 60_000
+
+export function offsetResetSettings(o: OffsetResetConfig, store: string): Record<string, unknown> {
+  return {
+    cluster: o.cluster,
+    store,
+    groups: o.groups.map((x) => x.source),
+    topics: o.topics.map((x) => x.source),
+    to: o.to,
+    ...(o.to === 'restored' ? {restore: o.restore ?? null} : {}),
+    ...(o.to === 'timestamp' ? {timestamp: o.timestamp ?? null} : {}),
+    ...(o.to === 'snapshot' ? {snapshot: o.snapshot ?? null} : {}),
+  }
+}
+
+function desiredOffsetReset(o: OffsetResetConfig, store: string): DesiredOffsetReset {
+  return {
+    name: o.name,
+    cluster: o.cluster,
+    store,
+    groups: o.groups.map((x) => x.regex),
+    topics: o.topics.map((x) => x.regex),
+    to: o.to,
+    ...(o.restore !== undefined ? {restore: o.restore} : {}),
+    ...(o.timestamp !== undefined ? {timestamp: o.timestamp} : {}),
+    ...(o.snapshot !== undefined ? {snapshot: o.snapshot} : {}),
+    ifActive: o.ifActive,
+    waitTimeoutMs: o.waitTimeoutMs ?? DEFAULT_OFFSET_WAIT_MS,
+    settings: offsetResetSettings(o, store),
+  }
 }
 
 export function policySettings(p: PolicyConfig): Record<string, unknown> {
@@ -72,6 +109,7 @@ export function restoreSettings(r: RestoreConfig): Record<string, unknown> {
     ifTargetNotEmpty: r.ifTargetNotEmpty,
     // Only when set: an intent applied before this key existed must not show as changed.
     ...(r.extendRetention ? {extendRetention: true} : {}),
+    ...(r.streams ? {streams: {applicationId: r.streams.applicationId}} : {}),
   }
 }
 
@@ -92,6 +130,7 @@ function desiredRestore(r: RestoreConfig): DesiredRestore {
     translateGroups: [...r.consumerGroups.translate],
     ifTargetNotEmpty: r.ifTargetNotEmpty,
     extendRetention: r.extendRetention,
+    ...(r.streams ? {streamsApplicationId: r.streams.applicationId} : {}),
     settings: restoreSettings(r),
     ...(r.drill ? {drill: {...(r.drill.everyMs !== undefined ? {everyMs: r.drill.everyMs} : {}), ...(r.drill.rtoMs !== undefined ? {rtoMs: r.drill.rtoMs} : {}), cleanup: r.drill.cleanup}} : {}),
   }

@@ -6,6 +6,7 @@ import {planBackups} from './planners/backup.js'
 import {checkRpo, storeDrift} from './planners/drift.js'
 import {checkDrillCompliance, planDrill, plansAsDrill} from './planners/drill.js'
 import {planExpiry} from './planners/expiry.js'
+import {planOffsetResets} from './planners/offsets.js'
 import {planPolicy, planRemovedPolicies} from './planners/policy.js'
 import {planRestore} from './planners/restore.js'
 import {diagnostic, sortedEntries, sortedValues} from './planners/shared.js'
@@ -49,6 +50,7 @@ export function planChanges(desired: Desired, observed: Observed, options: PlanO
     if (plansAsDrill(restore, desired)) planDrill(restore, desired, observed, options, changes, diagnostics, drift)
     else planRestore(restore, desired, observed, options, changes, diagnostics)
   }
+  planOffsetResets(desired, observed, changes, diagnostics)
 
   let selected = options.refreshOnly ? [] : changes
   if (options.targets && options.targets.length > 0) {
@@ -80,7 +82,7 @@ export function planChanges(desired: Desired, observed: Observed, options: PlanO
   }
 }
 
-const TYPE_ORDER: Record<string, number> = {policy: 0, backup: 1, expire: 2, restore: 3}
+const TYPE_ORDER: Record<string, number> = {policy: 0, backup: 1, expire: 2, restore: 3, offsets: 4}
 
 function compareChanges(a: ResourceChange, b: ResourceChange): number {
   return (TYPE_ORDER[a.type] ?? 9) - (TYPE_ORDER[b.type] ?? 9) || a.address.localeCompare(b.address)

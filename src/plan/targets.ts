@@ -2,7 +2,7 @@
 // trusted: a target that matches nothing would give an empty plan that reads as "no changes".
 // Pure.
 import {closest} from '../config/diagnostics.js'
-import {backupAddress, parseAddress, policyAddress, restoreAddress} from './addresses.js'
+import {backupAddress, offsetsAddress, parseAddress, policyAddress, restoreAddress} from './addresses.js'
 import type {Desired, Observed} from './types.js'
 
 export interface UnknownTarget {
@@ -15,7 +15,9 @@ export interface UnknownTarget {
 export function findUnknownTargets(targets: readonly string[], desired: Desired, observed: Observed): UnknownTarget[] {
   const policies = new Set(Object.keys(desired.policies))
   const restores = new Set(Object.keys(desired.restores))
+  const resets = new Set(Object.keys(desired.offsetResets ?? {}))
   for (const s of Object.values(observed.states)) {
+    for (const o of Object.keys(s.offset_resets ?? {})) resets.add(o)
     for (const p of Object.keys(s.policies)) policies.add(p)
     for (const r of Object.keys(s.restores)) restores.add(r)
   }
@@ -34,6 +36,7 @@ export function findUnknownTargets(targets: readonly string[], desired: Desired,
   const known = (): string[] => [
     ...[...policies].map(policyAddress),
     ...[...restores].map(restoreAddress),
+    ...[...resets].map(offsetsAddress),
     ...[...policies].flatMap((p) => [...(topicsOf(p) ?? [])].map((t) => backupAddress(p, t))),
   ]
   const out: UnknownTarget[] = []
@@ -41,6 +44,10 @@ export function findUnknownTargets(targets: readonly string[], desired: Desired,
     const a = parseAddress(target)
     if (!a) {
       out.push({target, message: `--target "${target}" is not an address.`, guess: closest(target, known())})
+      continue
+    }
+    if (a.type === 'offsets') {
+      if (!resets.has(a.name)) out.push({target, message: `--target "${target}": no offset reset "${a.name}" in the workspace or the state.`, guess: closest(target, known())})
       continue
     }
     if (a.type === 'restore') {

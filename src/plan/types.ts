@@ -9,7 +9,7 @@ export const PLAN_FORMAT_VERSION = '1.0'
 
 /** The closed set of actions: + create, ~ update, - destroy (expiry), > run (backup or restore). */
 export type Action = 'create' | 'update' | 'delete' | 'run'
-export type ResourceType = 'policy' | 'backup' | 'expire' | 'restore'
+export type ResourceType = 'policy' | 'backup' | 'expire' | 'restore' | 'offsets'
 
 export interface AttributeDiff {
   path: string
@@ -93,6 +93,8 @@ export interface RestoreRun {
   estimated_bytes: number
   /** Set when this restore is a recovery drill (docs/drills.md): into scratch topics, then validated, timed and cleaned up. */
   drill?: DrillRunPlan
+  /** A Kafka Streams application restored as one (docs/offsets.md). */
+  streams?: RestoreStreamsPlan
 }
 
 export interface DrillRunPlan {
@@ -105,6 +107,15 @@ export interface DrillRunPlan {
   /** Why it runs: due (never passed, or the last pass is older than `every`) or asked for (`kbk drill`). */
   reason: 'due' | 'requested'
   last_pass: string | null
+}
+
+export interface RestoreStreamsPlan {
+  application_id: string
+  /** Restored topics the application's group consumes: its offsets there resume after the last restored record. */
+  input_topics: string[]
+  changelog_topics: string[]
+  /** Repartition topics: not restored, recreated empty on the target (the group starts them at 0). */
+  repartition: Array<{source_topic: string; target_topic: string; partitions: number; configs: Record<string, string>; create: boolean}>
 }
 
 /**
@@ -130,6 +141,7 @@ interface NoPayload {
   backup?: undefined
   expire?: undefined
   restore?: undefined
+  offsets?: undefined
 }
 
 /** A policy is created, its settings updated, or it is no longer managed (its backups are kept). */
@@ -193,7 +205,82 @@ export interface RestoreChange extends ChangeBase, Omit<NoPayload, 'restore'> {
  * One planned change. The variant says what apply does; each carries its store and payload, so
  * apply switches on the variant and never guesses.
  */
-export type ResourceChange = PolicyChange | BackupChange | TopicGoneChange | ExpireChange | RestoreChange
+export type ResourceChange = PolicyChange | BackupChange | TopicGoneChange | ExpireChange | RestoreChange | OffsetsChange
+
+// ---- consumer offset resets (docs/offsets.md) ----
+
+/** One partition's committed offset now (null: none) and the one apply commits. */
+export interface OffsetMove {
+  partition: number
+  before: number | null
+  after: number
+}
+
+export interface OffsetResetGroupPlan {
+  group: string
+  /** The group's state at plan time (Empty, Stable, ...). */
+  state: string
+  /** Members at plan time (apply with ifActive: wait waits for them to leave). */
+  members: Array<{member_id: string; client_id: string; host: string}>
+  /** topic -> the partitions whose committed offset changes, ascending. */
+  topics: Record<string, OffsetMove[]>
+}
+
+export interface OffsetResetRun {
+  /** The intent's name, or rollback-<snapshot id> for `kbk offsets rollback`. */
+  name: string
+  cluster: string
+  store: string
+  to: 'restored' | 'earliest' | 'latest' | 'timestamp' | 'snapshot'
+  /** Where the new offsets come from: the snapshot (to: snapshot/timestamp, rollbacks) or the restore (to: restored). */
+  source?: {snapshot?: string; snapshot_taken_at?: string; restore?: string; timestamp?: string}
+  groups: OffsetResetGroupPlan[]
+  if_active: 'fail' | 'wait'
+  wait_timeout_ms: number
+  /** Set when an interrupted apply of the same reset already took its snapshot: apply reuses it. */
+  resume_snapshot?: string
+}
+
+/** Commit new offsets for consumer groups (after a snapshot of their committed offsets). */
+export interface OffsetsChange extends ChangeBase, Omit<NoPayload, 'offsets'> {
+  type: 'offsets'
+  topic?: undefined
+  actions: Array<'update'>
+  /** The recorded settings of an earlier apply, or null. */
+  before: Record<string, unknown> | null
+  after: Record<string, unknown>
+  offsets: OffsetResetRun
+  diff?: undefined
+}
+
+export interface DesiredOffsetReset {
+  name: string
+  cluster: string
+  store: string
+  groups: RegExp[]
+  /** Empty: every topic the group has committed offsets for. */
+  topics: RegExp[]
+  to: OffsetResetRun['to']
+  restore?: string
+  timestamp?: string
+  snapshot?: string
+  ifActive: 'fail' | 'wait'
+  waitTimeoutMs: number
+  /** Canonical settings: recorded once applied, and diffed. */
+  settings: Record<string, unknown>
+}
+
+/** What the refresh read for one offset reset (read-only: describe and fetch, never a join). */
+export interface OffsetResetView {
+  groups: Array<{group: string; state: string; members: Array<{member_id: string; client_id: string; host: string}>; offsets: Record<string, Record<number, number>>}>
+  /** Watermarks of the topics the reset may touch. */
+  watermarks: Record<string, PartitionWatermarks[]>
+  /** to: snapshot / timestamp: the snapshot that gives the offsets (none found: undefined). */
+  snapshot?: {id: string; taken_at: string; groups: Record<string, Record<string, Record<number, number>>>}
+  /** to: restored: the positions the restore translated, group -> target topic -> partition -> offset. */
+  restored?: Record<string, Record<string, Record<number, number>>>
+  error?: {code: ErrorCode; message: string}
+}
 
 export type DriftKind =
   | 'segment-missing'
@@ -298,6 +385,8 @@ export interface DesiredRestore {
   ifTargetNotEmpty: 'fail' | 'append'
   /** Created topics get a retention.ms that keeps the oldest restored record, instead of the plan refusing. */
   extendRetention: boolean
+  /** A Kafka Streams application restored as one: its application.id (docs/offsets.md). */
+  streamsApplicationId?: string
   /** Canonical settings (without the pinned point in time). */
   settings: Record<string, unknown>
   /** A recovery drill (restores.X.drill): planned when due, never as a plain restore. */
@@ -307,6 +396,8 @@ export interface DesiredRestore {
 export interface Desired {
   policies: Record<string, DesiredPolicy>
   restores: Record<string, DesiredRestore>
+  /** Absent when the workspace declares none. */
+  offsetResets?: Record<string, DesiredOffsetReset>
   /** Restore-drill requirements from compliance tags: policy -> max age of the last drill. */
   drillWithinMs: Record<string, number>
   configDigest: string
@@ -372,6 +463,8 @@ export interface Observed {
   probes?: Record<string, StoreProbe>
   /** Per store, per restore intent: its drill runs, from the evidence objects' names (audit/evidence.ts). */
   drills?: Record<string, Record<string, DrillRuns>>
+  /** Per offset reset: groups, offsets and sources (src/offsets/read-offsets.ts). */
+  offsets?: Record<string, OffsetResetView>
 }
 
 export interface DrillRuns {

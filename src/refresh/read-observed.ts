@@ -7,6 +7,8 @@ import {selectedTopics, topicMatches} from '../plan/topic-selection.js'
 import type {ClusterView, Desired, Observed, StoreObjectView, StoreProbe, TopicView} from '../plan/types.js'
 import {AUDIT_PREFIX} from '../audit/audit-log.js'
 import {DRILL_PREFIX, RUNBOOK_PREFIX} from '../audit/evidence.js'
+import {OFFSETS_PREFIX} from '../offsets/snapshots.js'
+import {streamsInternal} from '../plan/planners/streams.js'
 import {SEGMENT_KEY_PREFIX, parseSegmentKey, segmentKey} from '../segment/index.js'
 import type {ObjectInfo, ObjectStore} from '../storage/object-store.js'
 import {KBK_PREFIX, LOCK_KEY, STATE_PREFIX} from '../state/layout.js'
@@ -104,7 +106,9 @@ async function readCluster(
       }
     }
     const chosen = selectedTopics(policies, all)
-    const selected = all.filter((t) => chosen.has(t) || restoreTargets.has(t)).sort()
+    // Kafka Streams restores recreate the application's repartition topics: their partitions and configs come from here.
+    const streams = Object.values(desired.restores).filter((r) => r.streamsApplicationId !== undefined && desired.policies[r.policy]?.cluster === name).map((r) => streamsInternal(r.streamsApplicationId!, 'repartition'))
+    const selected = all.filter((t) => chosen.has(t) || restoreTargets.has(t) || streams.some((re) => re.test(t))).sort()
     const infos = selected.length > 0 ? await kafka.describeTopics(selected) : []
     const topics: Record<string, TopicView> = {}
     await mapLimit(infos, concurrency, async (info) => {
@@ -174,7 +178,7 @@ async function listStoreObjects(store: ObjectStore, read: StateRead, segments: R
   // comes from a commit that never completed (a crash); anything else here kbk never writes.
   const unreferenced = new Set((await listUnreferencedStateObjects(store, {read})).map((o) => o.key))
   for await (const o of store.list(KBK_PREFIX)) {
-    if (recent(o) || o.key === LOCK_KEY || o.key.startsWith(AUDIT_PREFIX)) continue
+    if (recent(o) || o.key === LOCK_KEY || o.key.startsWith(AUDIT_PREFIX) || o.key.startsWith(OFFSETS_PREFIX)) continue
     if (o.key.startsWith(DRILL_PREFIX) || o.key.startsWith(RUNBOOK_PREFIX)) continue // drill evidence and runbooks: audit verify checks them
     if (o.key.startsWith(STATE_PREFIX)) {
       if (!unreferenced.has(o.key)) continue

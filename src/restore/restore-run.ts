@@ -66,6 +66,11 @@ export interface OffsetMapFile {
   restore: string
   point_in_time: string
   topics: Record<string, {target_topic: string; partitions: Record<number, OffsetMapEntry[]>}>
+  /**
+   * Every group the backups captured on the restored topics, translated: group -> target topic ->
+   * partition -> offset. What offset resets with `to: restored` commit (docs/offsets.md).
+   */
+  group_offsets?: Record<string, Record<string, Record<number, number>>>
 }
 
 export async function applyRestoreRun(run: RestoreRun, address: string, deps: RestoreDeps): Promise<RestoreTally> {
@@ -75,6 +80,11 @@ export async function applyRestoreRun(run: RestoreRun, address: string, deps: Re
   const prior = deps.state.current.snapshot.restores[run.name]
   const resuming = prior?.status === 'in-progress' && prior.point_in_time === run.point_in_time
   const base: Record<string, Record<number, number>> = resuming && prior.target_base ? structuredClone(prior.target_base) : {}
+
+  // A Streams application's repartition topics are not restored: they are recreated empty.
+  for (const r of run.streams?.repartition ?? []) {
+    if (r.create && !(await deps.kafka.listTopics()).includes(r.target_topic)) await deps.kafka.createTopic({name: r.target_topic, partitions: r.partitions, configs: r.configs})
+  }
 
   // 1. Targets exist, and their starting offsets are recorded before anything is produced.
   if (!resuming) {
@@ -118,6 +128,7 @@ export async function applyRestoreRun(run: RestoreRun, address: string, deps: Re
   }
   const total = counters.before + counters.records
 
+  mapFile.group_offsets = translatedGroups(run, mapFile, base, deps)
   const mapKey = `restores/${run.name}/${run.point_in_time.replace(/[:.]/g, '')}/offset-map.json`
   await deps.store.put(mapKey, Buffer.from(JSON.stringify(mapFile)), {contentType: 'application/json'})
 
@@ -131,6 +142,10 @@ export async function applyRestoreRun(run: RestoreRun, address: string, deps: Re
       if (offsets.length > 0) await deps.kafka.commitGroupOffsets(group, t.target_topic, offsets)
     }
   }
+
+  // A Streams application resumes exactly after the restored input; its repartition topics start empty.
+  const app = run.streams?.application_id
+  if (app !== undefined) for (const [topic, parts] of Object.entries(mapFile.group_offsets[app] ?? {})) await deps.kafka.commitGroupOffsets(app, topic, Object.entries(parts).map(([p, offset]) => ({partition: Number(p), offset})))
 
   const done = record(run, deps, 'complete', base, total)
   done.offset_map_key = mapKey
@@ -479,6 +494,40 @@ function addMapping(entries: OffsetMapEntry[], source: number, targetPartition: 
     return
   }
   entries.push({from: source, count: 1, target_partition: targetPartition, target})
+}
+
+/**
+ * Every captured group's offsets on the restored topics, translated through the offset map. For a
+ * Streams application (run.streams) its input topics instead resume exactly after the last restored
+ * record of each partition (the changelogs hold the state as of the same instant), and its
+ * repartition topics, recreated empty, start at 0.
+ */
+function translatedGroups(run: RestoreRun, mapFile: OffsetMapFile, base: Record<string, Record<number, number>>, deps: RestoreDeps): Record<string, Record<string, Record<number, number>>> {
+  const out: Record<string, Record<string, Record<number, number>>> = {}
+  const app = run.streams?.application_id
+  for (const t of run.topics) {
+    const index = deps.state.current.snapshot.topics[topicKey(run.policy, t.source_topic)]
+    const partitions = mapFile.topics[t.source_topic]?.partitions ?? {}
+    for (const [group, committed] of Object.entries(index?.group_offsets ?? {})) {
+      if (group === app && run.streams!.input_topics.includes(t.source_topic)) continue
+      const translated = translateGroupOffsets(committed, partitions, t)
+      if (translated.length > 0) (out[group] ??= {})[t.target_topic] = Object.fromEntries(translated.map((o) => [o.partition, o.offset]))
+    }
+    if (app !== undefined && run.streams!.input_topics.includes(t.source_topic)) {
+      const committed = index?.group_offsets?.[app] ?? {}
+      const after: Record<number, number> = {}
+      for (const p of Object.keys(committed).map(Number)) {
+        const target = t.partition_mapping?.[p] ?? p
+        const entries = partitions[p] ?? []
+        const last = entries[entries.length - 1]
+        const end = last ? last.target + last.count : (base[t.target_topic]?.[target] ?? 0)
+        after[target] = Math.max(after[target] ?? 0, end)
+      }
+      if (Object.keys(after).length > 0) (out[app] ??= {})[t.target_topic] = after
+    }
+  }
+  if (app !== undefined) for (const r of run.streams!.repartition) (out[app] ??= {})[r.target_topic] = Object.fromEntries(Array.from({length: r.partitions}, (_, p) => [p, 0]))
+  return out
 }
 
 function groupOffsetsOf(index: TopicIndex | undefined, group: string): Record<number, number> | undefined {

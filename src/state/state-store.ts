@@ -19,7 +19,7 @@ import type {
   Gap,
   PartitionSummary,
   PolicyRecord,
-  RestoreRecord,
+  OffsetResetRecord, RestoreRecord,
   SegmentRef,
   StateHeadFile,
   StateSnapshot,
@@ -45,6 +45,7 @@ export interface StateRead {
 export interface StateChange {
   policies?: {set?: Record<string, PolicyRecord>; remove?: string[]}
   restores?: {set?: Record<string, RestoreRecord>; remove?: string[]}
+  offsetResets?: {set?: Record<string, OffsetResetRecord>; remove?: string[]}
   topics?: TopicChange[]
 }
 
@@ -113,6 +114,7 @@ export class StateStore {
       updated_at: head.updated_at,
       policies: head.policies,
       restores: head.restores,
+      ...(head.offset_resets ? {offset_resets: head.offset_resets} : {}),
       topics,
     }
     return {snapshot, etag, refs: head.topics}
@@ -160,6 +162,8 @@ export class StateStore {
 
       const policies = applyRecordChange(base.snapshot.policies, change.policies)
       const restores = applyRecordChange(base.snapshot.restores, change.restores)
+      const resets = applyRecordChange(base.snapshot.offset_resets ?? {}, change.offsetResets)
+      const offsetResets = Object.keys(resets).length > 0 ? {offset_resets: resets} : {}
       const head: StateHeadFile = {
         format_version: STATE_FORMAT_VERSION,
         lineage: base.snapshot.lineage,
@@ -168,6 +172,7 @@ export class StateStore {
         updated_at: now,
         policies,
         restores,
+        ...offsetResets,
         topics: sortedRecord(refs),
       }
       const condition = base.etag === undefined ? {ifNoneMatch: '*' as const} : {ifMatch: base.etag}
@@ -189,6 +194,7 @@ export class StateStore {
         updated_at: now,
         policies,
         restores,
+        ...offsetResets,
         topics: sortedRecord(topics),
       }
       return {snapshot, etag, refs: head.topics}

@@ -18,6 +18,8 @@ export interface StateHeader {
   /** Settings recorded when each policy was last applied (no secrets: only a digest of keys). */
   policies: Record<string, PolicyRecord>
   restores: Record<string, RestoreRecord>
+  /** Applied consumer offset resets and rollbacks (absent until the first one). */
+  offset_resets?: Record<string, OffsetResetRecord>
 }
 
 /** Everything a plan needs, without loading segment lists. */
@@ -146,6 +148,21 @@ export interface RestoreRecord {
   target_base?: Record<string, Record<number, number>>
   /** Store key of the offset mapping written for this restore. */
   offset_map_key?: string
+}
+
+/** A consumer offset reset as applied: a snapshot was taken first, then the offsets were committed. */
+export interface OffsetResetRecord {
+  name: string
+  /** Canonical settings as applied (the next plan shows no change while they are the same). */
+  settings: Record<string, unknown>
+  applied_at: string
+  cluster: string
+  /** in-progress: the snapshot is taken, the commits may not all have happened (a rerun finishes them). */
+  status: 'complete' | 'in-progress'
+  /** The snapshot of the groups' offsets taken before anything was committed. */
+  snapshot_id: string
+  /** group -> topic -> partition -> the offset committed (pinned: a rerun commits exactly these). */
+  offsets: Record<string, Record<string, Record<number, number>>>
 }
 
 export function topicKey(policy: string, topic: string): string {

@@ -161,6 +161,17 @@ export class MemoryKafka implements KafkaPort {
     return groupIds.map((groupId) => ({groupId, state: this.activeGroups.has(groupId) ? 'Stable' : this.groups.has(groupId) ? 'Empty' : 'Dead', offsets: structuredClone(this.groups.get(groupId) ?? {})}))
   }
 
+  /** Members of active groups, as tests set them (default: one member named after the group). */
+  readonly groupMembers = new Map<string, Array<{memberId: string; clientId: string; host: string}>>()
+
+  async describeGroups(groupIds: string[]): Promise<Array<{groupId: string; state: string; members: Array<{memberId: string; clientId: string; host: string}>}>> {
+    return groupIds.map((groupId) => {
+      const active = this.activeGroups.has(groupId)
+      const members = active ? structuredClone(this.groupMembers.get(groupId) ?? [{memberId: `${groupId}-member-1`, clientId: groupId, host: '/127.0.0.1'}]) : []
+      return {groupId, state: active ? 'Stable' : this.groups.has(groupId) ? 'Empty' : 'Dead', members}
+    })
+  }
+
   async listGroups(): Promise<string[]> {
     return [...new Set([...this.groups.keys(), ...this.activeGroups])].sort()
   }

@@ -1,5 +1,6 @@
 // `kbk backups describe ADDRESS`: one topic's segments and the holes between them.
 import {Args, Flags} from '@oclif/core'
+import {backupSnapshotsOfTopic} from '../../app/offsets.js'
 import {KbkCommand} from '../../cli/base-command.js'
 import {openWorkspaceStore} from '../../cli/context.js'
 import {KbkError} from '../../errors.js'
@@ -16,7 +17,7 @@ export default class BackupsDescribe extends KbkCommand<typeof BackupsDescribe> 
   static override args = {address: Args.string({description: 'backup.POLICY["TOPIC"]', required: true})}
   static override flags = {store: Flags.string({description: 'The store to read (when the workspace has several).'})}
 
-  async run(): Promise<TopicDescription> {
+  async run(): Promise<TopicDescription & {offset_snapshots: Awaited<ReturnType<typeof backupSnapshotsOfTopic>>}> {
     const parsed = parseAddress(this.args.address)
     if (!parsed || parsed.type !== 'backup' || parsed.topic === undefined) {
       throw new KbkError('KBK_USAGE', `"${this.args.address}" is not a backup address.`, {suggestion: `Use the form backup.POLICY["TOPIC"], e.g. 'backup.orders["orders.created"]' (see kbk backups list).`})
@@ -40,7 +41,13 @@ export default class BackupsDescribe extends KbkCommand<typeof BackupsDescribe> 
         for (const h of d.holes) this.out(`  p${h.partition} ${h.from}..${h.to - 1}${h.recorded_gap ? '  DATA LOSS (recorded)' : ''}`)
       }
       if (Object.keys(d.group_offsets).length > 0) this.out(`\nconsumer group offsets captured: ${JSON.stringify(d.group_offsets)}`)
-      return d
+      // The history of those offsets: one snapshot per backup run, usable as `to: timestamp` (docs/offsets.md).
+      const offsetSnapshots = await backupSnapshotsOfTopic(s.ctx, s.storeName, parsed.name, parsed.topic)
+      if (offsetSnapshots.length > 0) {
+        this.out('\nOFFSET SNAPSHOTS (taken with backups, newest first; usable as offsetResets to: timestamp)')
+        for (const o of offsetSnapshots) this.out(`  ${o.id}  ${o.taken_at}  ${Object.entries(o.groups).map(([g, p]) => `${g} ${Object.entries(p).map(([k, v]) => `${k}:${v}`).join(' ')}`).join('; ')}`)
+      }
+      return {...d, offset_snapshots: offsetSnapshots}
     } finally {
       await s.close()
     }

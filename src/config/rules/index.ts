@@ -2,6 +2,7 @@
 import {checkCompliance} from '../compliance.js'
 import {credentialsConsistent, secretsFromEnvironment} from './credentials.js'
 import {durationsParse, retentionSane} from './durations.js'
+import {offsetResetsValid} from './offset-resets.js'
 import {referencesResolve} from './references.js'
 import {regexesCompile} from './regexes.js'
 import {restoreNotOntoSource, restoreTargetsNotBackedUp} from './restores.js'
@@ -20,6 +21,7 @@ export const rules: readonly Rule[] = [
   retentionSane,
   restoreNotOntoSource,
   restoreTargetsNotBackedUp,
+  offsetResetsValid,
   secretsFromEnvironment,
   credentialsConsistent,
   complianceRule,

@@ -7,6 +7,8 @@ import {diffAttributes} from '../attribute-diff.js'
 import type {Desired, DesiredPolicy, DesiredRestore, Observed, PlanDiagnostic, PlanOptions, ResourceChange, RestoreRun, RestoreTopicPlan, TopicView} from '../types.js'
 import type {ConfigOrigin} from '../findings.js'
 import {DAY, diagnostic, fullMatch, notesField} from './shared.js'
+import {planStreams} from './streams.js'
+import {streamsNote} from '../../format/offsets-text.js'
 export function planRestore(restore: DesiredRestore, desired: Desired, observed: Observed, options: PlanOptions, changes: ResourceChange[], diagnostics: PlanDiagnostic[]): void {
   const policy = desired.policies[restore.policy]
   if (!policy) return // validation reports the dangling reference
@@ -116,6 +118,7 @@ export function buildRestoreRun(restore: DesiredRestore, policy: DesiredPolicy, 
     if_target_not_empty: restore.ifTargetNotEmpty,
     estimated_records: topics.reduce((n, t) => n + t.estimated_records, 0),
     estimated_bytes: topics.reduce((n, t) => n + t.estimated_bytes, 0),
+    ...(restore.streamsApplicationId !== undefined ? {streams: planStreams(restore, policy, state, observed, topics)!} : {}),
   }
 }
 
@@ -227,9 +230,12 @@ function checkRestoredTimestamps(c: TimestampCheck, diagnostics: PlanDiagnostic[
 }
 
 function restoreNotes(run: RestoreRun): string[] {
-  return run.topics
-    .filter((t) => t.retention_extended)
-    .map((t) => noteText({kind: 'retention-extended', targetTopic: t.target_topic, fromMs: t.retention_extended!.from_ms, toMs: t.retention_extended!.to_ms, oldest: t.oldest_timestamp}))
+  return [
+    ...run.topics
+      .filter((t) => t.retention_extended)
+      .map((t) => noteText({kind: 'retention-extended', targetTopic: t.target_topic, fromMs: t.retention_extended!.from_ms, toMs: t.retention_extended!.to_ms, oldest: t.oldest_timestamp})),
+    ...(run.streams ? streamsNote(run.streams) : []),
+  ]
 }
 
 /** A config number; missing or unparsable counts as no limit. */
