@@ -13,12 +13,15 @@ import {EnvError, cacheDir, ensureDir, hasCommand, logDir, progress, runLogged, 
 
 export const binDir = join(cacheDir, 'bin')
 
-/** Tools tests run. Pinned to versions the Go module proxy serves. */
+/** Tools tests run. Pinned to versions the Go module proxy serves; `tags` are Go build tags. */
 export const TOOLS = {
   // Lints GitHub Actions workflows: the CI workflow `kbk init` writes is checked with it.
   actionlint: {module: 'github.com/rhysd/actionlint/cmd/actionlint', version: 'v1.7.12'},
   // Checks the alerting rules in deploy/prometheus and the metrics kbk exposes (textfile, /metrics).
-  promtool: {module: 'github.com/prometheus/prometheus/cmd/promtool', version: 'v0.316.0'},
+  // v0.316.0 is Prometheus 3.x's module version. remove_all_sd leaves out the service discovery
+  // plugins (AWS, Azure, GCE, …) promtool does not need here: the cold build's CPU time falls
+  // from ~800 s to ~350 s (measured on the 2-core dev machine) and the binary from 88 to 54 MB.
+  promtool: {module: 'github.com/prometheus/prometheus/cmd/promtool', version: 'v0.316.0', tags: 'remove_all_sd'},
 }
 
 export const GO = {cmd: 'go', args: ['version'], install: 'Go 1.24+ (https://go.dev/dl/)'}
@@ -34,7 +37,8 @@ export async function provisionGoTool(name, spec) {
   const {module, version} = spec
   const gobin = ensureDir(join(cacheDir, 'go', 'bin-staging', name))
   progress(`building ${name} ${version} with go install (cached in .cache/bin)`)
-  await runLogged('go', ['install', '-trimpath', '-ldflags=-s -w', `${module}@${version}`], {
+  const tags = spec.tags ? [`-tags=${spec.tags}`] : []
+  await runLogged('go', ['install', '-trimpath', '-ldflags=-s -w', ...tags, `${module}@${version}`], {
     logFile: join(ensureDir(logDir), `provision-${name}.log`),
     env: {
       ...process.env,
