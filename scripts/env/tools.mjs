@@ -17,6 +17,8 @@ export const binDir = join(cacheDir, 'bin')
 export const TOOLS = {
   // Lints GitHub Actions workflows: the CI workflow `kbk init` writes is checked with it.
   actionlint: {module: 'github.com/rhysd/actionlint/cmd/actionlint', version: 'v1.7.12'},
+  // Lints and renders the Helm chart in deploy/helm/kbk (test/unit/deploy/helm-chart.test.ts).
+  helm: {module: 'helm.sh/helm/v3/cmd/helm', version: 'v3.22.0'},
 }
 
 export const GO = {cmd: 'go', args: ['version'], install: 'Go 1.24+ (https://go.dev/dl/)'}

@@ -9,6 +9,10 @@ import {KbkError} from '../errors.js'
 import {hasChanges} from '../plan/types.js'
 import type {Plan} from '../plan/types.js'
 import {makePlan} from './plan.js'
+import {shardPlan, shardWeights, workItemsOf} from '../apply/shard.js'
+import type {ShardSpec} from '../apply/shard.js'
+export {parseShardSpec} from '../apply/shard.js'
+import {sleep} from '../sleep.js'
 import type {WorkspaceContext} from './workspace.js'
 
 /** What the apply use case needs from the person running it: to see a fresh plan, and approve it. */
@@ -43,9 +47,21 @@ export interface RunApplyOptions {
   reporter: Reporter
   lockTimeoutMs: number
   signal?: AbortSignal
+  /** `--shard I/N`: apply only this worker's share of the (saved) plan. */
+  shard?: ShardSpec
 }
 
-export async function runApply(ctx: WorkspaceContext, plan: Plan, options: RunApplyOptions): Promise<ApplyOutcome> {
+/** A sharded apply's outcome says which share it was, and how heavy each share is. */
+export interface ShardedApplyOutcome extends ApplyOutcome {
+  shard?: {index: number; count: number; plan_digest: string; items: number; planned_bytes: number[]}
+}
+
+export async function runApply(ctx: WorkspaceContext, fullPlan: Plan, options: RunApplyOptions): Promise<ShardedApplyOutcome> {
+  // Every worker computes the same share from the plan alone; the run lock carries the whole
+  // plan's digest, so only workers of this plan (and this N) share it.
+  const digest = planDigest(fullPlan)
+  const spec = options.shard
+  const plan = spec ? shardPlan(fullPlan, spec) : fullPlan
   // Loaded on first use, so commands that never apply start fast.
   const [{applyPlan}, {applyRestoreRun}, {appendAuditEntry}] = await Promise.all([
     import('../apply/apply-plan.js'),
@@ -75,8 +91,18 @@ export async function runApply(ctx: WorkspaceContext, plan: Plan, options: RunAp
     reporter: options.reporter,
     // Every apply leaves a hash-chained audit record in each store it touched.
     afterApply: async (outcome) => {
-      const digest = planDigest(plan)
-      for (const [name, handle] of Object.entries(stores)) await appendAuditEntry(handle.store, auditRecordOf(ctx, plan, digest, outcome, name))
+      for (const [name, handle] of Object.entries(stores)) {
+        // N workers finish at about the same time: a lost race for the next audit number is retried.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await appendAuditEntry(handle.store, auditRecordOf(ctx, plan, digest, outcome, name))
+            break
+          } catch (error) {
+            if (!spec || !(error instanceof KbkError) || error.code !== 'KBK_AUDIT_CONFLICT' || attempt >= 20) throw error
+            await sleep(Math.floor(Math.random() * 100 * attempt))
+          }
+        }
+      }
     },
     configDigest: ctx.desired.configDigest,
     kbkVersion: ctx.kbkVersion,
@@ -84,7 +110,8 @@ export async function runApply(ctx: WorkspaceContext, plan: Plan, options: RunAp
     lockTimeoutMs: options.lockTimeoutMs,
     who: ctx.who,
     ...(options.signal ? {signal: options.signal} : {}),
-  })
+    ...(spec ? {shard: {...spec, planDigest: digest}} : {}),
+  }).then((outcome): ShardedApplyOutcome => (spec ? {...outcome, shard: {index: spec.index, count: spec.count, plan_digest: digest, items: workItemsOf(plan).length, planned_bytes: shardWeights(fullPlan, spec.count)}} : outcome))
 }
 
 /** The audit record of one apply in one store: who, which plan and config, what it did there. */

@@ -90,8 +90,11 @@ export class StateStore {
     this.maxChunks = Math.max(2, opts.maxChunksPerTopic ?? 32)
   }
 
-  /** No state yet → an empty snapshot with a NEW lineage and serial 0 (nothing is written). */
-  async read(): Promise<StateRead> {
+  /**
+   * No state yet → an empty snapshot with a NEW lineage and serial 0 (nothing is written).
+   * `reuse`: a read held already; topic indexes it has unchanged are not fetched again.
+   */
+  async read(opts: {reuse?: StateRead} = {}): Promise<StateRead> {
     const got = await this.readHead()
     if (!got) {
       return {snapshot: emptySnapshot(this.opts.kbkVersion, this.now()), refs: {}}
@@ -99,8 +102,14 @@ export class StateStore {
     const {head, etag} = got
     const refs = Object.values(head.topics)
     const indexes = new Array<TopicIndex>(refs.length)
+    // Re-reading after a lost commit race (sharded apply): topic indexes are immutable objects
+    // under fresh names, so one whose key and digest are unchanged is the one already held.
+    const held = opts.reuse?.refs
     await mapLimit(refs, this.concurrency, async (ref, i) => {
-      indexes[i] = await this.readTopicIndex(ref)
+      const k = topicKey(ref.policy, ref.topic)
+      const same = held?.[k]
+      const known = same && same.key === ref.key && same.sha256 === ref.sha256 ? opts.reuse!.snapshot.topics[k] : undefined
+      indexes[i] = known ?? (await this.readTopicIndex(ref))
     })
     const topics: Record<string, TopicIndex> = {}
     for (const index of indexes) topics[topicKey(index.policy, index.topic)] = index
