@@ -136,7 +136,8 @@ export async function applyPlan(share: Plan, ctx: ApplyContext): Promise<ApplyOu
       })
       locks.push(lock)
       ctx.reporter.emit({type: 'lock.acquired', store: name, lock_id: lock.info.id})
-      let read = await handle.state.read()
+      // A shard reads among committing siblings: patiently (the head may change under each read).
+      let read = await handle.state.read(ctx.shard ? {patient: true} : {})
       const pinned = plan.states[name]!
       // No state yet, at plan time and now: each read of an empty store invents a lineage, so
       // adopt the plan's. Had anyone written a state since, the etag would say so.
@@ -236,7 +237,7 @@ async function establishState(handle: StoreHandle, read: StateRead, name: string
     return await handle.state.commit(read, {})
   } catch (error) {
     if (!shared) throw error
-    const now = await handle.state.read()
+    const now = await handle.state.read({patient: true})
     if (now.etag === undefined || now.snapshot.lineage !== read.snapshot.lineage) throw error
     return now
   }

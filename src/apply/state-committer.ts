@@ -148,14 +148,14 @@ export class StateCommitter {
     for (let attempt = 1; ; attempt++) {
       this.opts.beforeCommit?.()
       try {
-        const next = await this.store.commit(this.base, change)
+        const next = await this.store.commit(this.base, change, {retrying: this.opts.shared === true})
         this.stats.commits++
         return next
       } catch (error) {
         if (!this.opts.shared || !isKbkError(error) || error.code !== 'KBK_STATE_CONFLICT' || attempt >= MAX_SHARED_ATTEMPTS) throw error
         this.stats.conflicts++
         const lineage = this.base.snapshot.lineage
-        const fresh = await this.store.read({reuse: this.base})
+        const fresh = await this.store.read({reuse: this.base, patient: true})
         // Another lineage is not a sibling's commit: someone replaced the state. Stop.
         if (fresh.snapshot.lineage !== lineage) throw error
         this.base = fresh
