@@ -560,6 +560,9 @@ them: [docs/performance.md](docs/performance.md).
   MB/s / zstd-napi's MB/s compressing the same kind of records from memory at level ${LEVEL} on one core.
 - Notes: \`kbk CPU\` is the kbk process's user + system CPU seconds (main thread and compression
   workers); \`machine % busy\` is how busy both cores were over the run (broker, servers, kbk).
+- Shard rows: N \`kbk apply PLAN --shard i/N\` processes on this one machine, timed from the first
+  start to the last exit; they share its two cores, so the curve is flat at best. What N machines
+  would give (network- vs CPU-bound, the commit limit): docs/performance.md, "Scale-out".
 ${dsLines.join('\n')}
 
 ${table}
