@@ -27,6 +27,7 @@ export const ERRORS = {
   KBK_TARGET_UNKNOWN: {kind: 'user', retriable: false, summary: 'A --target address names nothing kbk manages.'},
   KBK_FILTER_NO_MATCH: {kind: 'user', retriable: false, summary: 'A --policy, --topic or similar filter matches nothing.'},
   KBK_USAGE: {kind: 'user', retriable: false, summary: 'The command line is wrong: an unknown flag, a missing argument or flags that conflict.'},
+  KBK_SHARD_INVALID: {kind: 'user', retriable: false, summary: '`--shard` is not I/N or auto/N, or JOB_COMPLETION_INDEX is missing or out of range.'},
   KBK_INIT_EXISTS: {kind: 'user', retriable: false, summary: 'kbk init would overwrite an existing workspace file.'},
   KBK_INIT_PATH: {kind: 'user', retriable: false, summary: 'kbk init cannot write to the given path.'},
   KBK_SCHEMA_OUT: {kind: 'user', retriable: false, summary: 'kbk schema cannot write the --out file.'},

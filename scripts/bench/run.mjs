@@ -7,7 +7,7 @@
 //   npm run bench                     full size (~1 GiB dataset a), 3 runs each
 //   npm run bench -- --quick          small datasets, 1 run: a smoke test of the harness
 //   npm run bench -- --profile        also CPU-profile one backup and one restore (docs/performance.md)
-//   npm run bench -- --only backup,kcat,zstd,restore,rss,s3,plan,workspace,crc   a subset
+//   npm run bench -- --only backup,kcat,zstd,restore,rss,s3,plan,workspace,crc,shards   a subset
 // Env knobs: KBK_BENCH_MB (dataset a size, MiB), KBK_BENCH_RUNS, KBK_BENCH_KEEP=1 (keep topics/stores).
 import {spawn, spawnSync} from 'node:child_process'
 import {createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
@@ -278,11 +278,13 @@ const datasets = [
   {name: 'b', label: '(b) ~100 B JSON, 12 partitions', kind: 'small', partitions: 12, bytes: Math.round(sizeA / 4), compression: 'none'},
   {name: 'c', label: '(c) ~1 KiB JSON, producer lz4', kind: 'large', partitions: 12, bytes: Math.round(sizeA / 4), compression: 'lz4'},
   {name: 'a-2x', label: '(a) at twice the size (RSS check: memory must not grow with the topic)', kind: 'large', partitions: 12, bytes: sizeA * 2, compression: 'none'},
+  {name: 'sh', label: '(sh) ~1 KiB JSON, 48 partitions (sharded apply)', kind: 'large', partitions: 48, bytes: Math.round(sizeA / 2), compression: 'none'},
 ]
 const needed = new Set()
 if (wants('backup') || wants('kcat') || wants('restore') || wants('s3') || wants('rss') || profile) needed.add('a')
 if (wants('backup') || wants('kcat')) { needed.add('b'); needed.add('c') }
 if (wants('rss')) needed.add('a-2x')
+if (wants('shards')) needed.add('sh')
 
 const rows = []
 const profiles = {}
@@ -432,6 +434,47 @@ try {
     rows.push({what: `validate: ${size}`, dataset: 'synthetic', command: 'kbk validate -c DIR (subprocess)', runs: rs.length, seconds: median(rs.map((r) => r.validate_ms / 1000)), rss: Math.max(...rs.map((r) => r.validate_rss_mib ?? 0)), extra: 'target < 5 s'})
     rows.push({what: `plan: ${size} (fs store, synthetic cluster view of ${policies * 2} topics, in-process)`, dataset: 'synthetic', command: 'openWorkspace + makePlan (what `kbk plan` runs)', runs: rs.length, seconds: median(rs.map((r) => r.plan_ms / 1000)), rss: Math.max(...rs.map((r) => r.plan_rss_mib)), extra: `${last.changes} changes; target < 5 s`})
   }
+  if (wants('shards')) {
+    // N worker processes apply one saved plan (`kbk apply PLAN --shard i/N`), on this one machine.
+    const ds = byName.sh
+    let single
+    for (const n of [1, 2, 4]) {
+      const rs = []
+      for (let i = 0; i < RUNS; i++) {
+        const dir = join(work, `${runTag}-sh-${n}-${i}`)
+        workspace(dir, {topic: ds.topic, store: storeYaml('fs', dir)})
+        await kbk(dir, ['plan', '--out', 'backup.plan'])
+        const cpu0 = machineCpu()
+        const t0 = performance.now()
+        const ws = await Promise.all(Array.from({length: n}, (_, w) => kbk(dir, ['apply', 'backup.plan', '--shard', `${w + 1}/${n}`, '--json'])))
+        const seconds = (performance.now() - t0) / 1000
+        const cpu1 = machineCpu()
+        const records = ws.reduce((sum, w) => sum + JSON.parse(w.stdout.trim().split('\n').at(-1)).summary.records, 0)
+        if (records !== ds.records) throw new Error(`${n} shards backed up ${records} records of ${ds.topic}, expected ${ds.records}`)
+        const busy = cpu0 && cpu1 ? (cpu1.busy - cpu0.busy) / (cpu1.total - cpu0.total) : undefined
+        rs.push({seconds, machineBusy: busy, cpuSeconds: ws.reduce((c, w) => c + (w.cpuSeconds ?? 0), 0), rssMiB: Math.max(...ws.map((w) => w.rssMiB ?? 0))})
+        log(`kbk backup sh with ${n} shard(s) #${i}: ${seconds.toFixed(1)} s, ${mbps(ds.bytes, seconds).toFixed(1)} MB/s${cpuNote(rs.at(-1))}`)
+        rmSync(dir, {recursive: true, force: true})
+      }
+      const s = median(rs.map((r) => r.seconds))
+      single ??= s
+      rows.push({what: `kbk backup → fs store, ${n} shard worker(s) on this machine`, dataset: 'sh', command: n === 1 ? 'kbk apply backup.plan --shard 1/1' : `${n} × kbk apply backup.plan --shard i/${n}`, runs: rs.length, seconds: s, mbs: mbps(ds.bytes, s), rps: ds.records / s, rss: Math.max(...rs.map((r) => r.rssMiB)), extra: `${(single / s).toFixed(2)}× 1 shard; ${cpuExtra(rs)}`})
+    }
+    // The state commit rate of concurrent workers, on fs and on S3 (versitygw).
+    for (const kind of ['fs', 's3']) {
+      const dir = join(work, `${runTag}-commits-${kind}`)
+      let bucket
+      if (kind === 's3') buckets.push((bucket = await createBucket()))
+      workspace(dir, {topic: 'none', store: storeYaml(kind, dir, bucket)})
+      const r = spawnSync(process.execPath, [join(root, 'scripts/bench/commit-rate.mjs'), dir, quick ? '10' : '25'], {encoding: 'utf8', env: {...process.env, ...s3Env}})
+      if (r.status !== 0) throw new Error(`commit-rate failed: ${r.stderr}`)
+      for (const line of r.stdout.trim().split('\n')) {
+        const c = JSON.parse(line)
+        rows.push({what: `state commits, ${c.workers} concurrent shard worker(s), one small segment each (${kind === 's3' ? 'S3, versitygw' : 'fs'})`, dataset: 'synthetic', command: 'scripts/bench/commit-rate.mjs', runs: 1, seconds: c.seconds, extra: `${c.commits_per_s} commits/s in all; ${c.conflicts_per_commit} lost head races per commit; ${c.ms_per_commit_per_worker} ms per commit per worker`})
+        log(`commits ${kind} × ${c.workers}: ${c.commits_per_s}/s, ${c.conflicts_per_commit} conflicts per commit`)
+      }
+    }
+  }
   if (wants('crc')) {
     // Issue 21: every fetched batch's CRC-32C is checked before it is used. Its CPU cost per GiB
     // fetched, beside the decoding the read does with the same bytes anyway (CPU time, no broker).
@@ -517,6 +560,9 @@ them: [docs/performance.md](docs/performance.md).
   MB/s / zstd-napi's MB/s compressing the same kind of records from memory at level ${LEVEL} on one core.
 - Notes: \`kbk CPU\` is the kbk process's user + system CPU seconds (main thread and compression
   workers); \`machine % busy\` is how busy both cores were over the run (broker, servers, kbk).
+- Shard rows: N \`kbk apply PLAN --shard i/N\` processes on this one machine, timed from the first
+  start to the last exit; they share its two cores, so the curve is flat at best. What N machines
+  would give (network- vs CPU-bound, the commit limit): docs/performance.md, "Scale-out".
 ${dsLines.join('\n')}
 
 ${table}

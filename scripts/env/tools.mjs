@@ -22,6 +22,8 @@ export const TOOLS = {
   // plugins (AWS, Azure, GCE, …) promtool does not need here: the cold build's CPU time falls
   // from ~800 s to ~350 s (measured on the 2-core dev machine) and the binary from 88 to 54 MB.
   promtool: {module: 'github.com/prometheus/prometheus/cmd/promtool', version: 'v0.316.0', tags: 'remove_all_sd'},
+  // Lints and renders the Helm chart in deploy/helm/kbk (test/unit/deploy/helm-chart.test.ts).
+  helm: {module: 'helm.sh/helm/v3/cmd/helm', version: 'v3.22.0'},
 }
 
 export const GO = {cmd: 'go', args: ['version'], install: 'Go 1.24+ (https://go.dev/dl/)'}

@@ -11,6 +11,10 @@ import {KbkError} from '../errors.js'
 import {hasChanges} from '../plan/types.js'
 import type {Plan} from '../plan/types.js'
 import {makePlan} from './plan.js'
+import {shardPlan, shardWeights, workItemsOf} from '../apply/shard.js'
+import type {ShardSpec} from '../apply/shard.js'
+export {parseShardSpec} from '../apply/shard.js'
+import {sleep} from '../sleep.js'
 import type {WorkspaceContext} from './workspace.js'
 
 /** What the apply use case needs from the person running it: to see a fresh plan, and approve it. */
@@ -49,9 +53,21 @@ export interface RunApplyOptions {
   drillResults?: Map<string, import('./drill-executor.js').DrillOutcome>
   /** Keep the workspace's runbooks in the stores the apply touched (app/runbook.ts). */
   runbooks?: {envNames: string[]; configFile: string}
+  /** `--shard I/N`: apply only this worker's share of the (saved) plan. */
+  shard?: ShardSpec
 }
 
-export async function runApply(ctx: WorkspaceContext, plan: Plan, options: RunApplyOptions): Promise<ApplyOutcome> {
+/** A sharded apply's outcome says which share it was, and how heavy each share is. */
+export interface ShardedApplyOutcome extends ApplyOutcome {
+  shard?: {index: number; count: number; plan_digest: string; items: number; planned_bytes: number[]}
+}
+
+export async function runApply(ctx: WorkspaceContext, fullPlan: Plan, options: RunApplyOptions): Promise<ShardedApplyOutcome> {
+  // Every worker computes the same share from the plan alone; the run lock carries the whole
+  // plan's digest, so only workers of this plan (and this N) share it.
+  const digest = planDigest(fullPlan)
+  const spec = options.shard
+  const plan = spec ? shardPlan(fullPlan, spec) : fullPlan
   // Loaded on first use, so commands that never apply start fast.
   const [{applyPlan}, {applyRestoreRun}, {appendAuditEntry}, {drillingExecutor}] = await Promise.all([
     import('../apply/apply-plan.js'),
@@ -87,9 +103,20 @@ export async function runApply(ctx: WorkspaceContext, plan: Plan, options: RunAp
     // Every apply leaves a hash-chained audit record in each store it touched.
     afterApply: async (outcome) => {
       await captured.writeSnapshots(ctx, outcome.run_id)
-      const digest = planDigest(plan)
-      for (const [name, handle] of Object.entries(stores)) await appendAuditEntry(handle.store, auditRecordOf(ctx, plan, digest, outcome, name))
-      if (options.runbooks) {
+      for (const [name, handle] of Object.entries(stores)) {
+        // N workers finish at about the same time: a lost race for the next audit number is retried.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await appendAuditEntry(handle.store, auditRecordOf(ctx, plan, digest, outcome, name))
+            break
+          } catch (error) {
+            if (!spec || !(error instanceof KbkError) || error.code !== 'KBK_AUDIT_CONFLICT' || attempt >= 20) throw error
+            await sleep(Math.floor(Math.random() * 100 * attempt))
+          }
+        }
+      }
+      // One worker of a sharded run keeps the runbooks: they describe the workspace, not the share.
+      if (options.runbooks && (!spec || spec.index === 1)) {
         // Best effort: the apply itself is done; a runbook that cannot be written is a warning.
         try {
           const {storeRunbooks} = await import('./runbook.js')
@@ -105,7 +132,8 @@ export async function runApply(ctx: WorkspaceContext, plan: Plan, options: RunAp
     lockTimeoutMs: options.lockTimeoutMs,
     who: ctx.who,
     ...(options.signal ? {signal: options.signal} : {}),
-  })
+    ...(spec ? {shard: {...spec, planDigest: digest}} : {}),
+  }).then((outcome): ShardedApplyOutcome => (spec ? {...outcome, shard: {index: spec.index, count: spec.count, plan_digest: digest, items: workItemsOf(plan).length, planned_bytes: shardWeights(fullPlan, spec.count)}} : outcome))
 }
 
 /**

@@ -7,9 +7,10 @@ import type {KafkaPort} from '../kafka/port.js'
 import type {BackupRun, ExpirySet, OffsetResetRun, Plan, ResourceChange, RestoreRun} from '../plan/types.js'
 import {canApply} from '../plan/types.js'
 import type {ObjectStore} from '../storage/object-store.js'
-import {acquireLock} from '../state/lock.js'
+import {acquireLock, acquireRunLock} from '../state/lock.js'
 import type {HeldLock} from '../state/lock.js'
-import type {StateStore} from '../state/state-store.js'
+import type {StateRead, StateStore} from '../state/state-store.js'
+import {remainingShare} from './shard.js'
 import {applyBackupRun, emptyBackupResult} from './backup-run.js'
 import type {BackupResult, BackupRuntime} from './backup-run.js'
 import type {ApplySummary, Reporter} from './events.js'
@@ -64,6 +65,13 @@ export interface ApplyContext {
   signal?: AbortSignal
   /** Called with the outcome once everything is committed (the audit trail hooks in here). */
   afterApply?: (outcome: ApplyOutcome, committers: Record<string, StateCommitter>) => Promise<void>
+  /**
+   * Sharded apply (`--shard I/N`): the plan given is this worker's share (apply/shard.ts). The
+   * store lock is the run lock all N workers of the plan with this digest share; the state may
+   * have moved on since the plan only by this run's own workers, whose commits this one's
+   * interleave with (compare-and-swap, retried); what a dead worker of this shard did is skipped.
+   */
+  shard?: {index: number; count: number; planDigest: string}
 }
 
 export interface ChangeOutcome {
@@ -90,7 +98,8 @@ export interface ApplyOutcome {
   interrupted?: string
 }
 
-export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOutcome> {
+export async function applyPlan(share: Plan, ctx: ApplyContext): Promise<ApplyOutcome> {
+  let plan = share
   const now = ctx.now ?? (() => new Date())
   const check = canApply(plan)
   if (!check.ok) throw new KbkError('KBK_PLAN_NOT_APPLYABLE', `This plan cannot be applied: ${check.reason}.`, {suggestion: 'Fix the problems `kbk plan` reports, then plan again.'})
@@ -120,40 +129,41 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOut
       const handle = requireStore(ctx, name)
       const notLocked = (): KbkError => new KbkError('KBK_APPLY_INTERRUPTED', `Apply stopped by ${interrupted()} before it took the lock of store "${name}": nothing was changed.`, {kind: 'user'})
       if (interrupted()) throw notLocked()
-      const lock = await acquireLock(handle.store, {
-        operation: 'apply',
-        timeoutMs: ctx.lockTimeoutMs ?? 0,
-        kbkVersion: ctx.kbkVersion,
-        ...(ctx.who ? {who: ctx.who} : {}),
-        ...(ctx.signal ? {signal: ctx.signal} : {}),
-        onWait: (holder) => ctx.reporter.emit({type: 'warning', message: `Store "${name}" is locked by ${holder.who} (${holder.operation}, lock ${holder.id}); waiting for it.`}),
-      }).catch((error: unknown) => {
+      const lockOptions = {timeoutMs: ctx.lockTimeoutMs ?? 0, kbkVersion: ctx.kbkVersion, ...(ctx.who ? {who: ctx.who} : {}), ...(ctx.signal ? {signal: ctx.signal} : {})}
+      const lock = await (ctx.shard
+        ? acquireRunLock(handle.store, {...lockOptions, planDigest: ctx.shard.planDigest, shard: ctx.shard.index, shards: ctx.shard.count, onWait: (holder, why) => ctx.reporter.emit({type: 'warning', message: `Store "${name}": ${why} (${holder.who}, ${holder.operation}, lock ${holder.id}); waiting.`})})
+        : acquireLock(handle.store, {
+            operation: 'apply',
+            ...lockOptions,
+            onWait: (holder) => ctx.reporter.emit({type: 'warning', message: `Store "${name}" is locked by ${holder.who} (${holder.operation}, lock ${holder.id}); waiting for it.`}),
+          })
+      ).catch((error: unknown) => {
         // The wait was cut short by the signal: that is a stop, not a failure to get the lock.
         if (interrupted()) throw notLocked()
         throw error
       })
       locks.push(lock)
       ctx.reporter.emit({type: 'lock.acquired', store: name, lock_id: lock.info.id})
-      let read = await handle.state.read()
+      // A shard reads among committing siblings: patiently (the head may change under each read).
+      let read = await handle.state.read(ctx.shard ? {patient: true} : {})
       const pinned = plan.states[name]!
       // No state yet, at plan time and now: each read of an empty store invents a lineage, so
       // adopt the plan's. Had anyone written a state since, the etag would say so.
       if (read.etag === undefined && pinned.serial === 0) read = {...read, snapshot: {...read.snapshot, lineage: pinned.lineage}}
-      if (read.snapshot.lineage !== pinned.lineage || read.snapshot.serial !== pinned.serial) {
+      // A shard may find the state moved on, by its own run only (the run lock says nobody else held it since).
+      const ownRun = 'continued' in lock && lock.continued === true && read.snapshot.serial > pinned.serial
+      if (read.snapshot.lineage !== pinned.lineage || (read.snapshot.serial !== pinned.serial && !ownRun)) {
         throw new KbkError(
           'KBK_PLAN_STALE',
           `Saved plan is stale — the state of store "${name}" was changed by another operation after the plan was created (serial ${pinned.serial} → ${read.snapshot.serial}${read.snapshot.lineage !== pinned.lineage ? ', different lineage' : ''}).`,
           {suggestion: 'Run `kbk plan` again and apply the new plan.', kind: 'conflict'},
         )
       }
-      if (read.etag === undefined) {
-        await refuseOrphanedData(handle.store, name)
-        // Establish the state before the first segment is written: from now on, objects in the
-        // store that the state does not know can only be leftovers of a run that died under the lock.
-        read = await handle.state.commit(read, {})
-      }
-      committers[name] = new StateCommitter(handle.state, read, {beforeCommit: () => lock.assertHeld()})
+      if (read.etag === undefined) read = await establishState(handle, read, name, ctx.shard !== undefined)
+      committers[name] = new StateCommitter(handle.state, read, {beforeCommit: () => lock.assertHeld(), ...(ctx.shard ? {shared: true, runSince: plan.created_at} : {})})
     }
+    // A rerun shard continues what its dead predecessor left, read under the lock.
+    if (ctx.shard) plan = await remainingShare(plan, shareProgress(ctx, committers))
 
     for (const change of plan.resource_changes) {
       if (interrupted()) {
@@ -220,6 +230,33 @@ export async function applyPlan(plan: Plan, ctx: ApplyContext): Promise<ApplyOut
     return outcome
   } finally {
     for (const lock of locks.reverse()) await lock.release().catch(() => undefined)
+  }
+}
+
+/**
+ * Establish the state before the first segment is written: from then on, objects in the store
+ * that the state does not know can only be leftovers of a run that died under the lock. A shard
+ * may lose that race to a sibling (whose first segments may already be there): it adopts the
+ * sibling's state, which has the plan's lineage too.
+ */
+async function establishState(handle: StoreHandle, read: StateRead, name: string, shared: boolean): Promise<StateRead> {
+  try {
+    await refuseOrphanedData(handle.store, name)
+    return await handle.state.commit(read, {})
+  } catch (error) {
+    if (!shared) throw error
+    const now = await handle.state.read({patient: true})
+    if (now.etag === undefined || now.snapshot.lineage !== read.snapshot.lineage) throw error
+    return now
+  }
+}
+
+/** What a rerun shard needs to see of the state (apply/shard.ts remainingShare). */
+function shareProgress(ctx: ApplyContext, committers: Record<string, StateCommitter>): Parameters<typeof remainingShare>[1] {
+  return {
+    nextOffsets: (store, policy, topic) => committerFor(committers, store).nextOffsets(policy, topic),
+    recordedSegments: async (store, policy, topic) => new Set((await requireStore(ctx, store).state.loadSegments(committerFor(committers, store).current.snapshot, policy, topic)).map((s) => s.key)),
+    restore: (store, name) => committerFor(committers, store).current.snapshot.restores[name],
   }
 }
 

@@ -4,6 +4,8 @@
 import type {Gap, OffsetResetRecord, PolicyRecord, RestoreRecord, SegmentRef} from '../state/types.js'
 import {topicKey} from '../state/types.js'
 import type {StateChange, StateRead, StateStore, TopicChange} from '../state/state-store.js'
+import {isKbkError} from '../errors.js'
+import {sleep} from '../sleep.js'
 
 export interface CommitterOptions {
   /** Commit when this many segments are pending. */
@@ -13,7 +15,29 @@ export interface CommitterOptions {
   /** Called before every commit: throws when the lock was lost, so nothing is written without it. */
   beforeCommit?: () => void
   now?: () => number
+  /**
+   * Other workers of the same run commit to this state at the same time (sharded apply, under
+   * their shared run lock). A commit that loses the race on the head re-reads the state and is
+   * made again on top of it: the changes of concurrent workers touch disjoint partitions, and
+   * chunks and topic indexes are create-only under fresh names, so nobody's update is lost.
+   */
+  shared?: boolean
+  /**
+   * Sharded apply: when this run's workers began (the plan's creation time at the latest). Objects
+   * written after it and past a checkpoint are leftovers of a dead worker of this run, although
+   * siblings have moved the state's `updated_at` on since (see backup-run's removeLeftovers).
+   */
+  runSince?: string
 }
+
+/** Commits made and head races lost (sharded apply: what limits N workers' commit rate). */
+export interface CommitStats {
+  commits: number
+  conflicts: number
+}
+
+/** Attempts of one commit against concurrent siblings before giving up (each re-reads the head). */
+const MAX_SHARED_ATTEMPTS = 200
 
 export class StateCommitter {
   private base: StateRead
@@ -23,7 +47,8 @@ export class StateCommitter {
   /** Told when the commit holding their change is durable (what an apply reports as committed). */
   private pendingDurable: Array<() => void> = []
   private chain: Promise<unknown> = Promise.resolve()
-  private readonly opts: Required<Omit<CommitterOptions, 'beforeCommit'>> & Pick<CommitterOptions, 'beforeCommit'>
+  private readonly opts: Required<Omit<CommitterOptions, 'beforeCommit' | 'shared' | 'runSince'>> & Pick<CommitterOptions, 'beforeCommit' | 'shared'>
+  readonly stats: CommitStats = {commits: 0, conflicts: 0}
   /** Checkpoints as queued (ahead of the committed state). */
   private readonly offsets = new Map<string, Map<number, number>>()
 
@@ -36,8 +61,8 @@ export class StateCommitter {
     options: CommitterOptions = {},
   ) {
     this.base = base
-    this.initial = base
-    this.opts = {maxPendingSegments: options.maxPendingSegments ?? 64, maxDelayMs: options.maxDelayMs ?? 5000, now: options.now ?? Date.now, beforeCommit: options.beforeCommit}
+    this.initial = options.runSince !== undefined && options.runSince < base.snapshot.updated_at ? {...base, snapshot: {...base.snapshot, updated_at: options.runSince}} : base
+    this.opts = {maxPendingSegments: options.maxPendingSegments ?? 64, maxDelayMs: options.maxDelayMs ?? 5000, now: options.now ?? Date.now, beforeCommit: options.beforeCommit, shared: options.shared}
   }
 
   get current(): StateRead {
@@ -116,13 +141,33 @@ export class StateCommitter {
       this.pendingDurable = []
       this.pendingSegments = 0
       this.pendingSince = undefined
-      this.opts.beforeCommit?.()
-      this.base = await this.store.commit(this.base, change)
+      this.base = await this.commitOnce(change)
       for (const f of durable) f()
       return this.base
     })
     this.chain = next.catch(() => undefined)
     return next
+  }
+
+  private async commitOnce(change: StateChange): Promise<StateRead> {
+    for (let attempt = 1; ; attempt++) {
+      this.opts.beforeCommit?.()
+      try {
+        const next = await this.store.commit(this.base, change, {retrying: this.opts.shared === true})
+        this.stats.commits++
+        return next
+      } catch (error) {
+        if (!this.opts.shared || !isKbkError(error) || error.code !== 'KBK_STATE_CONFLICT' || attempt >= MAX_SHARED_ATTEMPTS) throw error
+        this.stats.conflicts++
+        const lineage = this.base.snapshot.lineage
+        const fresh = await this.store.read({reuse: this.base, patient: true})
+        // Another lineage is not a sibling's commit: someone replaced the state. Stop.
+        if (fresh.snapshot.lineage !== lineage) throw error
+        this.base = fresh
+        // Back off a little, randomly, so N workers that lost together do not collide again.
+        await sleep(Math.floor(Math.random() * Math.min(50, 2 * attempt)))
+      }
+    }
   }
 
   private async maybeFlush(): Promise<void> {

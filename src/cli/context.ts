@@ -104,3 +104,8 @@ function whoAmI(): string {
     return `unknown@${hostname()}`
   }
 }
+
+/** Kubernetes sets JOB_COMPLETION_INDEX (from 0) in each pod of an Indexed Job: `apply --shard auto/N` reads it. */
+export function jobCompletionIndex(): string | undefined {
+  return process.env.JOB_COMPLETION_INDEX
+}

@@ -4,8 +4,10 @@ import type {ApplyOutcome} from '../apply/apply-plan.js'
 import type {ApplySummary, Reporter} from '../apply/events.js'
 import {KbkCommand} from '../cli/base-command.js'
 import {durationFlag} from '../cli/flags.js'
-import {planToApply, runApply} from '../app/apply.js'
-import {openWorkspace} from '../cli/context.js'
+import {parseShardSpec, planToApply, runApply} from '../app/apply.js'
+import type {ShardSpec} from '../apply/shard.js'
+import type {ShardedApplyOutcome} from '../app/apply.js'
+import {jobCompletionIndex, openWorkspace} from '../cli/context.js'
 import {KbkError} from '../errors.js'
 import {formatPlanText} from '../format/plan-text.js'
 import {formatApplySummary, SIGNAL_EXIT_CODES} from '../format/apply-text.js'
@@ -16,15 +18,18 @@ import {decodePlanFile} from '../plan/plan-file.js'
 import {metricsFlags, publishPolicyLabels, startMetrics} from '../cli/metrics.js'
 import {ApplyMetricsReporter, recordNoopApply} from '../metrics/apply-metrics.js'
 import type {MetricsSession} from '../metrics/outputs.js'
+import {formatCount} from '../format/numbers.js'
 
 export default class ApplyCommand extends KbkCommand<typeof ApplyCommand> {
   static override description = `Run backups, expiry and restores: exactly the saved PLANFILE, or a fresh plan after you approve it.
 
 Takes the store's lock for the whole run. Offsets are recorded only after the segment holding them is durably written, so an interrupted apply loses and duplicates nothing: run it again.
 
+--shard I/N applies worker I's share of a saved plan, so N workers (e.g. the pods of a Kubernetes Indexed Job, --shard auto/N) apply it together; see docs/scale-out.md.
+
 SIGINT or SIGTERM (Ctrl-C, a cancelled CI job) stops it gracefully: what is durable is committed, the lock released, and kbk exits 130 or 143 saying what was and was not done. A second signal exits at once (the lock then expires by its TTL).`
 
-  static override examples = ['<%= config.bin %> apply', '<%= config.bin %> apply plan.kbk', '<%= config.bin %> apply --auto-approve --json   # CI: NDJSON events on stdout']
+  static override examples = ['<%= config.bin %> apply', '<%= config.bin %> apply plan.kbk', '<%= config.bin %> apply --auto-approve --json   # CI: NDJSON events on stdout', '<%= config.bin %> apply plan.kbk --shard 2/4      # worker 2 of 4', '<%= config.bin %> apply plan.kbk --shard auto/4   # Indexed Job pod: JOB_COMPLETION_INDEX + 1']
 
   static override args = {
     planfile: Args.string({description: 'A plan saved with `kbk plan --out FILE`.', ignoreStdin: true}),
@@ -36,21 +41,30 @@ SIGINT or SIGTERM (Ctrl-C, a cancelled CI job) stops it gracefully: what is dura
     'lock-timeout': durationFlag({description: 'How long to wait for the lock held by another run (e.g. 90s, 2m, 1m30s).', default: 0}),
     target: Flags.string({description: 'Limit the run to this address (and what is under it). Repeatable.', multiple: true}),
     ...metricsFlags,
+    shard: Flags.string({
+      description: 'Apply only share I of N of the saved plan (I from 1), balanced by planned bytes; auto/N takes I from JOB_COMPLETION_INDEX + 1 (Kubernetes Indexed Jobs).',
+      helpValue: 'I/N|auto/N',
+    }),
   }
 
   async run(): Promise<ApplyOutcome | undefined> {
     // Decided before any work: an unattended job must fail at once, not after a refresh, waiting
     // for a "yes" nobody will type.
+    // Checked before the workspace is opened: a misconfigured Job fails at once, saying why.
+    const shard = this.flags.shard === undefined ? undefined : parseShardSpec(this.flags.shard, jobCompletionIndex())
+    if (shard && !this.args.planfile) {
+      throw new KbkError('KBK_USAGE', '--shard needs a saved plan: every worker must compute its share from the same plan file.', {suggestion: 'Run `kbk plan --out plan.kbk` once, then `kbk apply plan.kbk --shard I/N` on each worker.'})
+    }
     if (!this.args.planfile && !this.flags['auto-approve']) this.assertCanAskApproval()
     const metrics = await startMetrics('apply', this.flags)
     try {
-      return await this.apply(metrics)
+      return await this.apply(metrics, shard)
     } finally {
       await metrics?.finish()
     }
   }
 
-  private async apply(session: MetricsSession | undefined): Promise<ApplyOutcome | undefined> {
+  private async apply(session: MetricsSession | undefined, shard: ShardSpec | undefined): Promise<ApplyOutcome | undefined> {
     const ws = await openWorkspace(this.flags, session ? {metrics: session.metrics} : {})
     const policies = Object.fromEntries(Object.values(ws.workspace.policies).map((p) => [p.name, {labels: p.labels}]))
     if (session) publishPolicyLabels(session.metrics, ws.workspace)
@@ -80,11 +94,11 @@ SIGINT or SIGTERM (Ctrl-C, a cancelled CI job) stops it gracefully: what is dura
       } else reporter = plainReporter({totals: planTotals(plan.resource_changes)})
       if (session) reporter = new ApplyMetricsReporter(session.metrics, reporter, plan, {policies})
       const rendering = listr?.run()
-      let outcome: ApplyOutcome
+      let outcome: ShardedApplyOutcome
       const stop = trapStopSignals(reporter, this.jsonEnabled())
       try {
         const runbooks = {envNames: readEnvNames(ws.workspace.files, process.cwd()), configFile: ws.workspace.files.length === 1 ? ws.workspace.files[0]! : 'kbk.yaml'}
-        outcome = await runApply(ws, plan, {reporter, lockTimeoutMs: this.flags['lock-timeout'], signal: stop.signal, runbooks})
+        outcome = await runApply(ws, plan, {reporter, lockTimeoutMs: this.flags['lock-timeout'], signal: stop.signal, runbooks, ...(shard ? {shard} : {})})
       } catch (error) {
         // Stopped before the lock was taken: nothing changed, and the exit code still says why.
         if (stop.received && error instanceof KbkError && error.code === 'KBK_APPLY_INTERRUPTED') {
@@ -102,7 +116,7 @@ SIGINT or SIGTERM (Ctrl-C, a cancelled CI job) stops it gracefully: what is dura
       if (this.jsonEnabled()) {
         process.stdout.write(formatNdjsonLine({type: 'apply.result', ...outcome}))
       } else {
-        process.stderr.write('\n' + formatApplySummary(outcome) + '\n')
+        process.stderr.write('\n' + (outcome.shard ? formatShardLine(outcome.shard) + '\n' : '') + formatApplySummary(outcome) + '\n')
       }
       if (outcome.interrupted) process.exitCode = SIGNAL_EXIT_CODES[outcome.interrupted] ?? 1
       else if (!outcome.ok) process.exitCode = 1
@@ -146,6 +160,14 @@ SIGINT or SIGTERM (Ctrl-C, a cancelled CI job) stops it gracefully: what is dura
     this.assertCanAskApproval()
     if (!(await this.askYes('Do you want to perform these actions?', 'kbk will perform the actions described above.'))) throw new KbkError('KBK_APPLY_CANCELLED', 'Apply cancelled: nothing was changed.', {suggestion: "Type 'yes' to approve, or pass --auto-approve in automation."})
   }
+}
+
+/** "Shard 2/4: 13 work item(s) of this plan's 48 …": which share this worker applied. */
+function formatShardLine(s: NonNullable<ShardedApplyOutcome['shard']>): string {
+  const total = s.planned_bytes.reduce((a, b) => a + b, 0)
+  const mine = s.planned_bytes[s.index - 1] ?? 0
+  const pct = total > 0 ? ` (${Math.round((100 * mine) / total)}% of the planned bytes)` : ''
+  return `Shard ${s.index}/${s.count}: ${formatCount(s.items)} work item(s), ${formatCount(mine)} planned byte(s)${pct}. Run \`kbk plan\` once every shard is done: it shows what is left.`
 }
 
 /**

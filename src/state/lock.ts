@@ -226,7 +226,7 @@ function parseLockFile(body: Buffer): LockFile | undefined {
   }
 }
 
-function isExpired(file: LockFile, at: Date): boolean {
+function isExpired(file: {expires: string}, at: Date): boolean {
   return at.getTime() >= Date.parse(file.expires)
 }
 
@@ -262,3 +262,233 @@ function defaultWho(): string {
   return `${user}@${hostname()}`
 }
 
+
+// ---- The run lock: one lock shared by the N workers of one sharded apply -------------------
+//
+// It is the same object, `_kbk/lock.json`, so every other kbk (an apply, `lock list`, an old
+// version) sees an ordinary held lock, named after the run's workers. What the workers add is
+// `run`: the plan's digest, N, and one entry per worker with its own heartbeat. A worker of the
+// same plan and N joins a held run lock; anyone else is refused (or waits) as always. The lock's
+// own `expires` is the latest of the workers' expiries, so it stays held while any worker lives.
+// All writes are read-modify-write, conditional on the etag read, retried when a sibling's
+// heartbeat got there first.
+
+export interface RunWorker {
+  id: string
+  who: string
+  /** For the same-host liveness check (a local rerun need not wait out a dead worker's TTL). */
+  host: string
+  pid: number
+  heartbeat: string
+  expires: string
+}
+
+interface RunLockFile extends LockFile {
+  run?: {plan_digest: string; shards: number; workers: Record<string, RunWorker>}
+}
+
+export interface AcquireRunLockOptions extends Omit<AcquireLockOptions, 'operation' | 'onWait'> {
+  planDigest: string
+  shard: number
+  shards: number
+  onWait?: (holder: LockInfo, why: string) => void
+}
+
+export interface HeldRunLock extends HeldLock {
+  /** This worker's own id (the lock's id, info.id, is the run's). */
+  workerId: string
+  /**
+   * True when the lock was held, or last held, by workers of this same plan and N: every state
+   * change since the last foreign holder is then this run's own (a rerun shard may continue).
+   */
+  continued: boolean
+}
+
+export async function acquireRunLock(store: ObjectStore, opts: AcquireRunLockOptions): Promise<HeldRunLock> {
+  const now = opts.now ?? (() => new Date())
+  const ttlMs = opts.ttlMs ?? DEFAULT_TTL_MS
+  const heartbeatMs = opts.heartbeatMs ?? Math.max(1, Math.floor(ttlMs / 4))
+  const who = opts.who ?? defaultWho()
+  const pollMs = opts.pollMs ?? 1000
+  const deadline = Date.now() + Math.max(0, opts.timeoutMs ?? 0)
+  const me = String(opts.shard)
+  const workerId = randomUUID()
+  let waitedFor: string | undefined
+  // A worker of our own shard still heartbeating: we wait at most one TTL for it (a dead pod's
+  // entry runs out by then; a live duplicate keeps renewing and we give up with its name).
+  let siblingDeadline: number | undefined
+
+  for (;;) {
+    const current = await readLockFile(store)
+    const file = current?.file as RunLockFile | undefined
+    const at = now()
+    const worker: RunWorker = {id: workerId, who, host: hostname(), pid: process.pid, heartbeat: at.toISOString(), expires: new Date(at.getTime() + ttlMs).toISOString()}
+    const ours = file?.run !== undefined && file.run.plan_digest === opts.planDigest && file.run.shards === opts.shards
+    const free = !file || file.released !== undefined || isExpired(file, at)
+    let next: RunLockFile | undefined
+    if (free) {
+      next = runLockFile({id: randomUUID(), created: at.toISOString(), kbk_version: opts.kbkVersion ?? 'unknown'}, opts, {[me]: worker}, at)
+    } else if (ours) {
+      const sibling = file.run!.workers[me]
+      if (sibling && !isExpired(sibling, at) && !deadOnThisHost(sibling)) {
+        siblingDeadline ??= Date.now() + ttlMs + heartbeatMs
+        if (Date.now() >= Math.max(siblingDeadline, deadline)) {
+          throw new KbkError('KBK_LOCKED', `Shard ${me}/${opts.shards} of this plan is already being applied by ${sibling.who} (worker ${sibling.id}, last heartbeat ${sibling.heartbeat}) in ${store.description}.`, {
+            kind: 'conflict',
+            retriable: true,
+            suggestion: 'Each shard runs once at a time: wait for that worker to finish. If it is dead, its heartbeat runs out within the lock TTL and a rerun continues its share.',
+            details: {lock: toInfo(file), worker: sibling},
+          })
+        }
+        if (waitedFor !== sibling.id) opts.onWait?.(toInfo(file), `shard ${me}/${opts.shards} is still held by ${sibling.who} (worker ${sibling.id}); waiting for its heartbeat to run out`)
+        waitedFor = sibling.id
+        await sleep(pollMs, opts.signal)
+        continue
+      }
+      next = runLockFile(file, opts, {...liveWorkers(file.run!.workers, at), [me]: worker}, at)
+    } else {
+      const remaining = deadline - Date.now()
+      if (remaining <= 0) throw lockedError(store, toInfo(file), opts.timeoutMs ?? 0, at)
+      if (waitedFor !== file.id) opts.onWait?.(toInfo(file), 'another operation holds it')
+      waitedFor = file.id
+      await sleep(Math.min(pollMs, remaining), opts.signal)
+      continue
+    }
+    try {
+      const {etag} = await store.put(LOCK_KEY, canonicalBytes(next), current ? {ifMatch: current.etag, contentType: 'application/json'} : {ifNoneMatch: '*', contentType: 'application/json'})
+      return new RunHeld(store, next, me, workerId, etag, ttlMs, heartbeatMs, now, ours)
+    } catch (error) {
+      if (!isPrecondition(error)) throw error
+      // A sibling joined or beat at the same moment: read again and retry at once.
+    }
+  }
+}
+
+function runLockFile(base: Pick<LockInfo, 'id' | 'created' | 'kbk_version'>, o: {planDigest: string; shards: number}, workers: Record<string, RunWorker>, at: Date): RunLockFile {
+  const live = Object.entries(workers).sort(([a], [b]) => Number(a) - Number(b))
+  const expires = live.reduce((max, [, w]) => (w.expires > max ? w.expires : max), at.toISOString())
+  return {
+    id: base.id,
+    who: live.map(([s, w]) => `${w.who} (shard ${s}/${o.shards})`).join(', ') || 'nobody',
+    operation: `apply of plan ${o.planDigest.slice(0, 19)}… in ${o.shards} shard(s)`,
+    created: base.created,
+    heartbeat: at.toISOString(),
+    expires,
+    kbk_version: base.kbk_version,
+    run: {plan_digest: o.planDigest, shards: o.shards, workers: Object.fromEntries(live)},
+  }
+}
+
+/**
+ * Workers whose heartbeat has not run out. A dead one stays until it does, on purpose: its share
+ * is unfinished, so the lock stays this run's (other applies refused) for one TTL, time for
+ * Kubernetes to rerun the index.
+ */
+function liveWorkers(workers: Record<string, RunWorker>, at: Date): Record<string, RunWorker> {
+  return Object.fromEntries(Object.entries(workers).filter(([, w]) => !isExpired(w, at)))
+}
+
+/** A worker on this very host whose process is gone: dead for sure, no need to wait out its TTL. */
+function deadOnThisHost(w: RunWorker): boolean {
+  if (w.host !== hostname() || w.pid === process.pid) return false
+  try {
+    process.kill(w.pid, 0)
+    return false
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
+
+class RunHeld implements HeldRunLock {
+  private lost: string | undefined
+  private released = false
+  private timer: NodeJS.Timeout | undefined
+  private beat: Promise<void> = Promise.resolve()
+  private expires: string
+  info: LockInfo
+
+  constructor(
+    private readonly store: ObjectStore,
+    file: RunLockFile,
+    private readonly shard: string,
+    readonly workerId: string,
+    etag: string,
+    private readonly ttlMs: number,
+    heartbeatMs: number,
+    private readonly now: () => Date,
+    readonly continued: boolean,
+  ) {
+    void etag
+    this.info = toInfo(file)
+    this.expires = file.run!.workers[shard]!.expires
+    this.timer = setInterval(() => {
+      this.beat = this.beat.then(() => this.heartbeat())
+    }, heartbeatMs)
+    this.timer.unref()
+  }
+
+  assertHeld(): void {
+    const why = this.lost ?? (this.now().getTime() >= Date.parse(this.expires) ? `its heartbeat expired at ${this.expires} before it could be renewed` : undefined)
+    if (why === undefined) return
+    throw new KbkError('KBK_LOCK_LOST', `Lost the run lock ${this.info.id} on ${this.store.description} (shard ${this.shard}): ${why}. Stopped before writing the state.`, {
+      kind: 'conflict',
+      suggestion: 'Check `kbk lock list`, then run this shard again: it continues from what was committed.',
+      details: {id: this.info.id, worker: this.workerId},
+    })
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return
+    this.released = true
+    if (this.timer) clearInterval(this.timer)
+    await this.beat
+    if (this.lost !== undefined) return
+    await this.update((file, at) => {
+      const others = liveWorkers(file.run!.workers, at)
+      delete others[this.shard]
+      const next = runLockFile(file, {planDigest: file.run!.plan_digest, shards: file.run!.shards}, others, at)
+      // The last worker out releases the lock; the run's digest stays, so a rerun shard can tell
+      // that nobody else held it since.
+      return Object.keys(others).length === 0 ? {...next, released: at.toISOString()} : next
+    }).catch(() => undefined)
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.released || this.lost !== undefined) return
+    try {
+      await this.update((file, at) => {
+        const expires = new Date(at.getTime() + this.ttlMs).toISOString()
+        const workers = {...file.run!.workers, [this.shard]: {...file.run!.workers[this.shard]!, heartbeat: at.toISOString(), expires}}
+        return runLockFile(file, {planDigest: file.run!.plan_digest, shards: file.run!.shards}, workers, at)
+      })
+    } catch {
+      // Store unreachable: retried at the next beat; assertHeld reports the loss once our
+      // entry's `expires` passes without a renewal.
+    }
+  }
+
+  /** Read-modify-write of the lock file, retried while siblings write in between. */
+  private async update(change: (file: RunLockFile, at: Date) => RunLockFile): Promise<void> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const current = await readLockFile(this.store)
+      const file = current?.file as RunLockFile | undefined
+      const mine = file?.run?.workers[this.shard]
+      if (!current || !file || file.id !== this.info.id || file.released !== undefined || mine?.id !== this.workerId) {
+        this.lost = 'it was broken, released or taken over by another operation'
+        if (this.timer) clearInterval(this.timer)
+        return
+      }
+      const next = change(file, this.now())
+      try {
+        await this.store.put(LOCK_KEY, canonicalBytes(next), {ifMatch: current.etag, contentType: 'application/json'})
+        const w = next.run?.workers[this.shard]
+        if (w) this.expires = w.expires
+        this.info = toInfo(next)
+        return
+      } catch (error) {
+        if (!isPrecondition(error)) throw error
+        await sleep(5 + Math.floor(Math.random() * 20 * (attempt + 1)))
+      }
+    }
+  }
+}

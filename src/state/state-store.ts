@@ -10,6 +10,7 @@ import {KbkError, isKbkError} from '../errors.js'
 import type {ObjectInfo, ObjectStore} from '../storage/object-store.js'
 import {StoreErrorCode} from '../storage/object-store.js'
 import {mapLimit} from '../storage/keys.js'
+import {sleep} from '../sleep.js'
 import {canonicalBytes, sha256Hex} from './canonical-json.js'
 import {HEAD_KEY, STATE_PREFIX, chunkKey, newObjectId, topicIndexKey} from './layout.js'
 import {addSegmentsToSummary, compareSegments, emptyPartition, mergeGaps, summarizePartition, withNextOffset} from './summaries.js'
@@ -78,6 +79,9 @@ export interface StateStoreOptions {
   maxChunksPerTopic?: number
 }
 
+/** Head reads a patient reader (a sharded worker, among committing siblings) makes before giving up. */
+const PATIENT_HEAD_READS = 100
+
 export class StateStore {
   private readonly now: () => Date
   private readonly concurrency: number
@@ -92,17 +96,26 @@ export class StateStore {
     this.maxChunks = Math.max(2, opts.maxChunksPerTopic ?? 32)
   }
 
-  /** No state yet → an empty snapshot with a NEW lineage and serial 0 (nothing is written). */
-  async read(): Promise<StateRead> {
-    const got = await this.readHead()
+  /**
+   * No state yet → an empty snapshot with a NEW lineage and serial 0 (nothing is written).
+   * `reuse`: a read held already; topic indexes it has unchanged are not fetched again.
+   */
+  async read(opts: {reuse?: StateRead; patient?: boolean} = {}): Promise<StateRead> {
+    const got = await this.readHead(opts.patient ? PATIENT_HEAD_READS : 5)
     if (!got) {
       return {snapshot: emptySnapshot(this.opts.kbkVersion, this.now()), refs: {}}
     }
     const {head, etag} = got
     const refs = Object.values(head.topics)
     const indexes = new Array<TopicIndex>(refs.length)
+    // Re-reading after a lost commit race (sharded apply): topic indexes are immutable objects
+    // under fresh names, so one whose key and digest are unchanged is the one already held.
+    const held = opts.reuse?.refs
     await mapLimit(refs, this.concurrency, async (ref, i) => {
-      indexes[i] = await this.readTopicIndex(ref)
+      const k = topicKey(ref.policy, ref.topic)
+      const same = held?.[k]
+      const known = same && same.key === ref.key && same.sha256 === ref.sha256 ? opts.reuse!.snapshot.topics[k] : undefined
+      indexes[i] = known ?? (await this.readTopicIndex(ref))
     })
     const topics: Record<string, TopicIndex> = {}
     for (const index of indexes) topics[topicKey(index.policy, index.topic)] = index
@@ -132,8 +145,11 @@ export class StateStore {
     return live.filter((s) => !wanted || wanted.has(s.partition))
   }
 
-  /** serial+1, conditional on base.etag; a lost race → KBK_STATE_CONFLICT and nothing recorded. */
-  async commit(base: StateRead, change: StateChange): Promise<StateRead> {
+  /**
+   * serial+1, conditional on base.etag; a lost race → KBK_STATE_CONFLICT and nothing recorded.
+   * `retrying`: the caller retries a lost race itself, so the error need not say more.
+   */
+  async commit(base: StateRead, change: StateChange, opts: {retrying?: boolean} = {}): Promise<StateRead> {
     const baseRefs = await this.refsFor(base)
     const serial = base.snapshot.serial + 1
     const now = this.now().toISOString()
@@ -180,7 +196,12 @@ export class StateStore {
       try {
         etag = (await this.store.put(HEAD_KEY, canonicalBytes(head), {...condition, contentType: 'application/json'})).etag
       } catch (error) {
-        if (isKbkError(error) && error.code === StoreErrorCode.precondition) throw await this.conflict(base, error)
+        if (isKbkError(error) && error.code === StoreErrorCode.precondition) {
+          // A caller that retries (sharded apply) re-reads the state anyway: spare it the reads
+          // that only make the message say where the state went.
+          if (opts.retrying) throw new KbkError('KBK_STATE_CONFLICT', `The state in ${this.store.description} was changed by another writer.`, {kind: 'conflict', cause: error})
+          throw await this.conflict(base, error)
+        }
         // The head may or may not have landed (a cut connection): what it would reference must stay.
         written.length = 0
         throw error
@@ -200,7 +221,11 @@ export class StateStore {
       return {snapshot, etag, refs: head.topics}
     } finally {
       // Nothing references what a failed commit wrote (fresh random names): tidy up, best effort.
-      if (written.length > 0) await this.store.delete(written).catch(() => undefined)
+      // A retrying caller does not wait for it: its next attempt matters more than the tidying.
+      if (written.length > 0) {
+        const tidy = this.store.delete([...written]).catch(() => undefined)
+        if (!opts.retrying) await tidy
+      }
     }
   }
 
@@ -321,8 +346,11 @@ export class StateStore {
     )
   }
 
-  /** head → get → head: returns a body and the etag that really belongs to it. */
-  private async readHead(): Promise<{head: StateHeadFile; etag: string} | undefined> {
+  /**
+   * head → get → head: returns a body and the etag that really belongs to it. `retries`: how often
+   * to look again when the head changed meanwhile (sharded workers commit all the time: patient).
+   */
+  private async readHead(retries = 5): Promise<{head: StateHeadFile; etag: string} | undefined> {
     for (let attempt = 0; ; attempt++) {
       const before = await this.store.head(HEAD_KEY)
       if (!before) return undefined
@@ -330,12 +358,16 @@ export class StateStore {
       try {
         body = await this.store.get(HEAD_KEY)
       } catch (error) {
-        if (isKbkError(error) && error.code === StoreErrorCode.notFound && attempt < 5) continue
+        if (isKbkError(error) && error.code === StoreErrorCode.notFound && attempt < retries) continue
         throw error
       }
       const after = await this.store.head(HEAD_KEY)
       if (after?.etag !== before.etag) {
-        if (attempt < 5) continue
+        if (attempt < retries) {
+          // Writers commit back to back: step out of their rhythm a little before looking again.
+          if (attempt >= 5) await sleep(Math.floor(Math.random() * Math.min(200, 10 * attempt)))
+          continue
+        }
         throw new KbkError('KBK_STATE_BUSY', `The state in ${this.store.description} kept changing while it was read.`, {
           kind: 'conflict',
           retriable: true,
