@@ -141,12 +141,22 @@ export interface PolicyConfig {
   consumerGroups: Selection
   segment: {maxBytes: number; maxRecords?: number}
   masking?: {fields: string[]; mode: 'redact' | 'hash'}
+  /** Copies in other stores, each with its own retention tier (the policy's when not given). */
+  replicas: ReplicaConfig[]
+}
+
+export interface ReplicaConfig {
+  store: string
+  /** The tier's name, and the tier itself. */
+  retention: string
+  tier: RetentionTier
 }
 
 export interface RestoreConfig {
   name: string
   description?: string
-  from: {policy: string; pointInTime: string}
+  /** `store`: read from this copy (a replica of the policy) instead of the policy's store. */
+  from: {policy: string; pointInTime: string; store?: string}
   to: {cluster: string; topicSuffix?: string; rename: Record<string, string>}
   topics: Selection
   createTopics: boolean

@@ -33,6 +33,8 @@ export function policySettings(p: PolicyConfig): Record<string, unknown> {
     consumerGroups: {include: p.consumerGroups.include.map((x) => x.source), exclude: p.consumerGroups.exclude.map((x) => x.source)},
     segment: {maxBytes: p.segment.maxBytes, maxRecords: p.segment.maxRecords ?? null},
     masking: p.masking ? {fields: [...p.masking.fields], mode: p.masking.mode} : null,
+    // Only when declared: a policy applied before replicas existed must not show as changed.
+    ...(p.replicas.length > 0 ? {replicas: p.replicas.map((r) => ({store: r.store, retention: r.retention}))} : {}),
   }
 }
 
@@ -50,6 +52,7 @@ function desiredPolicy(p: PolicyConfig): DesiredPolicy {
     ...(p.rpoMs !== undefined ? {rpoMs: p.rpoMs} : {}),
     tags: [...p.tags],
     settings: policySettings(p),
+    replicas: p.replicas.map((r) => ({store: r.store, retention: {tier: r.retention, maxAgeMs: r.tier.maxAgeMs, minKeep: r.tier.minKeep, immutable: r.tier.immutable, allowDestroy: p.allowDestroy}})),
   }
 }
 
@@ -69,6 +72,7 @@ export function restoreSettings(r: RestoreConfig): Record<string, unknown> {
     ifTargetNotEmpty: r.ifTargetNotEmpty,
     // Only when set: an intent applied before this key existed must not show as changed.
     ...(r.extendRetention ? {extendRetention: true} : {}),
+    ...(r.from.store !== undefined ? {store: r.from.store} : {}),
   }
 }
 
@@ -89,6 +93,7 @@ function desiredRestore(r: RestoreConfig): DesiredRestore {
     translateGroups: [...r.consumerGroups.translate],
     ifTargetNotEmpty: r.ifTargetNotEmpty,
     extendRetention: r.extendRetention,
+    ...(r.from.store !== undefined ? {store: r.from.store} : {}),
     settings: restoreSettings(r),
   }
 }

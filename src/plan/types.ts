@@ -264,6 +264,13 @@ export interface DesiredPolicy {
   tags: string[]
   /** Canonical, secret-free settings: what is recorded in state and diffed. */
   settings: Record<string, unknown>
+  /** Copies in other stores, each expired by its own tier (the policy's allowDestroy applies). */
+  replicas?: DesiredReplica[]
+}
+
+export interface DesiredReplica {
+  store: string
+  retention: DesiredRetention
 }
 
 export interface DesiredRestore {
@@ -284,6 +291,8 @@ export interface DesiredRestore {
   ifTargetNotEmpty: 'fail' | 'append'
   /** Created topics get a retention.ms that keeps the oldest restored record, instead of the plan refusing. */
   extendRetention: boolean
+  /** The copy to read from (`from.store`): the policy's store when undefined. */
+  store?: string
   /** Canonical settings (without the pinned point in time). */
   settings: Record<string, unknown>
 }

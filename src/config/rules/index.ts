@@ -4,6 +4,7 @@ import {credentialsConsistent, secretsFromEnvironment} from './credentials.js'
 import {durationsParse, retentionSane} from './durations.js'
 import {referencesResolve} from './references.js'
 import {regexesCompile} from './regexes.js'
+import {replicasValid} from './replicas.js'
 import {restoreNotOntoSource, restoreTargetsNotBackedUp} from './restores.js'
 import type {Rule} from './rule.js'
 
@@ -20,6 +21,7 @@ export const rules: readonly Rule[] = [
   retentionSane,
   restoreNotOntoSource,
   restoreTargetsNotBackedUp,
+  replicasValid,
   secretsFromEnvironment,
   credentialsConsistent,
   complianceRule,
