@@ -83,6 +83,7 @@ export async function runApply(ctx: WorkspaceContext, plan: Plan, options: RunAp
     now: ctx.clock,
     lockTimeoutMs: options.lockTimeoutMs,
     who: ctx.who,
+    ...(ctx.testHooks ? {testHooks: ctx.testHooks} : {}),
     ...(options.signal ? {signal: options.signal} : {}),
   })
 }

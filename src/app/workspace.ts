@@ -28,6 +28,8 @@ export interface WorkspaceContext {
   kbkVersion: string
   /** user@host, recorded in locks and audit records. */
   who: string
+  /** Test hooks the composition root sets from KBK_TEST_* variables (never in production use). */
+  testHooks?: {afterReplicaCopy?: () => void}
   close(): Promise<void>
 }
 

@@ -34,8 +34,14 @@ export async function openWorkspace(flags: {config?: string}, options: OpenWorks
   const clock = systemClock(process.env.KBK_NOW)
   const stores = new Map<string, StoreHandle>()
   const clusters = new Map<string, KafkaPort>()
+  // KBK_TEST_KILL_AFTER_REPLICA_COPIES=N: the process kills itself (SIGKILL) after N verified
+  // copies, for the crash tests of replication. Read here and nowhere else.
+  const killAfter = Number(process.env.KBK_TEST_KILL_AFTER_REPLICA_COPIES ?? '')
+  let copies = 0
+  const testHooks = Number.isSafeInteger(killAfter) && killAfter > 0 ? {afterReplicaCopy: () => void (++copies >= killAfter && process.kill(process.pid, 'SIGKILL'))} : undefined
   return {
     ...valid,
+    ...(testHooks ? {testHooks} : {}),
     clock,
     kbkVersion: KBK_VERSION,
     who: whoAmI(),

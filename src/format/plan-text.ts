@@ -3,6 +3,7 @@
 import type {Drift, Plan, ResourceChange} from '../plan/types.js'
 import {c} from './colors.js'
 import {formatBytes, formatCount} from './numbers.js'
+import {egressLines, formatReplicateChange} from './replication-text.js'
 
 const SYMBOL: Record<string, string> = {create: '+', update: '~', delete: '-', run: '>'}
 
@@ -25,6 +26,12 @@ function headline(ch: ResourceChange): string {
           : 'will be backed up'
         : ch.type === 'expire'
           ? 'will expire (DESTROYS BACKUP DATA)'
+          : ch.type === 'replicate'
+            ? ch.replicate
+              ? 'will be copied to the replica'
+              : action === 'create'
+                ? 'will be recorded in the replica store'
+                : 'will be updated in the replica store'
           : action === 'update'
             ? 'changed: will run again'
             : 'will run'
@@ -60,6 +67,7 @@ export function formatChange(ch: ResourceChange): string[] {
     lines.push(`${ind}${c.red(`${formatCount(e.segments.length)} segment(s), ${formatCount(e.records)} record(s), ${formatBytes(e.bytes)}`)} written ${e.written_from} .. ${e.written_to} (tier "${e.tier}")`)
     for (const k of e.kept) lines.push(`${ind}kept: ${formatCount(k.segments)} segment(s) — ${k.reason}`)
   }
+  if (ch.type === 'replicate') lines.push(...formatReplicateChange(ch, ind))
   if (ch.restore) {
     const r = ch.restore
     const pit = r.point_in_time_requested === 'latest' ? `${r.point_in_time} (latest, pinned)` : r.point_in_time
@@ -150,6 +158,8 @@ export function formatPlanText(plan: Plan): string {
   }
   out.push('kbk will perform the following actions:', '')
   for (const ch of live) out.push(...formatChange(ch), '')
+  const egress = egressLines(live)
+  if (egress.length > 0) out.push(...egress, '')
   out.push(c.bold(formatSummaryLine(plan)))
   if (errors.length > 0) out.push(c.red(`This plan cannot be applied: ${errors.length} error(s) above.`))
   return out.join('\n')
@@ -188,7 +198,9 @@ export function formatPlanMarkdown(plan: Plan): string {
           ? `${formatCount(ch.expire.segments.length)} segment(s), ${formatBytes(ch.expire.bytes)}`
           : ch.restore
             ? `up to ${ch.restore.point_in_time} into \`${ch.restore.cluster}\``
-            : (ch.diff ?? []).map((d) => d.path).join(', ')
+            : ch.replicate
+              ? `${formatCount(ch.replicate.segments.length)} segment(s), ${formatBytes(ch.replicate.bytes)} to \`${ch.replicate.store}\``
+              : (ch.diff ?? []).map((d) => d.path).join(', ')
       out.push(`| \`${sym}\` ${ch.actions[0]}${ch.blocked ? ' (blocked)' : ''} | \`${ch.address}\` | ${escapeMd(detail)} |`)
     }
     out.push('', '<details><summary>Full plan</summary>', '', '```diff', ...plan.resource_changes.flatMap((ch) => formatChange(ch)), '```', '', '</details>')

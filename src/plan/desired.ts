@@ -7,7 +7,7 @@ export function desiredFromWorkspace(ws: Workspace, tags: (name: string) => Comp
   const policies: Record<string, DesiredPolicy> = {}
   const drillWithinMs: Record<string, number> = {}
   for (const p of Object.values(ws.policies)) {
-    policies[p.name] = desiredPolicy(p)
+    policies[p.name] = desiredPolicy(p, ws)
     const windows = p.tags.map((t) => tags(t)?.requireDrillWithinMs).filter((x): x is number => x !== undefined)
     if (windows.length > 0) drillWithinMs[p.name] = Math.min(...windows)
   }
@@ -38,7 +38,7 @@ export function policySettings(p: PolicyConfig): Record<string, unknown> {
   }
 }
 
-function desiredPolicy(p: PolicyConfig): DesiredPolicy {
+function desiredPolicy(p: PolicyConfig, ws: Workspace): DesiredPolicy {
   return {
     name: p.name,
     cluster: p.cluster,
@@ -52,7 +52,7 @@ function desiredPolicy(p: PolicyConfig): DesiredPolicy {
     ...(p.rpoMs !== undefined ? {rpoMs: p.rpoMs} : {}),
     tags: [...p.tags],
     settings: policySettings(p),
-    replicas: p.replicas.map((r) => ({store: r.store, retention: {tier: r.retention, maxAgeMs: r.tier.maxAgeMs, minKeep: r.tier.minKeep, immutable: r.tier.immutable, allowDestroy: p.allowDestroy}})),
+    replicas: p.replicas.map((r) => ({store: r.store, sourceKind: ws.stores[p.store]?.type ?? 'fs', retention: {tier: r.retention, maxAgeMs: r.tier.maxAgeMs, minKeep: r.tier.minKeep, immutable: r.tier.immutable, allowDestroy: p.allowDestroy}})),
   }
 }
 

@@ -9,7 +9,7 @@ export const PLAN_FORMAT_VERSION = '1.0'
 
 /** The closed set of actions: + create, ~ update, - destroy (expiry), > run (backup or restore). */
 export type Action = 'create' | 'update' | 'delete' | 'run'
-export type ResourceType = 'policy' | 'backup' | 'expire' | 'restore'
+export type ResourceType = 'policy' | 'backup' | 'expire' | 'restore' | 'replicate'
 
 export interface AttributeDiff {
   path: string
@@ -116,6 +116,7 @@ interface NoPayload {
   backup?: undefined
   expire?: undefined
   restore?: undefined
+  replicate?: undefined
 }
 
 /** A policy is created, its settings updated, or it is no longer managed (its backups are kept). */
@@ -179,7 +180,57 @@ export interface RestoreChange extends ChangeBase, Omit<NoPayload, 'restore'> {
  * One planned change. The variant says what apply does; each carries its store and payload, so
  * apply switches on the variant and never guesses.
  */
-export type ResourceChange = PolicyChange | BackupChange | TopicGoneChange | ExpireChange | RestoreChange
+export type ResourceChange = PolicyChange | BackupChange | TopicGoneChange | ExpireChange | RestoreChange | ReplicateChange
+
+/** One segment to copy to a replica, and why it is not there yet. */
+export interface ReplicaSegment {
+  key: string
+  partition: number
+  first_offset: number
+  last_offset: number
+  records: number
+  bytes: number
+  sha256: string
+  /** missing: never copied; changed: the replica's object differs from what was recorded (size or version). */
+  reason: 'missing' | 'changed'
+}
+
+/** What one topic's replica needs: segments to copy and the primary's checkpoints to mirror. */
+export interface ReplicationSet {
+  policy: string
+  topic: string
+  /** The policy's store, read from, and its kind (for the egress estimate). */
+  source_store: string
+  source_kind: 'fs' | 's3' | 'azure' | 'gcs'
+  /** The replica store, written to (its own state records the copy). */
+  store: string
+  tier: string
+  segments: ReplicaSegment[]
+  /** Per partition: the offset range and bytes the segments to copy cover. */
+  ranges: Array<{partition: number; from: number; to: number; segments: number; bytes: number}>
+  bytes: number
+  records: number
+  /** Write-once lock of each copy: its write time plus this (an immutable replica tier). */
+  retain_ms?: number
+  /** The topic as the primary records it, mirrored so a restore from the replica needs nothing else. */
+  topic_meta: {partition_count: number; configs: Record<string, string>; group_offsets?: Record<string, Record<number, number>>; last_backup_at?: string; deleted_at?: string}
+  /** The primary's checkpoints and gaps; a partition's checkpoint moves once all its segments are copied. */
+  partitions: Array<{partition: number; next_offset: number; gaps: Array<{from: number; to: number; reason: 'retention-loss' | 'topic-recreated'; detected_at: string}>}>
+}
+
+/**
+ * Copy a policy's segments to one of its replicas (`run`), or record the copy's settings in the
+ * replica store (`create`/`update`, no topic). The change's `store` is the replica store.
+ */
+export interface ReplicateChange extends ChangeBase, Omit<NoPayload, 'replicate'> {
+  type: 'replicate'
+  topic?: string
+  actions: Array<'run' | 'create' | 'update'>
+  before: Record<string, unknown> | null
+  after: Record<string, unknown>
+  replicate?: ReplicationSet
+  diff?: AttributeDiff[]
+}
 
 export type DriftKind =
   | 'segment-missing'
@@ -193,6 +244,9 @@ export type DriftKind =
   | 'rpo-exceeded'
   | 'drill-overdue'
   | 'cluster-unreachable'
+  | 'replica-behind'
+  | 'replica-missing'
+  | 'replica-changed'
 
 export interface Drift {
   address: string
@@ -270,6 +324,8 @@ export interface DesiredPolicy {
 
 export interface DesiredReplica {
   store: string
+  /** The kind of the policy's own store, which the copies are read out of (egress). */
+  sourceKind: 'fs' | 's3' | 'azure' | 'gcs'
   retention: DesiredRetention
 }
 
@@ -361,6 +417,22 @@ export interface Observed {
   objects?: Record<string, StoreObjectView>
   /** Per store: the cheap probe of a normal plan, when the refresh did not list. */
   probes?: Record<string, StoreProbe>
+  /** Per replica store (policies.X.replicas): its own state and what its data area holds. */
+  replicas?: Record<string, ReplicaView>
+  /** Stores whose state could not be read (unreachable, no bucket): their policies are not planned. */
+  store_errors?: Record<string, {code: ErrorCode; message: string}>
+}
+
+/** What the refresh saw in one replica store. */
+export interface ReplicaView {
+  state?: StateSnapshot
+  /** Segments recorded in the replica's state, by topicKey(policy, topic). */
+  segments: Record<string, SegmentRef[]>
+  /** Objects under data/<policy>/ for each replicated policy: key -> size and version token. */
+  objects: Record<string, {size: number; etag: string}>
+  /** Keys found there that the replica's state does not record (and are not recent). */
+  extra: string[]
+  error?: {code: ErrorCode; message: string}
 }
 
 export interface PlanOptions {
