@@ -109,7 +109,8 @@ export function egressLines(changes: readonly ResourceChange[]): string[] {
     .map(([store, e]) => {
       const kind = e.kind
       const price = EGRESS_USD_PER_GIB[kind]
-      const cost = price === 0 ? ' (a local store: no egress charge)' : `, ~$${((e.bytes / 2 ** 30) * price).toFixed(2)} at ${kind}'s list price for internet egress ($${price}/GiB; your contract and same-region copies may cost less)`
+      const usd = (e.bytes / 2 ** 30) * price
+      const cost = price === 0 ? ' (a local store: no egress charge)' : `, ${usd < 0.01 ? '<$0.01' : `~$${usd.toFixed(2)}`} at ${kind}'s list price for internet egress ($${price}/GiB; your contract and same-region copies may cost less)`
       return `Egress estimate: ${formatBytes(e.bytes)} read out of store "${store}" for ${[...e.to].sort().map((s) => `"${s}"`).join(', ')}${cost}.`
     })
 }

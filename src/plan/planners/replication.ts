@@ -109,7 +109,7 @@ function planOneReplica(
         behind.push(s)
         continue
       }
-      const versionChanged = object !== undefined && copy.replica_etag !== undefined && object.etag !== copy.replica_etag
+      const versionChanged = object !== undefined && copy.replica_etag !== undefined && unquoted(object.etag) !== unquoted(copy.replica_etag)
       if (copy.sha256 === s.sha256 && object && object.size === s.bytes && !versionChanged) continue
       toCopy.push(replicaSegment(s, 'changed'))
       const address = replicateAddress(policy.name, store, index.topic)
@@ -171,6 +171,11 @@ function planOneReplica(
     changes.push({...ch, address: `expire.${policy.name}@${store}[${JSON.stringify(ch.topic)}]`})
   }
   diagnostics.push(...notes.map((d) => ({...d, message: `replica "${store}": ${d.message}`})))
+}
+
+/** Stores quote ETags in some responses and not in others (Azure: HEAD vs LIST). */
+function unquoted(etag: string): string {
+  return etag.replace(/^W\//, '').replace(/^"(.*)"$/, '$1')
 }
 
 function replicaSegment(s: SegmentRef, reason: ReplicaSegment['reason']): ReplicaSegment {

@@ -4,7 +4,7 @@ import {noteText} from '../../format/plan-findings.js'
 import {topicKey} from '../../state/types.js'
 import type {SegmentRef, StateSnapshot} from '../../state/types.js'
 import {replicaDiagnostic} from './replication.js'
-import {restoreAddress} from '../addresses.js'
+import {matchesTarget, restoreAddress} from '../addresses.js'
 import {diffAttributes} from '../attribute-diff.js'
 import type {Desired, DesiredPolicy, DesiredRestore, Observed, PlanDiagnostic, PlanOptions, ResourceChange, RestoreRun, RestoreTopicPlan, TopicView} from '../types.js'
 import type {ConfigOrigin} from '../findings.js'
@@ -12,7 +12,7 @@ import {DAY, diagnostic, fullMatch, notesField} from './shared.js'
 export function planRestore(restore: DesiredRestore, desired: Desired, observed: Observed, options: PlanOptions, changes: ResourceChange[], diagnostics: PlanDiagnostic[]): void {
   const policy = desired.policies[restore.policy]
   if (!policy) return // validation reports the dangling reference
-  const source = restoreSource(restore, policy, observed, diagnostics)
+  const source = restoreSource(restore, policy, observed, options, diagnostics)
   if (!source) return
   const state = source.state
   const address = restoreAddress(restore.name)
@@ -47,14 +47,17 @@ interface RestoreSource {
   segments: Record<string, SegmentRef[]>
 }
 
-function restoreSource(restore: DesiredRestore, policy: DesiredPolicy, observed: Observed, diagnostics: PlanDiagnostic[]): RestoreSource | undefined {
+function restoreSource(restore: DesiredRestore, policy: DesiredPolicy, observed: Observed, options: PlanOptions, diagnostics: PlanDiagnostic[]): RestoreSource | undefined {
   const store = restore.store ?? policy.store
   const replicas = (policy.replicas ?? []).map((r) => r.store)
   const failed = store === policy.store ? observed.store_errors?.[store] : observed.replicas?.[store]?.error
   if (failed) {
     // The store is gone or cut off: say which copy can be read instead.
     const others = replicas.filter((r) => r !== store && observed.replicas?.[r]?.state !== undefined)
-    diagnostics.push(replicaDiagnostic('error', {kind: 'restore-store-unreadable', restore: restore.name, policy: policy.name, store, error: failed.message, replicas: others}))
+    // A plan targeted at other addresses (a restore from the replica) is not stopped by this one.
+    const targets = options.targets ?? []
+    const severity = targets.length === 0 || targets.some((t) => matchesTarget(restoreAddress(restore.name), t)) ? 'error' : 'warning'
+    diagnostics.push(replicaDiagnostic(severity, {kind: 'restore-store-unreadable', restore: restore.name, policy: policy.name, store, error: failed.message, replicas: others}))
     return undefined
   }
   if (store === policy.store) return {store, state: observed.states[store], segments: observed.segments}
