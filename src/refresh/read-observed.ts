@@ -55,7 +55,7 @@ export async function readObserved(desired: Desired, ports: RefreshPorts, option
         // A store that cannot be read stops only its own policies (the planner says so); a
         // restore may still read a replica of them (docs/replicas.md).
         const e = asKbkError(error)
-        if (!e.code.startsWith('KBK_STORE_')) throw error
+        if (!e.code.startsWith('KBK_STORE')) throw error
         storeErrors[name] = {code: e.code, message: e.message}
       }
     }),

@@ -15,6 +15,7 @@ import type {SegmentRef} from '../../src/state/types.js'
 import {randomName, testEnv} from '../helpers/env.js'
 import {createTestStore, runKbk, tempDir, writeWorkspace} from '../helpers/workspace.js'
 import type {TestStore} from '../helpers/workspace.js'
+import {planSchemaErrors} from '../unit/plan/json-schemas.js'
 
 const {Kafka, logLevel} = kafkajs
 registerKafkaCodecs()
@@ -180,6 +181,7 @@ policies:
     const json = JSON.parse((await kbk(['plan', '--json'])).stdout) as Plan
     const copy = json.resource_changes.find((c) => c.address === `replicate.events@dr-azure[${JSON.stringify(topic)}]`)!
     assert.ok(copy.replicate && copy.replicate.segments.length > 0)
+    assert.deepEqual(planSchemaErrors(json), [], 'the plan matches schemas/plan.schema.json')
 
     const applied = await kbk(['apply', '--auto-approve'])
     assert.equal(applied.code, 0, applied.stderr + applied.stdout)
@@ -201,6 +203,11 @@ policies:
     const again = await kbk(['plan', '--detailed-exitcode'])
     assert.equal(again.code, 0, again.stdout + again.stderr)
     assert.match(again.stdout, /No changes/)
+    // Without --store, verify reads the primary and every copy.
+    const verified = await kbk(['verify', '--deep'])
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr)
+    assert.match(verified.stdout, /store "dr-azure": OK: \d+ segment/)
+    assert.match(verified.stdout, /store "dr-gcs": OK: \d+ segment/)
   })
 
   it('a replication killed with SIGKILL records only verified copies, and a rerun converges', async () => {

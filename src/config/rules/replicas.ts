@@ -76,7 +76,7 @@ export const replicasValid: Rule = {
       const p = ws.policies[r.from.policy]
       if (store === undefined || !p) continue
       if (store === p.store || p.replicas.some((x) => x.store === store)) continue
-      const copies = [p.store, ...p.replicas.map((x) => x.store)]
+      const copies = [...new Set([p.store, ...p.replicas.map((x) => x.store).filter((x) => ws.stores[x] !== undefined)])]
       out.push(
         diagnosticAt(ws, ['restores', r.name, 'from', 'store'], 'error', 'KBK_CONFIG_UNDEFINED_REF', `restores.${r.name}.from.store: "${store}" holds no copy of policy "${p.name}" (its copies: ${copies.join(', ')})`, `Use one of: ${copies.join(', ')}.`),
       )
