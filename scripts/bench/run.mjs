@@ -391,7 +391,7 @@ try {
     const file = join(b.dir, 'kbk.yaml')
     const yaml = readFileSync(file, 'utf8')
       .replace('retention:\n', `  dr:\n    type: azure\n    container: ${container}\n    prefix: bench/\n    connectionString: "\${AZ_CONN}"\nretention:\n`)
-      .replace(/(    compression: .*\n)/, '$1    replicas: [{store: dr}]\n')
+      .replace(/( {4}compression: .*\n)/, '$1    replicas: [{store: dr}]\n')
     writeFileSync(file, yaml)
     process.env.AZ_CONN = env.KBK_TEST_AZURE_CONNECTION_STRING
     try {
