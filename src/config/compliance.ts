@@ -287,8 +287,10 @@ function checkReplica(ws: Workspace, policy: PolicyConfig, replica: PolicyConfig
       for (const d of runCheck(key, {ws: view, policy: copy, tag}, tag.requirements[key])) {
         // The tier findings are the policy's own when the copy uses the policy's tier.
         if (sameTier && !(d as ComplianceDiagnostic).unlockedStore) continue
+        const at = (p: string): string => (p === `policies.${policy.name}.retention` || p === `policies.${policy.name}.store` ? `policies.${policy.name}.replicas[${i}].${p.slice(p.lastIndexOf('.') + 1)}` : p)
         out.push({
           ...d,
+          ...(d.path !== undefined ? {path: at(d.path)} : {}),
           message: `replica "${replica.store}" of ${d.message}`,
           ...(d.suggestion ? {suggestion: d.suggestion.split(`policies.${policy.name}.retention`).join(`policies.${policy.name}.replicas[${i}].retention`)} : {}),
         })
