@@ -153,6 +153,12 @@ export const ERRORS = {
 
   // Observability
   KBK_METRICS_OUTPUT: {kind: 'environment', retriable: false, summary: 'kbk cannot write --metrics-file or serve --metrics-port.'},
+  // Replicas (copies of a policy's backups in other stores)
+  KBK_CONFIG_REPLICA: {kind: 'user', retriable: false, summary: 'A replica is declared wrongly: it is the policy\'s own store, a store other policies back up to, listed twice, or shorter-lived than a compliance tag allows.'},
+  KBK_REPLICA_CHECKSUM: {kind: 'environment', retriable: true, summary: 'A copied segment read back from the replica store does not match its recorded sha256; it was not recorded.'},
+  KBK_REPLICA_SOURCE_CORRUPT: {kind: 'environment', retriable: false, summary: 'A segment read from the primary store does not match its recorded sha256, so it was not copied.'},
+  KBK_REPLICA_UNREACHABLE: {kind: 'environment', retriable: true, summary: 'A replica store cannot be read; its copies are not planned until it can.'},
+  KBK_STORE_UNREADABLE: {kind: 'environment', retriable: true, summary: 'A policy\'s store cannot be read, so nothing of that policy is planned (a restore can read from a replica).'},
 } as const satisfies Record<string, ErrorSpec>
 
 export interface ErrorSpec {

@@ -7,7 +7,7 @@
 //   npm run bench                     full size (~1 GiB dataset a), 3 runs each
 //   npm run bench -- --quick          small datasets, 1 run: a smoke test of the harness
 //   npm run bench -- --profile        also CPU-profile one backup and one restore (docs/performance.md)
-//   npm run bench -- --only backup,kcat,zstd,restore,rss,s3,plan,workspace,crc,shards   a subset
+//   npm run bench -- --only backup,kcat,zstd,restore,rss,s3,plan,workspace,crc,shards,replication   a subset
 // Env knobs: KBK_BENCH_MB (dataset a size, MiB), KBK_BENCH_RUNS, KBK_BENCH_KEEP=1 (keep topics/stores).
 import {spawn, spawnSync} from 'node:child_process'
 import {createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
@@ -281,7 +281,7 @@ const datasets = [
   {name: 'sh', label: '(sh) ~1 KiB JSON, 48 partitions (sharded apply)', kind: 'large', partitions: 48, bytes: Math.round(sizeA / 2), compression: 'none'},
 ]
 const needed = new Set()
-if (wants('backup') || wants('kcat') || wants('restore') || wants('s3') || wants('rss') || profile) needed.add('a')
+if (wants('backup') || wants('kcat') || wants('restore') || wants('s3') || wants('rss') || wants('replication') || profile) needed.add('a')
 if (wants('backup') || wants('kcat')) { needed.add('b'); needed.add('c') }
 if (wants('rss')) needed.add('a-2x')
 if (wants('shards')) needed.add('sh')
@@ -380,6 +380,35 @@ try {
     const rr = await kbkRestore(a, rs[0], 9)
     rows.push({what: 'kbk restore S3 → target Kafka', dataset: 'a', command: 'kbk apply restore.plan', runs: 1, seconds: rr.seconds, mbs: mbps(a.bytes, rr.seconds), rps: a.records / rr.seconds, rss: rr.rssMiB, extra: cpuExtra([rr])})
     for (const r of rs) rmSync(r.dir, {recursive: true, force: true})
+  }
+
+  if (wants('replication')) {
+    // Replication S3 → Azure (policies.X.replicas): back (a) up to S3, then time the apply that
+    // copies every segment to Azurite, reads each copy back and checks its sha256.
+    const b = await kbkBackup(a, 's3', 'rep')
+    const container = `kbk-bench-${runTag}-rep`
+    const {BlobServiceClient} = await import('@azure/storage-blob')
+    const blobs = BlobServiceClient.fromConnectionString(env.KBK_TEST_AZURE_CONNECTION_STRING)
+    await blobs.getContainerClient(container).create()
+    const file = join(b.dir, 'kbk.yaml')
+    const yaml = readFileSync(file, 'utf8')
+      .replace('retention:\n', `  dr:\n    type: azure\n    container: ${container}\n    prefix: bench/\n    connectionString: "\${AZ_CONN}"\nretention:\n`)
+      .replace(/( {4}compression: .*\n)/, '$1    replicas: [{store: dr}]\n')
+    writeFileSync(file, yaml)
+    process.env.AZ_CONN = env.KBK_TEST_AZURE_CONNECTION_STRING
+    try {
+      await kbk(b.dir, ['plan', '--out', 'replicate.plan'])
+      const r = await kbk(b.dir, ['apply', 'replicate.plan', '--json'])
+      const done = r.stdout.split('\n').filter(Boolean).map((l) => { try { return JSON.parse(l) } catch { return {} } }).find((e) => e.type === 'apply.done')
+      const copied = done?.summary?.replicated_bytes ?? 0
+      const segments = done?.summary?.replicated_segments ?? 0
+      if (!done?.ok || segments === 0) throw new Error(`replication did not complete: ${r.stdout.slice(-1500)}`)
+      log(`kbk replicate a s3 → azure: ${r.seconds.toFixed(1)} s, ${mbps(copied, r.seconds).toFixed(1)} MB/s stored bytes, RSS ${r.rssMiB?.toFixed(0)} MiB${cpuNote(r)}`)
+      rows.push({what: 'kbk replicate S3 → Azure (copy, read back, sha256)', dataset: 'a', command: 'kbk apply replicate.plan', runs: 1, seconds: r.seconds, mbs: mbps(copied, r.seconds), rps: a.records / r.seconds, rss: r.rssMiB, extra: `${segments} segment(s), ${(copied / MiB).toFixed(0)} MiB stored bytes copied (MB/s of stored, compressed bytes); ${cpuExtra([r])}`})
+    } finally {
+      await blobs.getContainerClient(container).deleteIfExists().catch(() => undefined)
+      rmSync(b.dir, {recursive: true, force: true})
+    }
   }
 
   if (profile) {

@@ -131,6 +131,7 @@ export async function runApply(ctx: WorkspaceContext, fullPlan: Plan, options: R
     now: ctx.clock,
     lockTimeoutMs: options.lockTimeoutMs,
     who: ctx.who,
+    ...(ctx.testHooks ? {testHooks: ctx.testHooks} : {}),
     ...(options.signal ? {signal: options.signal} : {}),
     ...(spec ? {shard: {...spec, planDigest: digest}} : {}),
   }).then((outcome): ShardedApplyOutcome => (spec ? {...outcome, shard: {index: spec.index, count: spec.count, plan_digest: digest, items: workItemsOf(plan).length, planned_bytes: shardWeights(fullPlan, spec.count)}} : outcome))

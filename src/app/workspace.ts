@@ -29,7 +29,7 @@ export interface WorkspaceContext {
   /** user@host, recorded in locks and audit records. */
   who: string
   /** Fault injection for integration tests (the composition root sets them from the environment). */
-  testHooks?: {afterOffsetSnapshot?: () => void}
+  testHooks?: {afterOffsetSnapshot?: () => void; afterReplicaCopy?: () => void}
   close(): Promise<void>
 }
 

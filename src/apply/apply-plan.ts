@@ -4,7 +4,8 @@
 import {randomUUID} from 'node:crypto'
 import {KbkError, asKbkError} from '../errors.js'
 import type {KafkaPort} from '../kafka/port.js'
-import type {BackupRun, ExpirySet, OffsetResetRun, Plan, ResourceChange, RestoreRun} from '../plan/types.js'
+import type {BackupRun, ExpirySet, OffsetResetRun, Plan, ReplicateChange, ResourceChange, RestoreRun} from '../plan/types.js'
+import {applyReplication} from '../replication/replicate-run.js'
 import {canApply} from '../plan/types.js'
 import type {ObjectStore} from '../storage/object-store.js'
 import {acquireLock, acquireRunLock} from '../state/lock.js'
@@ -15,7 +16,7 @@ import {applyBackupRun, emptyBackupResult} from './backup-run.js'
 import type {BackupResult, BackupRuntime} from './backup-run.js'
 import type {ApplySummary, Reporter} from './events.js'
 import {StateCommitter} from './state-committer.js'
-import {formatCount} from '../format/numbers.js'
+import {formatBytes, formatCount} from '../format/numbers.js'
 import type {RestoreTally} from '../restore/restore-run.js'
 import {verifySegments} from '../verify/verify-backups.js'
 
@@ -63,6 +64,8 @@ export interface ApplyContext {
    * further change starts, and the lock is released as usual.
    */
   signal?: AbortSignal
+  /** Test hooks (set by the composition root from KBK_TEST_* variables only). */
+  testHooks?: {afterReplicaCopy?: () => void}
   /** Called with the outcome once everything is committed (the audit trail hooks in here). */
   afterApply?: (outcome: ApplyOutcome, committers: Record<string, StateCommitter>) => Promise<void>
   /**
@@ -353,6 +356,8 @@ async function applyChange(
       summary.deleted_segments += n
       return {message: `${formatCount(n)} segment(s) deleted`}
     }
+    case 'replicate':
+      return runReplicate(change, ctx, committers, now, summary)
     case 'restore': {
       const r = change.restore
       const handle = requireStore(ctx, change.store)
@@ -367,6 +372,34 @@ async function applyChange(
       return ctx.offsets(change.offsets, change.address, {store: handle.store, committer: committerFor(committers, change.store), now, settings: change.after, ...(ctx.signal ? {signal: ctx.signal} : {})})
     }
   }
+}
+
+/** A replica's recorded settings, or a topic's copies (src/replication/replicate-run.ts). */
+async function runReplicate(change: ReplicateChange, ctx: ApplyContext, committers: Record<string, StateCommitter>, now: () => Date, summary: ApplySummary): Promise<{message?: string; records?: number; bytes?: number}> {
+  const committer = committerFor(committers, change.store)
+  const set = change.replicate
+  if (!set) {
+    const prior = committer.current.snapshot.policies[change.name]
+    const at = now().toISOString()
+    committer.setPolicy({name: change.name, settings: change.after, created_at: prior?.created_at ?? at, updated_at: at})
+    return {message: change.actions[0] === 'create' ? 'replica recorded' : 'replica settings updated'}
+  }
+  const tally = {segments: 0, bytes: 0, records: 0}
+  const source = requireStore(ctx, set.source_store)
+  const target = requireStore(ctx, set.store)
+  await applyReplication(set, change.address, {
+    source: {...source, committer: committerFor(committers, set.source_store)},
+    target: {...target, committer},
+    reporter: ctx.reporter,
+    now,
+    tally,
+    ...(ctx.signal ? {signal: ctx.signal} : {}),
+    ...(ctx.testHooks?.afterReplicaCopy ? {afterCopy: ctx.testHooks.afterReplicaCopy} : {}),
+  })
+  await committer.flush()
+  summary.replicated_segments = (summary.replicated_segments ?? 0) + tally.segments
+  summary.replicated_bytes = (summary.replicated_bytes ?? 0) + tally.bytes
+  return {message: `${formatCount(tally.segments)} segment(s) copied and verified, ${formatBytes(tally.bytes)}`, bytes: tally.bytes}
 }
 
 async function runBackup(

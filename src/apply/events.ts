@@ -33,6 +33,9 @@ export interface ApplySummary {
   /** GDPR masking (only when a policy masks): values changed, and non-JSON values left as is. */
   masked_records?: number
   unmasked_records?: number
+  /** Replication (only when a plan copies to replicas): segments copied and verified, and their bytes. */
+  replicated_segments?: number
+  replicated_bytes?: number
 }
 
 export interface Reporter {

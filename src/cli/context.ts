@@ -38,13 +38,21 @@ export async function openWorkspace(flags: {config?: string}, options: OpenWorks
   const clock = systemClock(process.env.KBK_NOW)
   const stores = new Map<string, StoreHandle>()
   const clusters = new Map<string, KafkaPort>()
+  // KBK_TEST_KILL_AFTER_REPLICA_COPIES=N: the process kills itself (SIGKILL) after N verified
+  // copies, for the crash tests of replication. Read here and nowhere else.
+  const killAfter = Number(process.env.KBK_TEST_KILL_AFTER_REPLICA_COPIES ?? '')
+  let copies = 0
+  const testHooks = {
+    ...(Number.isSafeInteger(killAfter) && killAfter > 0 ? {afterReplicaCopy: () => void (++copies >= killAfter && process.kill(process.pid, 'SIGKILL'))} : {}),
+    // Tests only: die like kill -9 between an offset reset's snapshot and its commits.
+    ...(process.env.KBK_TEST_KILL_AFTER_OFFSET_SNAPSHOT === '1' ? {afterOffsetSnapshot: () => process.kill(process.pid, 'SIGKILL')} : {}),
+  }
   return {
     ...valid,
+    ...(Object.keys(testHooks).length > 0 ? {testHooks} : {}),
     clock,
     kbkVersion: KBK_VERSION,
     who: whoAmI(),
-    // Tests only: die like kill -9 between an offset reset's snapshot and its commits.
-    ...(process.env.KBK_TEST_KILL_AFTER_OFFSET_SNAPSHOT === '1' ? {testHooks: {afterOffsetSnapshot: () => process.kill(process.pid, 'SIGKILL')}} : {}),
     storeHandle(name) {
       let h = stores.get(name)
       if (!h) {

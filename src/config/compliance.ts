@@ -3,7 +3,7 @@
 // where each built-in requirement comes from. `checkCompliance` is called by validate and by plan.
 import type {ComplianceCode} from '../errors.js'
 import {durationAtLeast, formatDuration, parseDuration} from './duration.js'
-import type {Diagnostic} from './diagnostics.js'
+import type {ConfigPath, Diagnostic} from './diagnostics.js'
 import {diagnosticAt} from './rules/rule.js'
 import type {ComplianceTag, PolicyConfig, RetentionTier, Workspace} from './types.js'
 
@@ -254,6 +254,46 @@ export function checkCompliance(ws: Workspace): ComplianceDiagnostic[] {
       if (!tag) continue // references-resolve reports unknown tags
       for (const key of Object.keys(tag.requirements) as Array<keyof TagRequirements>) {
         for (const d of runCheck(key, {ws, policy, tag}, tag.requirements[key])) out.push(d)
+      }
+    }
+    policy.replicas.forEach((replica, i) => {
+      if (!ws.stores[replica.store]) return // replicas-valid reports it
+      for (const d of checkReplica(ws, policy, replica, i, tags)) out.push(d)
+    })
+  }
+  return out
+}
+
+/** The requirements about where and how long backups are kept, which every copy must meet. */
+const COPY_CHECKS = ['minRetention', 'maxRetention', 'requireFiniteRetention', 'requireImmutable'] as const
+
+/**
+ * Compliance applies to every copy: the retention and write-once checks run again on each replica
+ * as if it were the policy (its tier, its store), placed at the replica's entry in the file. A
+ * replica on the policy's own tier repeats no tier finding the policy already has.
+ */
+function checkReplica(ws: Workspace, policy: PolicyConfig, replica: PolicyConfig['replicas'][number], i: number, tags: Record<string, TagDefinition>): ComplianceDiagnostic[] {
+  const copy: PolicyConfig = {...policy, store: replica.store, retention: replica.retention, tier: replica.tier, replicas: []}
+  const base = ['policies', policy.name]
+  const remap = (path: ConfigPath): ConfigPath =>
+    path.length === 3 && path[0] === 'policies' && path[1] === policy.name && (path[2] === 'retention' || path[2] === 'store') ? [...base, 'replicas', i, path[2]] : path
+  const view: Workspace = {...ws, positionOf: (path) => ws.positionOf(remap(path)) ?? ws.positionOf([...base, 'replicas', i])}
+  const sameTier = replica.retention === policy.retention
+  const out: ComplianceDiagnostic[] = []
+  for (const name of policy.tags) {
+    const tag = tags[name]
+    if (!tag) continue
+    for (const key of COPY_CHECKS) {
+      for (const d of runCheck(key, {ws: view, policy: copy, tag}, tag.requirements[key])) {
+        // The tier findings are the policy's own when the copy uses the policy's tier.
+        if (sameTier && !(d as ComplianceDiagnostic).unlockedStore) continue
+        const at = (p: string): string => (p === `policies.${policy.name}.retention` || p === `policies.${policy.name}.store` ? `policies.${policy.name}.replicas[${i}].${p.slice(p.lastIndexOf('.') + 1)}` : p)
+        out.push({
+          ...d,
+          ...(d.path !== undefined ? {path: at(d.path)} : {}),
+          message: `replica "${replica.store}" of ${d.message}`,
+          ...(d.suggestion ? {suggestion: d.suggestion.split(`policies.${policy.name}.retention`).join(`policies.${policy.name}.replicas[${i}].retention`)} : {}),
+        })
       }
     }
   }

@@ -276,6 +276,11 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
       segment: {maxBytes: int(seg.maxBytes) ?? DEFAULTS.segmentMaxBytes, ...(maxRecords !== undefined ? {maxRecords} : {})},
       ...(pol.masking !== undefined ? {masking: {fields: strList(mask.fields), mode: mask.mode === 'hash' ? ('hash' as const) : ('redact' as const)}} : {}),
       verify: pol.verify === 'deep' || pol.verify === 'off' ? pol.verify : 'shallow',
+      replicas: (Array.isArray(pol.replicas) ? pol.replicas : []).map((raw) => {
+        const r = obj(raw)
+        const name = str(r.retention) ?? tierName
+        return {store: str(r.store) ?? '', retention: name, tier: retention[name] ?? {...tier, name, maxAge: '', maxAgeMs: null}}
+      }),
     }
   }
 
@@ -297,7 +302,7 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
     restores[name] = {
       name,
       ...(str(r.description) !== undefined ? {description: str(r.description)} : {}),
-      from: {policy: str(from.policy) ?? '', pointInTime: str(from.pointInTime) ?? DEFAULTS.pointInTime},
+      from: {policy: str(from.policy) ?? '', pointInTime: str(from.pointInTime) ?? DEFAULTS.pointInTime, ...(str(from.store) !== undefined ? {store: str(from.store)} : {})},
       to: {cluster: str(to.cluster) ?? '', ...(suffix !== undefined ? {topicSuffix: suffix} : {}), rename},
       topics: selection(r.topics, ['.*']),
       createTopics: bool(r.createTopics, false),

@@ -210,6 +210,13 @@ export interface RawPolicy {
   }
   /** Read back what each backup just wrote before apply reports success: deep (checksums, decryption, decoding, offset continuity), shallow (each object exists with its size; the default) or off. */
   verify?: "deep" | "shallow" | "off"
+  /** Copies of this policy's backups in other stores (e.g. another cloud), each self-sufficient for restores. */
+  replicas?: Array<{
+    /** Name of a store under stores (not the policy's own store). */
+    store: RawName
+    /** Name of a retention tier for this copy (default: the policy's). */
+    retention?: RawName
+  }>
 }
 
 /** Client-side AES-256-GCM encryption of segments. */
@@ -233,6 +240,8 @@ export interface RawRestore {
   from: {
     /** Name of a policy under policies. */
     policy: RawName
+    /** Read from this copy: the policy's store or one of its replicas (default: the policy's store). */
+    store?: RawName
     /** Restore records with timestamp <= this ISO timestamp, or `latest` (default), which the plan pins. */
     pointInTime?: string
   }

@@ -153,12 +153,22 @@ export interface PolicyConfig {
   masking?: {fields: string[]; mode: 'redact' | 'hash'}
   /** What apply reads back after each backup before it reports success (default shallow). */
   verify: 'deep' | 'shallow' | 'off'
+  /** Copies in other stores, each with its own retention tier (the policy's when not given). */
+  replicas: ReplicaConfig[]
+}
+
+export interface ReplicaConfig {
+  store: string
+  /** The tier's name, and the tier itself. */
+  retention: string
+  tier: RetentionTier
 }
 
 export interface RestoreConfig {
   name: string
   description?: string
-  from: {policy: string; pointInTime: string}
+  /** `store`: read from this copy (a replica of the policy) instead of the policy's store. */
+  from: {policy: string; pointInTime: string; store?: string}
   to: {cluster: string; topicSuffix?: string; rename: Record<string, string>}
   topics: Selection
   createTopics: boolean

@@ -4,6 +4,7 @@ import type {Drift, Plan, ResourceChange} from '../plan/types.js'
 import {c} from './colors.js'
 import {formatBytes, formatCount} from './numbers.js'
 import {formatOffsetsLines, offsetsHeadline} from './offsets-text.js'
+import {egressLines, formatReplicateChange} from './replication-text.js'
 
 const SYMBOL: Record<string, string> = {create: '+', update: '~', delete: '-', run: '>'}
 
@@ -28,7 +29,13 @@ function headline(ch: ResourceChange): string {
           ? 'will expire (DESTROYS BACKUP DATA)'
           : ch.type === 'offsets'
             ? offsetsHeadline(ch)
-            : action === 'update'
+            : ch.type === 'replicate'
+              ? ch.replicate
+                ? 'will be copied to the replica'
+                : action === 'create'
+                  ? 'will be recorded in the replica store'
+                  : 'will be updated in the replica store'
+              : action === 'update'
             ? 'changed: will run again'
             : 'will run'
   const blocked = ch.blocked ? c.boldYellow(' [BLOCKED: not performed]') : ''
@@ -63,6 +70,7 @@ export function formatChange(ch: ResourceChange): string[] {
     lines.push(`${ind}${c.red(`${formatCount(e.segments.length)} segment(s), ${formatCount(e.records)} record(s), ${formatBytes(e.bytes)}`)} written ${e.written_from} .. ${e.written_to} (tier "${e.tier}")`)
     for (const k of e.kept) lines.push(`${ind}kept: ${formatCount(k.segments)} segment(s) — ${k.reason}`)
   }
+  if (ch.type === 'replicate') lines.push(...formatReplicateChange(ch, ind))
   if (ch.restore) {
     const r = ch.restore
     const pit = r.point_in_time_requested === 'latest' ? `${r.point_in_time} (latest, pinned)` : r.point_in_time
@@ -154,6 +162,8 @@ export function formatPlanText(plan: Plan): string {
   }
   out.push('kbk will perform the following actions:', '')
   for (const ch of live) out.push(...formatChange(ch), '')
+  const egress = egressLines(live)
+  if (egress.length > 0) out.push(...egress, '')
   out.push(c.bold(formatSummaryLine(plan)))
   if (errors.length > 0) out.push(c.red(`This plan cannot be applied: ${errors.length} error(s) above.`))
   return out.join('\n')
@@ -194,6 +204,8 @@ export function formatPlanMarkdown(plan: Plan): string {
             ? `up to ${ch.restore.point_in_time} into \`${ch.restore.cluster}\``
             : ch.offsets
               ? offsetsHeadline(ch)
+            : ch.replicate
+              ? `${formatCount(ch.replicate.segments.length)} segment(s), ${formatBytes(ch.replicate.bytes)} to \`${ch.replicate.store}\``
               : (ch.diff ?? []).map((d) => d.path).join(', ')
       out.push(`| \`${sym}\` ${ch.actions[0]}${ch.blocked ? ' (blocked)' : ''} | \`${ch.address}\` | ${escapeMd(detail)} |`)
     }

@@ -8,7 +8,7 @@ export function desiredFromWorkspace(ws: Workspace, tags: (name: string) => Comp
   const policies: Record<string, DesiredPolicy> = {}
   const drillWithinMs: Record<string, number> = {}
   for (const p of Object.values(ws.policies)) {
-    policies[p.name] = desiredPolicy(p)
+    policies[p.name] = desiredPolicy(p, ws)
     const windows = p.tags.map((t) => tags(t)?.requireDrillWithinMs).filter((x): x is number => x !== undefined)
     if (windows.length > 0) drillWithinMs[p.name] = Math.min(...windows)
   }
@@ -73,10 +73,12 @@ export function policySettings(p: PolicyConfig): Record<string, unknown> {
     // Recorded with each apply (a change shows in the plan as an update); only when set, so a
     // policy applied before labels existed does not show as changed.
     ...(Object.keys(p.labels).length > 0 ? {labels: Object.fromEntries(Object.entries(p.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))} : {}),
+    // Only when declared: a policy applied before replicas existed must not show as changed.
+    ...(p.replicas.length > 0 ? {replicas: p.replicas.map((r) => ({store: r.store, retention: r.retention}))} : {}),
   }
 }
 
-function desiredPolicy(p: PolicyConfig): DesiredPolicy {
+function desiredPolicy(p: PolicyConfig, ws: Workspace): DesiredPolicy {
   return {
     name: p.name,
     cluster: p.cluster,
@@ -90,6 +92,7 @@ function desiredPolicy(p: PolicyConfig): DesiredPolicy {
     ...(p.rpoMs !== undefined ? {rpoMs: p.rpoMs} : {}),
     tags: [...p.tags],
     settings: policySettings(p),
+    replicas: p.replicas.map((r) => ({store: r.store, sourceKind: ws.stores[p.store]?.type ?? 'fs', retention: {tier: r.retention, maxAgeMs: r.tier.maxAgeMs, minKeep: r.tier.minKeep, immutable: r.tier.immutable, allowDestroy: p.allowDestroy}})),
   }
 }
 
@@ -110,6 +113,7 @@ export function restoreSettings(r: RestoreConfig): Record<string, unknown> {
     // Only when set: an intent applied before this key existed must not show as changed.
     ...(r.extendRetention ? {extendRetention: true} : {}),
     ...(r.streams ? {streams: {applicationId: r.streams.applicationId}} : {}),
+    ...(r.from.store !== undefined ? {store: r.from.store} : {}),
   }
 }
 
@@ -131,6 +135,7 @@ function desiredRestore(r: RestoreConfig): DesiredRestore {
     ifTargetNotEmpty: r.ifTargetNotEmpty,
     extendRetention: r.extendRetention,
     ...(r.streams ? {streamsApplicationId: r.streams.applicationId} : {}),
+    ...(r.from.store !== undefined ? {store: r.from.store} : {}),
     settings: restoreSettings(r),
     ...(r.drill ? {drill: {...(r.drill.everyMs !== undefined ? {everyMs: r.drill.everyMs} : {}), ...(r.drill.rtoMs !== undefined ? {rtoMs: r.drill.rtoMs} : {}), cleanup: r.drill.cleanup}} : {}),
   }

@@ -8,6 +8,7 @@ import {checkDrillCompliance, planDrill, plansAsDrill} from './planners/drill.js
 import {planExpiry} from './planners/expiry.js'
 import {planOffsetResets} from './planners/offsets.js'
 import {planPolicy, planRemovedPolicies} from './planners/policy.js'
+import {planReplication, replicaDiagnostic} from './planners/replication.js'
 import {planRestore} from './planners/restore.js'
 import {diagnostic, sortedEntries, sortedValues} from './planners/shared.js'
 import type {Desired, Drift, Observed, Plan, PlanDiagnostic, PlanOptions, ResourceChange} from './types.js'
@@ -26,8 +27,17 @@ export function planChanges(desired: Desired, observed: Observed, options: PlanO
   for (const policy of sortedValues(desired.policies)) {
     const state = observed.states[policy.store]
     const cluster = observed.clusters[policy.cluster]
+    const storeError = observed.store_errors?.[policy.store]
+    if (storeError) {
+      // Nothing of this policy can be planned; a plan targeted elsewhere (a restore from a replica) goes on.
+      const targeted = options.targets !== undefined && options.targets.length > 0
+      const touched = !targeted || options.targets!.some((t) => t === `policy.${policy.name}` || t.startsWith(`backup.${policy.name}[`) || t.startsWith(`expire.${policy.name}`) || t.startsWith(`replicate.${policy.name}@`))
+      diagnostics.push(replicaDiagnostic(touched ? 'error' : 'warning', {kind: 'store-unreadable', policy: policy.name, store: policy.store, error: storeError.message, replicas: (policy.replicas ?? []).map((r) => r.store)}))
+      continue
+    }
     planPolicy(policy, state, changes)
     if (!state) continue
+    planReplication(policy, desired, observed, options, changes, drift, diagnostics)
     if (!cluster || cluster.error) {
       // Not drift: without the cluster the plan cannot say what it would copy, so it must not
       // pretend to be complete. An error makes the plan fail (exit 1) and unapplyable.
@@ -64,6 +74,8 @@ export function planChanges(desired: Desired, observed: Observed, options: PlanO
 
   const states: Plan['states'] = {}
   for (const [name, s] of sortedEntries(observed.states)) states[name] = {lineage: s.lineage, serial: s.serial}
+  // Replica stores are written by replication and read by restores: apply locks and pins them too.
+  for (const [name, r] of sortedEntries(observed.replicas ?? {})) if (r.state) states[name] = {lineage: r.state.lineage, serial: r.state.serial}
 
   const hasErrors = diagnostics.some((d) => d.severity === 'error')
   return {
@@ -82,7 +94,8 @@ export function planChanges(desired: Desired, observed: Observed, options: PlanO
   }
 }
 
-const TYPE_ORDER: Record<string, number> = {policy: 0, backup: 1, expire: 2, restore: 3, offsets: 4}
+// Copies are made before the primary's expiry, so what a longer replica tier keeps is copied first.
+const TYPE_ORDER: Record<string, number> = {policy: 0, backup: 1, replicate: 1.5, expire: 2, restore: 3, offsets: 4}
 
 function compareChanges(a: ResourceChange, b: ResourceChange): number {
   return (TYPE_ORDER[a.type] ?? 9) - (TYPE_ORDER[b.type] ?? 9) || a.address.localeCompare(b.address)

@@ -9,7 +9,7 @@ export const PLAN_FORMAT_VERSION = '1.0'
 
 /** The closed set of actions: + create, ~ update, - destroy (expiry), > run (backup or restore). */
 export type Action = 'create' | 'update' | 'delete' | 'run'
-export type ResourceType = 'policy' | 'backup' | 'expire' | 'restore' | 'offsets'
+export type ResourceType = 'policy' | 'backup' | 'expire' | 'restore' | 'offsets' | 'replicate'
 
 export interface AttributeDiff {
   path: string
@@ -142,6 +142,7 @@ interface NoPayload {
   expire?: undefined
   restore?: undefined
   offsets?: undefined
+  replicate?: undefined
 }
 
 /** A policy is created, its settings updated, or it is no longer managed (its backups are kept). */
@@ -205,7 +206,7 @@ export interface RestoreChange extends ChangeBase, Omit<NoPayload, 'restore'> {
  * One planned change. The variant says what apply does; each carries its store and payload, so
  * apply switches on the variant and never guesses.
  */
-export type ResourceChange = PolicyChange | BackupChange | TopicGoneChange | ExpireChange | RestoreChange | OffsetsChange
+export type ResourceChange = PolicyChange | BackupChange | TopicGoneChange | ExpireChange | RestoreChange | OffsetsChange | ReplicateChange
 
 // ---- consumer offset resets (docs/offsets.md) ----
 
@@ -282,6 +283,56 @@ export interface OffsetResetView {
   error?: {code: ErrorCode; message: string}
 }
 
+/** One segment to copy to a replica, and why it is not there yet. */
+export interface ReplicaSegment {
+  key: string
+  partition: number
+  first_offset: number
+  last_offset: number
+  records: number
+  bytes: number
+  sha256: string
+  /** missing: never copied; changed: the replica's object differs from what was recorded (size or version). */
+  reason: 'missing' | 'changed'
+}
+
+/** What one topic's replica needs: segments to copy and the primary's checkpoints to mirror. */
+export interface ReplicationSet {
+  policy: string
+  topic: string
+  /** The policy's store, read from, and its kind (for the egress estimate). */
+  source_store: string
+  source_kind: 'fs' | 's3' | 'azure' | 'gcs'
+  /** The replica store, written to (its own state records the copy). */
+  store: string
+  tier: string
+  segments: ReplicaSegment[]
+  /** Per partition: the offset range and bytes the segments to copy cover. */
+  ranges: Array<{partition: number; from: number; to: number; segments: number; bytes: number}>
+  bytes: number
+  records: number
+  /** Write-once lock of each copy: its write time plus this (an immutable replica tier). */
+  retain_ms?: number
+  /** The topic as the primary records it, mirrored so a restore from the replica needs nothing else. */
+  topic_meta: {partition_count: number; configs: Record<string, string>; group_offsets?: Record<string, Record<number, number>>; last_backup_at?: string; deleted_at?: string}
+  /** The primary's checkpoints and gaps; a partition's checkpoint moves once all its segments are copied. */
+  partitions: Array<{partition: number; next_offset: number; gaps: Array<{from: number; to: number; reason: 'retention-loss' | 'topic-recreated'; detected_at: string}>}>
+}
+
+/**
+ * Copy a policy's segments to one of its replicas (`run`), or record the copy's settings in the
+ * replica store (`create`/`update`, no topic). The change's `store` is the replica store.
+ */
+export interface ReplicateChange extends ChangeBase, Omit<NoPayload, 'replicate'> {
+  type: 'replicate'
+  topic?: string
+  actions: Array<'run' | 'create' | 'update'>
+  before: Record<string, unknown> | null
+  after: Record<string, unknown>
+  replicate?: ReplicationSet
+  diff?: AttributeDiff[]
+}
+
 export type DriftKind =
   | 'segment-missing'
   | 'segment-changed'
@@ -294,6 +345,9 @@ export type DriftKind =
   | 'rpo-exceeded'
   | 'drill-overdue'
   | 'cluster-unreachable'
+  | 'replica-behind'
+  | 'replica-missing'
+  | 'replica-changed'
 
 export interface Drift {
   address: string
@@ -365,6 +419,15 @@ export interface DesiredPolicy {
   tags: string[]
   /** Canonical, secret-free settings: what is recorded in state and diffed. */
   settings: Record<string, unknown>
+  /** Copies in other stores, each expired by its own tier (the policy's allowDestroy applies). */
+  replicas?: DesiredReplica[]
+}
+
+export interface DesiredReplica {
+  store: string
+  /** The kind of the policy's own store, which the copies are read out of (egress). */
+  sourceKind: 'fs' | 's3' | 'azure' | 'gcs'
+  retention: DesiredRetention
 }
 
 export interface DesiredRestore {
@@ -387,6 +450,8 @@ export interface DesiredRestore {
   extendRetention: boolean
   /** A Kafka Streams application restored as one: its application.id (docs/offsets.md). */
   streamsApplicationId?: string
+  /** The copy to read from (`from.store`): the policy's store when undefined. */
+  store?: string
   /** Canonical settings (without the pinned point in time). */
   settings: Record<string, unknown>
   /** A recovery drill (restores.X.drill): planned when due, never as a plain restore. */
@@ -465,12 +530,28 @@ export interface Observed {
   drills?: Record<string, Record<string, DrillRuns>>
   /** Per offset reset: groups, offsets and sources (src/offsets/read-offsets.ts). */
   offsets?: Record<string, OffsetResetView>
+  /** Per replica store (policies.X.replicas): its own state and what its data area holds. */
+  replicas?: Record<string, ReplicaView>
+  /** Stores whose state could not be read (unreachable, no bucket): their policies are not planned. */
+  store_errors?: Record<string, {code: ErrorCode; message: string}>
 }
 
 export interface DrillRuns {
   last_run?: string
   last_result?: 'pass' | 'fail'
   last_pass?: string
+}
+
+/** What the refresh saw in one replica store. */
+export interface ReplicaView {
+  state?: StateSnapshot
+  /** Segments recorded in the replica's state, by topicKey(policy, topic). */
+  segments: Record<string, SegmentRef[]>
+  /** Objects under data/<policy>/ for each replicated policy: key -> size and version token. */
+  objects: Record<string, {size: number; etag: string}>
+  /** Keys found there that the replica's state does not record (and are not recent). */
+  extra: string[]
+  error?: {code: ErrorCode; message: string}
 }
 
 export interface PlanOptions {

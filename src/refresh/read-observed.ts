@@ -18,6 +18,7 @@ import type {SegmentRef, StateSnapshot} from '../state/types.js'
 import {topicKey} from '../state/types.js'
 import {asKbkError} from '../errors.js'
 import {mapLimit} from '../storage/keys.js'
+import {readReplicas} from './read-replicas.js'
 
 /** A normal plan probes at most this many partitions per store (a rotating window; see docs/drift.md). */
 export const DEFAULT_PROBE_LIMIT = 1000
@@ -47,13 +48,22 @@ export interface Refreshed {
 }
 
 export async function readObserved(desired: Desired, ports: RefreshPorts, options: RefreshOptions): Promise<Refreshed> {
-  const storeNames = [...new Set(Object.values(desired.policies).map((p) => p.store))].sort()
   const reads: Record<string, StateRead> = {}
+  const storeErrors: NonNullable<Observed['store_errors']> = {}
   await Promise.all(
-    storeNames.map(async (name) => {
-      reads[name] = await ports.store(name).state.read()
+    [...new Set(Object.values(desired.policies).map((p) => p.store))].map(async (name) => {
+      try {
+        reads[name] = await ports.store(name).state.read()
+      } catch (error) {
+        // A store that cannot be read stops only its own policies (the planner says so); a
+        // restore may still read a replica of them (docs/replicas.md).
+        const e = asKbkError(error)
+        if (!e.code.startsWith('KBK_STORE')) throw error
+        storeErrors[name] = {code: e.code, message: e.message}
+      }
     }),
   )
+  const storeNames = Object.keys(reads).sort()
   const states: Record<string, StateSnapshot> = Object.fromEntries(Object.entries(reads).map(([k, v]) => [k, v.snapshot]))
 
   const clusterNames = [...new Set([...Object.values(desired.policies).map((p) => p.cluster), ...Object.values(desired.restores).map((r) => r.cluster)])].sort()
@@ -83,7 +93,10 @@ export async function readObserved(desired: Desired, ports: RefreshPorts, option
       probes[name] = await probeStore(ports.store(name).store, states[name]!, reads[name]!.etag !== undefined, options.now, options.probeLimit ?? DEFAULT_PROBE_LIMIT, concurrency)
     }
   }
-  return {observed: {states, clusters, segments, ...(objects ? {objects} : {}), ...(probes ? {probes} : {})}, reads}
+  const replicated = await readReplicas(desired, ports, {states, segments}, {now: options.now, concurrency, unknownGraceMs: options.unknownGraceMs ?? DEFAULT_UNKNOWN_GRACE_MS})
+  const replicas = Object.keys(replicated.replicas).length > 0 ? {replicas: replicated.replicas} : {}
+  const errors = Object.keys(storeErrors).length > 0 ? {store_errors: storeErrors} : {}
+  return {observed: {states, clusters, segments, ...(objects ? {objects} : {}), ...(probes ? {probes} : {}), ...replicas, ...errors}, reads: {...reads, ...replicated.reads}}
 }
 
 async function readCluster(

@@ -123,6 +123,11 @@ export interface SegmentRef {
   retain_until?: string
   /** Encryption key id, when encrypted. */
   key_id?: string
+  /**
+   * In a replica store only: the copy's version token (ETag, generation) as it was when kbk read it
+   * back and checked its sha256. A listing with another token means the object was replaced since.
+   */
+  replica_etag?: string
 }
 
 export interface ChunkFile {

@@ -5,6 +5,7 @@ import {durationsParse, retentionSane} from './durations.js'
 import {offsetResetsValid} from './offset-resets.js'
 import {referencesResolve} from './references.js'
 import {regexesCompile} from './regexes.js'
+import {replicasValid} from './replicas.js'
 import {restoreNotOntoSource, restoreTargetsNotBackedUp} from './restores.js'
 import type {Rule} from './rule.js'
 
@@ -22,6 +23,7 @@ export const rules: readonly Rule[] = [
   restoreNotOntoSource,
   restoreTargetsNotBackedUp,
   offsetResetsValid,
+  replicasValid,
   secretsFromEnvironment,
   credentialsConsistent,
   complianceRule,

@@ -5,7 +5,7 @@
 // drills are satisfied only by a passing drill within their period. Pure.
 import {restoreAddress} from '../addresses.js'
 import type {Desired, DesiredPolicy, DesiredRestore, Drift, DrillRuns, Observed, PlanDiagnostic, PlanOptions, ResourceChange} from '../types.js'
-import {buildRestoreRun} from './restore.js'
+import {buildRestoreRun, restoreSource} from './restore.js'
 import {finding, fullMatch, notesField} from './shared.js'
 import {policyAddress} from '../addresses.js'
 
@@ -68,7 +68,10 @@ export function planDrill(restore: DesiredRestore, desired: Desired, observed: O
     createTopics: true,
     ifTargetNotEmpty: 'fail',
   }
-  const run = buildRestoreRun(scratch, policy, observed, options, diagnostics, false)
+  // A drill reads the copy its intent names (from.store), like the restore it drills.
+  const source = restoreSource(scratch, policy, observed, options, diagnostics)
+  if (!source) return
+  const run = buildRestoreRun(scratch, policy, source, observed, options, diagnostics, false)
   if (!run) return
   const address = restoreAddress(restore.name)
   const production = run.topics.filter((t) => restore.cluster === policy.cluster && (t.target_topic === t.source_topic || backsUp(policy, t.target_topic)))

@@ -2,7 +2,9 @@
 // checks the target cluster must pass (it exists, is empty, keeps the restored timestamps). Pure.
 import {noteText} from '../../format/plan-findings.js'
 import {topicKey} from '../../state/types.js'
-import {restoreAddress} from '../addresses.js'
+import type {SegmentRef, StateSnapshot} from '../../state/types.js'
+import {replicaDiagnostic} from './replication.js'
+import {matchesTarget, restoreAddress} from '../addresses.js'
 import {diffAttributes} from '../attribute-diff.js'
 import type {Desired, DesiredPolicy, DesiredRestore, Observed, PlanDiagnostic, PlanOptions, ResourceChange, RestoreRun, RestoreTopicPlan, TopicView} from '../types.js'
 import type {ConfigOrigin} from '../findings.js'
@@ -12,18 +14,20 @@ import {streamsNote} from '../../format/offsets-text.js'
 export function planRestore(restore: DesiredRestore, desired: Desired, observed: Observed, options: PlanOptions, changes: ResourceChange[], diagnostics: PlanDiagnostic[]): void {
   const policy = desired.policies[restore.policy]
   if (!policy) return // validation reports the dangling reference
-  const state = observed.states[policy.store]
+  const source = restoreSource(restore, policy, observed, options, diagnostics)
+  if (!source) return
+  const state = source.state
   const address = restoreAddress(restore.name)
   const recorded = state?.restores[restore.name]
   if (recorded && recorded.status === 'complete') {
     const diff = diffAttributes(recorded.settings, restore.settings)
     if (diff.length === 0) return
-    const run = buildRestoreRun(restore, policy, observed, options, diagnostics, true)
+    const run = buildRestoreRun(restore, policy, source, observed, options, diagnostics, true)
     if (!run) return
     changes.push({address, type: 'restore', name: restore.name, store: run.store, actions: ['update'], before: recorded.settings, after: restore.settings, diff, restore: run, notes: [noteText({kind: 'restore-changed'}), ...restoreNotes(run)]})
     return
   }
-  const run = buildRestoreRun(restore, policy, observed, options, diagnostics, recorded?.status === 'in-progress')
+  const run = buildRestoreRun(restore, policy, source, observed, options, diagnostics, recorded?.status === 'in-progress')
   if (!run) return
   changes.push({
     address,
@@ -38,8 +42,33 @@ export function planRestore(restore: DesiredRestore, desired: Desired, observed:
   })
 }
 
-export function buildRestoreRun(restore: DesiredRestore, policy: DesiredPolicy, observed: Observed, options: PlanOptions, diagnostics: PlanDiagnostic[], resuming: boolean): RestoreRun | undefined {
-  const state = observed.states[policy.store]
+/** The copy a restore reads: the policy's store, or the replica its intent names (`from.store`). */
+export interface RestoreSource {
+  store: string
+  state: StateSnapshot | undefined
+  segments: Record<string, SegmentRef[]>
+}
+
+export function restoreSource(restore: DesiredRestore, policy: DesiredPolicy, observed: Observed, options: PlanOptions, diagnostics: PlanDiagnostic[]): RestoreSource | undefined {
+  const store = restore.store ?? policy.store
+  const replicas = (policy.replicas ?? []).map((r) => r.store)
+  const failed = store === policy.store ? observed.store_errors?.[store] : observed.replicas?.[store]?.error
+  if (failed) {
+    // The store is gone or cut off: say which copy can be read instead.
+    const others = replicas.filter((r) => r !== store && observed.replicas?.[r]?.state !== undefined)
+    // A plan targeted at other addresses (a restore from the replica) is not stopped by this one.
+    const targets = options.targets ?? []
+    const severity = targets.length === 0 || targets.some((t) => matchesTarget(restoreAddress(restore.name), t)) ? 'error' : 'warning'
+    diagnostics.push(replicaDiagnostic(severity, {kind: 'restore-store-unreadable', restore: restore.name, policy: policy.name, store, error: failed.message, replicas: others}))
+    return undefined
+  }
+  if (store === policy.store) return {store, state: observed.states[store], segments: observed.segments}
+  const view = observed.replicas?.[store]
+  return {store, state: view?.state, segments: view?.segments ?? {}}
+}
+
+export function buildRestoreRun(restore: DesiredRestore, policy: DesiredPolicy, source: RestoreSource, observed: Observed, options: PlanOptions, diagnostics: PlanDiagnostic[], resuming: boolean): RestoreRun | undefined {
+  const state = source.state
   const address = restoreAddress(restore.name)
   const sourceTopics = Object.values(state?.topics ?? {})
     .filter((t) => t.policy === policy.name)
@@ -60,7 +89,7 @@ export function buildRestoreRun(restore: DesiredRestore, policy: DesiredPolicy, 
   const topics: RestoreTopicPlan[] = []
   for (const t of sourceTopics) {
     const targetTopic = restore.rename[t.topic] ?? `${t.topic}${restore.topicSuffix ?? ''}`
-    const segments = (observed.segments[topicKey(policy.name, t.topic)] ?? []).filter((s) => s.min_timestamp <= pitMs)
+    const segments = (source.segments[topicKey(policy.name, t.topic)] ?? []).filter((s) => s.min_timestamp <= pitMs)
     const byPartition = new Map<number, {from: number; to: number; records: number; bytes: number}>()
     let oldest = Number.POSITIVE_INFINITY
     let newest = Number.NEGATIVE_INFINITY
@@ -109,7 +138,7 @@ export function buildRestoreRun(restore: DesiredRestore, policy: DesiredPolicy, 
   return {
     name: restore.name,
     policy: policy.name,
-    store: policy.store,
+    store: source.store,
     cluster: restore.cluster,
     point_in_time: pit,
     point_in_time_requested: restore.pointInTime,

@@ -170,3 +170,31 @@ describe('compliance tags', () => {
     assert.deepEqual((await load(text.replace('region: r', 'region: r\n    objectLock: true'))).diagnostics, [])
   })
 })
+
+describe('replicas-valid', () => {
+  const withReplicas = (replicas: string, extraStores = '  dr:\n    type: fs\n    path: ./dr\n') =>
+    BASE.replace('retention:\n  dev:', `${extraStores}retention:\n  dev:`) + `    replicas: ${replicas}\n`
+  test('the policy\'s own store, a duplicate and an undefined store are errors at the replica\'s position', async () => {
+    const r = await load(withReplicas('[{store: primary}, {store: dr}, {store: dr}, {store: drr}]'))
+    const found = r.diagnostics.filter((d) => d.path?.startsWith('policies.orders.replicas')).map((d) => [d.code, d.path])
+    assert.deepEqual(found, [
+      ['KBK_CONFIG_REPLICA', 'policies.orders.replicas[0].store'],
+      ['KBK_CONFIG_REPLICA', 'policies.orders.replicas[2].store'],
+      ['KBK_CONFIG_UNDEFINED_REF', 'policies.orders.replicas[3].store'],
+    ])
+    assert.ok(r.diagnostics.every((d) => d.line > 0 && d.column > 0))
+  })
+  test('a shorter copy is fine untagged, an error when a tag sets retention rules; compliance runs on the copy', async () => {
+    assert.deepEqual(codes(await load(withReplicas('[{store: dr, retention: dev}]'))), [])
+    const tagged = await load(withReplicas('[{store: dr, retention: dev}]').replace('retention: production\n', 'retention: compliance\n    tags: [sox]\n'))
+    const c = codes(tagged)
+    assert.ok(c.includes('KBK_CONFIG_REPLICA'), c.join())
+    const copy = tagged.diagnostics.find((d) => d.code === 'KBK_COMPLIANCE_SOX_MIN_RETENTION')!
+    assert.equal(copy.path, 'policies.orders.replicas[0].retention')
+    assert.match(copy.message, /^replica "dr" of policy "orders"/)
+  })
+  test('a restore reads the policy\'s store or a replica, nothing else', async () => {
+    const r = await load(withReplicas('[{store: dr}]', '  dr:\n    type: fs\n    path: ./dr\n  other:\n    type: fs\n    path: ./o\n') + 'restores:\n  r1:\n    from: {policy: orders, store: other}\n    to: {cluster: staging, topicSuffix: -r}\n')
+    assert.deepEqual(r.diagnostics.map((d) => [d.code, d.path]), [['KBK_CONFIG_UNDEFINED_REF', 'restores.r1.from.store']])
+  })
+})
