@@ -136,6 +136,14 @@ export const ERRORS = {
   KBK_STORE_RETAINED: {kind: 'user', retriable: false, summary: 'An object is write-once protected; kbk will not delete or overwrite it.'},
   KBK_STORE_UNREACHABLE: {kind: 'environment', retriable: false, summary: 'The store endpoint cannot be reached.'},
   KBK_STORE_WRONG_REGION: {kind: 'user', retriable: false, summary: 'The bucket is in another region than the one configured.'},
+
+  // Schema registry
+  KBK_SCHEMA_REGISTRY_ERROR: {kind: 'environment', retriable: false, summary: 'A schema registry answered with an error or could not be reached.'},
+  KBK_SCHEMA_REGISTRY_AUTH: {kind: 'user', retriable: false, summary: 'An environment variable a schema registry\'s auth names is not set.'},
+  KBK_SCHEMA_INCOMPATIBLE: {kind: 'conflict', retriable: false, summary: 'A schema to restore is incompatible with the target registry; nothing was registered or produced.'},
+  KBK_SCHEMA_ID_UNKNOWN: {kind: 'user', retriable: false, summary: 'A restored record carries a schema ID that the schema snapshot does not hold.'},
+  KBK_SCHEMA_SNAPSHOT_MISSING: {kind: 'environment', retriable: false, summary: 'No schema snapshot of the policy was taken at or before the restore\'s point in time.'},
+  KBK_SCHEMA_SNAPSHOT_CORRUPT: {kind: 'environment', retriable: false, summary: 'A schema snapshot in the store fails its checksum or cannot be read.'},
 } as const satisfies Record<string, ErrorSpec>
 
 export interface ErrorSpec {

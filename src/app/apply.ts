@@ -54,8 +54,11 @@ export async function runApply(ctx: WorkspaceContext, plan: Plan, options: RunAp
   ])
   const stores: Record<string, StoreHandle> = {}
   for (const name of Object.keys(plan.states)) stores[name] = ctx.storeHandle(name)
-  const restore: RestoreExecutor = (run, address, deps) =>
-    applyRestoreRun(run, address, {
+  const schemas = Object.keys(ctx.workspace.schemaRegistries).length > 0 ? await import('./schema-registry.js') : undefined
+  const restore: RestoreExecutor = async (run, address, deps) => {
+    // Schemas first: registered (and checked) in the target before any record is produced.
+    const prepared = schemas ? await schemas.prepareSchemaRestore(ctx, run, deps.store, deps.reporter, address) : undefined
+    return applyRestoreRun(run, address, {
       store: deps.store,
       state: deps.committer,
       reporter: deps.reporter,
@@ -66,8 +69,10 @@ export async function runApply(ctx: WorkspaceContext, plan: Plan, options: RunAp
       settings: deps.settings,
       tally: deps.tally,
       ...(deps.signal ? {signal: deps.signal} : {}),
+      ...(prepared?.transform ? {transformRecord: prepared.transform} : {}),
     })
-  return applyPlan(plan, {
+  }
+  const outcome = await applyPlan(plan, {
     stores,
     kafka: (c) => ctx.kafka(c),
     backupRuntime: (p) => ctx.backupRuntime(p),
@@ -85,6 +90,13 @@ export async function runApply(ctx: WorkspaceContext, plan: Plan, options: RunAp
     who: ctx.who,
     ...(options.signal ? {signal: options.signal} : {}),
   })
+  // One immutable schema snapshot per policy whose backups ran (after the records: see takeSchemaSnapshots).
+  if (schemas) {
+    for (const t of await schemas.takeSchemaSnapshots(ctx, plan, outcome)) {
+      options.reporter.emit({type: 'warning', message: `schema snapshot of policy "${t.policy}": ${t.subjects} subject(s), ${t.versions} version(s) in ${t.key}${t.notes.length > 0 ? ` (${t.notes.join('; ')})` : ''}`})
+    }
+  }
+  return outcome
 }
 
 /** The audit record of one apply in one store: who, which plan and config, what it did there. */

@@ -15,6 +15,8 @@ import type {KafkaPort} from '../kafka/port.js'
 import {openObjectStore} from '../storage/index.js'
 import type {ObjectStore} from '../storage/object-store.js'
 import {StateStore} from '../state/state-store.js'
+import {openSchemaRegistry} from '../schema-registry/open.js'
+import type {SchemaRegistryPort} from '../schema-registry/port.js'
 
 export type {WorkspaceContext} from '../app/workspace.js'
 
@@ -34,6 +36,7 @@ export async function openWorkspace(flags: {config?: string}, options: OpenWorks
   const clock = systemClock(process.env.KBK_NOW)
   const stores = new Map<string, StoreHandle>()
   const clusters = new Map<string, KafkaPort>()
+  const registries = new Map<string, SchemaRegistryPort>()
   return {
     ...valid,
     clock,
@@ -68,6 +71,16 @@ export async function openWorkspace(flags: {config?: string}, options: OpenWorks
       return backupRuntimeOf(p, clock)
     },
     keyring: (policyName) => keyringOf(ws.policies[policyName]),
+    schemaRegistry(name) {
+      let r = registries.get(name)
+      if (!r) {
+        const cfg = ws.schemaRegistries[name]
+        if (!cfg) throw new KbkError('KBK_CONFIG_UNDEFINED_REF', `Schema registry "${name}" is not defined in the workspace.`, {suggestion: 'Add it under `schemaRegistries:` or fix the reference.'})
+        r = openSchemaRegistry(cfg, process.env)
+        registries.set(name, r)
+      }
+      return r
+    },
     async close() {
       await Promise.allSettled([...clusters.values()].map((k) => k.close()))
       await Promise.allSettled([...stores.values()].map((h) => h.store.close()))

@@ -16,6 +16,7 @@ import {
   type RestoreConfig,
   type RetentionTier,
   type SaslConfig,
+  type SchemaRegistryConfig,
   type Selection,
   type StoreConfig,
   type Workspace,
@@ -76,6 +77,11 @@ function secret(v: unknown, path: ConfigPath, ctx: NormalizeContext): Secret | u
   const s = str(v)
   if (s === undefined) return undefined
   return new Secret(s, ctx.isFromEnv(path) ? 'environment' : 'config file')
+}
+
+/** `{[k]: v}`, or nothing when v is undefined (exactOptionalPropertyTypes). */
+function present<K extends string, V>(k: K, v: V | undefined): Partial<Record<K, V>> {
+  return v === undefined ? {} : ({[k]: v} as Record<K, V>)
 }
 
 function filePath(v: unknown, path: ConfigPath, ctx: NormalizeContext): string | undefined {
@@ -264,6 +270,8 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
       consumerGroups: selection(pol.consumerGroups),
       segment: {maxBytes: int(seg.maxBytes) ?? DEFAULTS.segmentMaxBytes, ...(maxRecords !== undefined ? {maxRecords} : {})},
       ...(pol.masking !== undefined ? {masking: {fields: strList(mask.fields), mode: mask.mode === 'hash' ? ('hash' as const) : ('redact' as const)}} : {}),
+      ...present('schemaRegistry', str(pol.schemaRegistry)),
+      ...(pol.subjects !== undefined ? {subjects: selection(pol.subjects)} : {}),
     }
   }
 
@@ -286,7 +294,7 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
       name,
       ...(str(r.description) !== undefined ? {description: str(r.description)} : {}),
       from: {policy: str(from.policy) ?? '', pointInTime: str(from.pointInTime) ?? DEFAULTS.pointInTime},
-      to: {cluster: str(to.cluster) ?? '', ...(suffix !== undefined ? {topicSuffix: suffix} : {}), rename},
+      to: {cluster: str(to.cluster) ?? '', ...(suffix !== undefined ? {topicSuffix: suffix} : {}), rename, ...present('schemaRegistry', str(to.schemaRegistry))},
       topics: selection(r.topics, ['.*']),
       createTopics: bool(r.createTopics, false),
       ...(partitions !== undefined ? {partitions} : {}),
@@ -295,6 +303,21 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
       consumerGroups: {translate: strList(obj(r.consumerGroups).translate)},
       ifTargetNotEmpty: r.ifTargetNotEmpty === 'append' ? 'append' : 'fail',
       extendRetention: bool(r.extendRetention, false),
+      unknownSchemaIds: r.unknownSchemaIds === 'copy' ? 'copy' : 'fail',
+    }
+  }
+
+  const schemaRegistries: Record<string, SchemaRegistryConfig> = {}
+  for (const [name, sr] of entries(root.schemaRegistries)) {
+    const a = obj(sr.auth)
+    const t = obj(sr.tls)
+    const auth: SchemaRegistryConfig['auth'] =
+      a.type === 'basic' ? {type: 'basic', usernameEnv: str(a.usernameEnv) ?? '', passwordEnv: str(a.passwordEnv) ?? ''} : a.type === 'bearer' ? {type: 'bearer', tokenEnv: str(a.tokenEnv) ?? ''} : undefined
+    schemaRegistries[name] = {
+      name,
+      url: (str(sr.url) ?? '').replace(/\/+$/, ''),
+      ...(auth ? {auth} : {}),
+      ...(sr.tls !== undefined ? {tls: {...present('ca', filePath(t.ca, ['schemaRegistries', name, 'tls', 'ca'], ctx)), rejectUnauthorized: bool(t.rejectUnauthorized, true)}} : {}),
     }
   }
 
@@ -308,6 +331,7 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
     compliance,
     policies,
     restores,
+    schemaRegistries,
     positionOf: ctx.positionOf,
     isFromEnv: ctx.isFromEnv,
     isLiteral: ctx.isLiteral,

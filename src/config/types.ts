@@ -87,6 +87,15 @@ export interface GcsStoreConfig {
 
 export type StoreConfig = FsStoreConfig | S3StoreConfig | AzureStoreConfig | GcsStoreConfig
 
+export interface SchemaRegistryConfig {
+  name: string
+  /** Base URL of the Confluent-compatible API, without a trailing slash. */
+  url: string
+  /** Credentials are named by environment variable; the composition root reads them. */
+  auth?: {type: 'basic'; usernameEnv: string; passwordEnv: string} | {type: 'bearer'; tokenEnv: string}
+  tls?: {ca?: string; rejectUnauthorized: boolean}
+}
+
 export interface RetentionTier {
   name: string
   /** As written: 90d, 7y, never. */
@@ -141,13 +150,17 @@ export interface PolicyConfig {
   consumerGroups: Selection
   segment: {maxBytes: number; maxRecords?: number}
   masking?: {fields: string[]; mode: 'redact' | 'hash'}
+  /** The registry whose subjects each backup run snapshots. */
+  schemaRegistry?: string
+  /** Undefined: the TopicNameStrategy subjects of the backed-up topics plus their references. */
+  subjects?: Selection
 }
 
 export interface RestoreConfig {
   name: string
   description?: string
   from: {policy: string; pointInTime: string}
-  to: {cluster: string; topicSuffix?: string; rename: Record<string, string>}
+  to: {cluster: string; topicSuffix?: string; rename: Record<string, string>; schemaRegistry?: string}
   topics: Selection
   createTopics: boolean
   partitions?: number
@@ -156,6 +169,8 @@ export interface RestoreConfig {
   consumerGroups: {translate: string[]}
   ifTargetNotEmpty: 'fail' | 'append'
   extendRetention: boolean
+  /** With to.schemaRegistry: a record whose schema ID the snapshot lacks stops the restore, or is copied unchanged. */
+  unknownSchemaIds: 'fail' | 'copy'
 }
 
 export interface Workspace {
@@ -171,6 +186,7 @@ export interface Workspace {
   compliance: Record<string, ComplianceTag>
   policies: Record<string, PolicyConfig>
   restores: Record<string, RestoreConfig>
+  schemaRegistries: Record<string, SchemaRegistryConfig>
   /** Source position of any config path, e.g. ['policies', 'orders', 'retention']. */
   positionOf(path: ConfigPath): SourcePosition | undefined
   /** True when the value at this path came (partly) from the environment: never print it. */
