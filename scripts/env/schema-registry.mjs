@@ -5,11 +5,14 @@
 // Quarkus version they were made with (2.16.4.Final, runs on Java 17). Pinned to 2.4.2.Final:
 // Central refuses several sibling artifacts that 2.6.x and 3.x need.
 import {copyFileSync, existsSync, writeFileSync} from 'node:fs'
+import {createHash} from 'node:crypto'
 import {join} from 'node:path'
 import {cacheDir, ensureDir, logDir, portOffset, progress, runLogged} from './lib.mjs'
 
 export const APICURIO_VERSION = '2.4.2.Final'
 const QUARKUS_VERSION = '2.16.4.Final'
+// What apicurio-registry 2.4.2.Final's own POM manages (okio.version).
+const OKIO_VERSION = '3.3.0'
 // Substitutes for two artifacts the app's POMs name but Central does not serve:
 // - org.everit.json.schema (a JitPack artifact): com.github.erosb's build has the same classes.
 const EVERIT = {groupId: 'com.github.erosb', artifactId: 'everit-json-schema', version: '1.14.2'}
@@ -21,8 +24,13 @@ const EVERIT = {groupId: 'com.github.erosb', artifactId: 'everit-json-schema', v
 const CONFIG_INDEX = {runtime: '0.1.18.Final', deploymentJar: '0.1.10.Final'}
 const CONFIG_INDEX_DEPLOYMENT = 'apicurio-common-app-components-config-index-deployment'
 
-export const SCHEMA_REGISTRY_PORT = 39500 + portOffset
-const home = join(cacheDir, `apicurio-registry-${APICURIO_VERSION}`)
+// Two registries: restores into "another cluster's registry" need one whose IDs differ, and
+// Apicurio serves one registry per process (IDs are global to it).
+export const SCHEMA_REGISTRY_PORTS = {source: 39500 + portOffset, target: 39501 + portOffset}
+// The build directory is named by a digest of the POM, so changing a pin builds afresh (and
+// env:up restarts the registries on the new build) instead of reusing a stale one.
+const BUILD_ID = createHash('sha256').update(pom()).digest('hex').slice(0, 10)
+const home = join(cacheDir, `apicurio-registry-${APICURIO_VERSION}-${BUILD_ID}`)
 const runJar = join(home, 'target', 'quarkus-app', 'quarkus-run.jar')
 
 export function schemaRegistryProvisioned() {
@@ -40,6 +48,10 @@ function pom() {
   </properties>
   <dependencyManagement>
     <dependencies>
+      <!-- First declaration wins: okio 3 before the Quarkus BOM, which pins okio 1.17 (its classes
+           shadow okio-jvm 3's, and Protobuf schemas then fail with NoSuchFieldError: Companion). -->
+      <dependency><groupId>com.squareup.okio</groupId><artifactId>okio</artifactId><version>${OKIO_VERSION}</version></dependency>
+      <dependency><groupId>com.squareup.okio</groupId><artifactId>okio-jvm</artifactId><version>${OKIO_VERSION}</version></dependency>
       <!-- Every Quarkus artifact, runtime and deployment, at the version the app was built with. -->
       <dependency>
         <groupId>io.quarkus</groupId><artifactId>quarkus-bom</artifactId><version>${QUARKUS_VERSION}</version>
@@ -127,11 +139,12 @@ export async function provisionSchemaRegistry() {
   return true
 }
 
-export function prepareSchemaRegistry() {
+export function prepareSchemaRegistry(which) {
+  const port = SCHEMA_REGISTRY_PORTS[which]
   return {
     cmd: 'java',
     args: [
-      '-Xmx384m', `-Dquarkus.http.port=${SCHEMA_REGISTRY_PORT}`, '-Dquarkus.http.host=127.0.0.1',
+      '-Xmx384m', `-Dquarkus.http.port=${port}`, '-Dquarkus.http.host=127.0.0.1',
       // Loopback only, nobody else's data: no auth, quiet logs, no telemetry.
       '-Dregistry.auth.enabled=false', '-Dquarkus.log.level=WARN',
       // The jar path is the marker that recognises our process again.
@@ -139,10 +152,12 @@ export function prepareSchemaRegistry() {
     ],
     cwd: home,
     marker: runJar,
-    logFile: join(logDir, 'schema-registry.log'),
-    signature: `apicurio-${APICURIO_VERSION}-${SCHEMA_REGISTRY_PORT}`,
+    logFile: join(logDir, `schema-registry-${which}.log`),
+    signature: `apicurio-${APICURIO_VERSION}-${BUILD_ID}-${port}`,
   }
 }
 
 /** The Confluent-compatible API base that kbk and the tests talk to. */
-export const SCHEMA_REGISTRY_URL = `http://127.0.0.1:${SCHEMA_REGISTRY_PORT}/apis/ccompat/v7`
+export function schemaRegistryUrl(which) {
+  return `http://127.0.0.1:${SCHEMA_REGISTRY_PORTS[which]}/apis/ccompat/v7`
+}

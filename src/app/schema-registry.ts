@@ -12,7 +12,7 @@ import type {RecordTransform} from '../restore/restore-run.js'
 import {migrateSnapshot} from '../schema-registry/migrate.js'
 import type {SchemaRegistryPort} from '../schema-registry/port.js'
 import {decodeSnapshot, encodeSnapshot, SNAPSHOT_PREFIX, snapshotKey} from '../schema-registry/snapshot-file.js'
-import {captureSnapshot, diffSnapshots, snapshotIds, type SchemaSnapshot, type SubjectChoice} from '../schema-registry/snapshot.js'
+import {captureSnapshot, diffSnapshots, snapshotIds, subsetForTopics, type SchemaSnapshot, type SubjectChoice} from '../schema-registry/snapshot.js'
 import {rewriteSchemaIds, schemaIdOf} from '../schema-registry/wire-format.js'
 import {readSegment} from '../segment/index.js'
 import type {ObjectStore} from '../storage/object-store.js'
@@ -105,7 +105,7 @@ export async function addSchemaRegistryNotes(ctx: Ctx, plan: Plan): Promise<void
     if (!prepared) continue
     const store = ctx.storeHandle(ch.restore.store).store
     const last = await latestSnapshot(store, ch.restore.policy, ctx.keyring(ch.restore.policy))
-    const known = last ? snapshotIds(last.snapshot) : new Set<number>()
+    const known = last ? snapshotIds(subsetForTopics(last.snapshot, ch.restore.topics.map((t) => t.source_topic), ctx.workspace.policies[ch.restore.policy]?.subjects !== undefined)) : new Set<number>()
     const counts = await countSchemaRecords(ctx, ch.restore, known)
     ch.notes = [...(ch.notes ?? []), ...formatRestoreSchemaNote({target: prepared.target, same: prepared.same, snapshot: last?.key, counts, unknownIds: prepared.unknownIds})]
   }
@@ -179,7 +179,8 @@ export async function prepareSchemaRestore(ctx: Ctx, run: RestoreRun, store: Obj
       kind: 'environment',
     })
   }
-  const result = await migrateSnapshot(last.snapshot, ctx.schemaRegistry(settings.target))
+  const needed = subsetForTopics(last.snapshot, run.topics.map((t) => t.source_topic), ctx.workspace.policies[run.policy]?.subjects !== undefined)
+  const result = await migrateSnapshot(needed, ctx.schemaRegistry(settings.target))
   const mapKey = `restores/${run.name}/${run.point_in_time.replace(/[:.]/g, '')}/schema-id-map.json`
   const map = {restore: run.name, point_in_time: run.point_in_time, snapshot: last.key, source_registry: settings.source, target_registry: settings.target, ids: Object.fromEntries([...result.ids].sort((a, b) => a[0] - b[0]))}
   await store.put(mapKey, Buffer.from(JSON.stringify(map)), {contentType: 'application/json'})

@@ -102,3 +102,22 @@ export function diffSnapshots(previous: Pick<SchemaSnapshot, 'subjects'> | undef
 export function snapshotIds(snapshot: SchemaSnapshot): Set<number> {
   return new Set(snapshot.subjects.flatMap((s) => s.versions.map((v) => v.id)))
 }
+
+/**
+ * The part of a snapshot a restore of these topics needs (pure): their TopicNameStrategy subjects
+ * and every subject those reference. With `all` (the policy chose its subjects itself, e.g. for
+ * RecordNameStrategy), the whole snapshot.
+ */
+export function subsetForTopics(snapshot: SchemaSnapshot, topics: string[], all: boolean): SchemaSnapshot {
+  if (all) return snapshot
+  const bySubject = new Map(snapshot.subjects.map((s) => [s.subject, s]))
+  const keep = new Set<string>()
+  const queue = topics.flatMap((t) => [`${t}-key`, `${t}-value`]).filter((s) => bySubject.has(s))
+  while (queue.length > 0) {
+    const s = queue.shift()!
+    if (keep.has(s)) continue
+    keep.add(s)
+    for (const v of bySubject.get(s)!.versions) for (const r of v.references) if (bySubject.has(r.subject) && !keep.has(r.subject)) queue.push(r.subject)
+  }
+  return {...snapshot, subjects: snapshot.subjects.filter((s) => keep.has(s.subject))}
+}
