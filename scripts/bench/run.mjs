@@ -7,7 +7,7 @@
 //   npm run bench                     full size (~1 GiB dataset a), 3 runs each
 //   npm run bench -- --quick          small datasets, 1 run: a smoke test of the harness
 //   npm run bench -- --profile        also CPU-profile one backup and one restore (docs/performance.md)
-//   npm run bench -- --only backup,kcat,zstd,restore,rss,s3,plan,workspace,crc   a subset
+//   npm run bench -- --only backup,kcat,zstd,restore,rss,s3,plan,workspace,crc,schema   a subset
 // Env knobs: KBK_BENCH_MB (dataset a size, MiB), KBK_BENCH_RUNS, KBK_BENCH_KEEP=1 (keep topics/stores).
 import {spawn, spawnSync} from 'node:child_process'
 import {createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
@@ -431,6 +431,14 @@ try {
     const size = `${policies.toLocaleString('en-US')} policies, ${last.files} files, ${(last.bytes / MiB).toFixed(1)} MiB`
     rows.push({what: `validate: ${size}`, dataset: 'synthetic', command: 'kbk validate -c DIR (subprocess)', runs: rs.length, seconds: median(rs.map((r) => r.validate_ms / 1000)), rss: Math.max(...rs.map((r) => r.validate_rss_mib ?? 0)), extra: 'target < 5 s'})
     rows.push({what: `plan: ${size} (fs store, synthetic cluster view of ${policies * 2} topics, in-process)`, dataset: 'synthetic', command: 'openWorkspace + makePlan (what `kbk plan` runs)', runs: rs.length, seconds: median(rs.map((r) => r.plan_ms / 1000)), rss: Math.max(...rs.map((r) => r.plan_rss_mib)), extra: `${last.changes} changes; target < 5 s`})
+  }
+  if (wants('schema')) {
+    // Restore of Avro records with and without the schema-ID rewrite (scripts/bench/schema-remap.mjs).
+    const r = spawnSync(process.execPath, [join(root, 'scripts/bench/schema-remap.mjs'), quick ? '200000' : '1000000', '2'], {encoding: 'utf8'})
+    if (r.status !== 0) throw new Error(`schema-remap failed: ${r.stderr}`)
+    const c = JSON.parse(r.stdout.trim().split('\n').pop())
+    rows.push({what: 'kbk restore of Avro records, schema IDs rewritten into another registry', dataset: `avro ${c.records}`, command: 'scripts/bench/schema-remap.mjs', runs: c.runs.remap.length, seconds: c.remap_s, mbs: c.remap_mb_s, rps: c.records / c.remap_s, extra: `same restore without rewrite: ${c.plain_s.toFixed(2)} s; rewrite costs ${(c.remap_cost * 100).toFixed(0)} %`})
+    log(`schema remap: ${c.remap_s.toFixed(2)} s vs ${c.plain_s.toFixed(2)} s without (${(c.remap_cost * 100).toFixed(1)} %)`)
   }
   if (wants('crc')) {
     // Issue 21: every fetched batch's CRC-32C is checked before it is used. Its CPU cost per GiB

@@ -154,6 +154,11 @@ restores:
     to: { cluster: target, topicSuffix: "-moved", schemaRegistry: tgt }
     topics: { include: ["${prefix}\\\\..*"] }
     createTopics: true
+  same:
+    from: { policy: shop }
+    to: { cluster: target, topicSuffix: "-same", schemaRegistry: src }
+    topics: { include: ["${prefix}\\\\..*"] }
+    createTopics: true
 `,
     )
   })
@@ -161,7 +166,7 @@ restores:
   after(async () => {
     for (const [k, list] of [
       [source, Object.values(topics)],
-      [target, Object.values(topics).map((t) => `${t}-moved`)],
+      [target, Object.values(topics).flatMap((t) => [`${t}-moved`, `${t}-same`])],
     ] as const) {
       const a = k.admin()
       await a.connect()
@@ -212,6 +217,22 @@ restores:
     }
     const plain = (await readAll(target, `${topics.avro}-moved`)).find((r) => r.key?.toString() === 'plain')!
     assert.ok(plain.value!.equals(plainValue), 'a record without the magic byte is byte-identical')
+  })
+
+  it('restores into the source registry itself without registering anything: records byte-identical', async () => {
+    const subjectsBefore = (await (await fetch(`${urls.source}/subjects`)).json()) as string[]
+    const versionsBefore = (await (await fetch(`${urls.source}/subjects/${encodeURIComponent(`${topics.avro}-value`)}/versions`)).json()) as number[]
+    const apply = await runKbk(['apply', '--auto-approve', '--target', 'restore.same'], {cwd: dir, env: kenv})
+    assert.equal(apply.code, 0, apply.stderr + apply.stdout)
+    for (const t of Object.values(topics)) {
+      const src = await readAll(source, t)
+      const restored = await readAll(target, `${t}-same`)
+      assert.deepEqual(restored.map((r) => r.value?.toString('hex')), src.map((r) => r.value?.toString('hex')), `${t}: IDs unchanged`)
+    }
+    assert.deepEqual((await (await fetch(`${urls.source}/subjects`)).json()) as string[], subjectsBefore)
+    assert.deepEqual((await (await fetch(`${urls.source}/subjects/${encodeURIComponent(`${topics.avro}-value`)}/versions`)).json()) as number[], versionsBefore)
+    const maps = readdirSync(join(dir, 'backups', 'restores', 'same'))
+    assert.ok(maps.every((m) => !readdirSync(join(dir, 'backups', 'restores', 'same', m)).includes('schema-id-map.json')), 'no ID map: nothing was mapped')
   })
 })
 
