@@ -5,8 +5,9 @@
 // differs. Needs a build and env:up (both registries). Prints one JSON line.
 //
 //   node scripts/bench/schema-remap.mjs [records = 1000000] [rounds = 2]
+// The median of `rounds` restores each way; the cost is reported for wall time and for kbk's CPU time.
 import {spawnSync} from 'node:child_process'
-import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import kafkajs from 'kafkajs'
@@ -100,20 +101,28 @@ ${restores.map((name) => `  ${name}:
     createTopics: true
 `).join('')}`)
 
+// kbk's own CPU seconds (user + system, via GNU time) beside wall time: on a shared, loaded
+// machine the wall time of one restore swings by 2x, its CPU time far less.
+const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
 function kbk(args) {
   const t = process.hrtime.bigint()
-  const r = spawnSync(process.execPath, [join(root, 'bin/run.js'), ...args], {cwd: dir, encoding: 'utf8', env: {...process.env, KBK_IN_AUTOMATION: '1', NO_COLOR: '1'}, maxBuffer: 1 << 28})
+  const argv = [join(root, 'bin/run.js'), ...args]
+  const r = timeBin ? spawnSync(timeBin, ['-v', process.execPath, ...argv], {cwd: dir, encoding: 'utf8', env: {...process.env, KBK_IN_AUTOMATION: '1', NO_COLOR: '1'}, maxBuffer: 1 << 28}) : spawnSync(process.execPath, argv, {cwd: dir, encoding: 'utf8', env: {...process.env, KBK_IN_AUTOMATION: '1', NO_COLOR: '1'}, maxBuffer: 1 << 28})
   if (r.status !== 0) throw new Error(`kbk ${args.join(' ')} failed: ${r.stderr}\n${r.stdout.slice(-2000)}`)
-  return Number(process.hrtime.bigint() - t) / 1e9
+  const user = /User time \(seconds\): ([\d.]+)/.exec(r.stderr)
+  const sys = /System time \(seconds\): ([\d.]+)/.exec(r.stderr)
+  return {wall: Number(process.hrtime.bigint() - t) / 1e9, cpu: user && sys ? Number(user[1]) + Number(sys[1]) : undefined}
 }
 
 kbk(['apply', '--auto-approve', '--target', 'policy.bench'])
 const seconds = {plain: [], remap: []}
+const cpu = {plain: [], remap: []}
 for (const name of restores) {
   kbk(['plan', '--target', `restore.${name}`, '--out', `${name}.plan`])
   const s = kbk(['apply', `${name}.plan`])
-  seconds[name.replace(/[0-9]+$/, '')].push(s)
-  process.stderr.write(`schema-remap: restore ${name}: ${s.toFixed(2)} s\n`)
+  seconds[name.replace(/[0-9]+$/, '')].push(s.wall)
+  if (s.cpu !== undefined) cpu[name.replace(/[0-9]+$/, '')].push(s.cpu)
+  process.stderr.write(`schema-remap: restore ${name}: ${s.wall.toFixed(2)} s wall, ${s.cpu?.toFixed(2)} s kbk CPU\n`)
 }
 
 const del = async (brokers, topics) => {
@@ -127,4 +136,4 @@ await del(env.KBK_TEST_KAFKA_TARGET_BOOTSTRAP, restores.map((n) => `${topic}-${n
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const bytes = RECORDS * value(RECORDS - 1).length
-process.stdout.write(JSON.stringify({records: RECORDS, value_bytes: value(RECORDS - 1).length, plain_s: median(seconds.plain), remap_s: median(seconds.remap), plain_mb_s: bytes / 1e6 / median(seconds.plain), remap_mb_s: bytes / 1e6 / median(seconds.remap), remap_cost: median(seconds.remap) / median(seconds.plain) - 1, runs: seconds}) + '\n')
+process.stdout.write(JSON.stringify({records: RECORDS, value_bytes: value(RECORDS - 1).length, plain_s: median(seconds.plain), remap_s: median(seconds.remap), plain_mb_s: bytes / 1e6 / median(seconds.plain), remap_mb_s: bytes / 1e6 / median(seconds.remap), remap_cost: median(seconds.remap) / median(seconds.plain) - 1, plain_cpu_s: cpu.plain.length ? median(cpu.plain) : null, remap_cpu_s: cpu.remap.length ? median(cpu.remap) : null, remap_cpu_cost: cpu.plain.length ? median(cpu.remap) / median(cpu.plain) - 1 : null, runs: seconds, cpu}) + '\n')
