@@ -57,3 +57,21 @@ function withId(buf: Buffer, id: number): Buffer {
   out.writeUInt32BE(id, 1)
   return out
 }
+
+/**
+ * The restore hot path's variant: writes the target ID into the 4 bytes of key and value that
+ * carry one, in place — no allocation, no copy. Only for buffers the caller owns (the restore's
+ * freshly decoded records, read by nothing else). Returns the unknown ID, if any, before changing
+ * anything; undefined when every carried ID was mapped.
+ */
+export function rewriteSchemaIdsInPlace(key: Buffer | null, value: Buffer | null, ids: ReadonlyMap<number, number>): {part: 'key' | 'value'; id: number} | undefined {
+  const keyId = schemaIdOf(key)
+  const valueId = schemaIdOf(value)
+  let keyTo: number | undefined
+  let valueTo: number | undefined
+  if (keyId !== undefined && (keyTo = ids.get(keyId)) === undefined) return {part: 'key', id: keyId}
+  if (valueId !== undefined && (valueTo = ids.get(valueId)) === undefined) return {part: 'value', id: valueId}
+  if (keyTo !== undefined && keyTo !== keyId) key!.writeUInt32BE(keyTo, 1)
+  if (valueTo !== undefined && valueTo !== valueId) value!.writeUInt32BE(valueTo, 1)
+  return undefined
+}

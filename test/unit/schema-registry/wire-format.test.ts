@@ -2,7 +2,7 @@
 // ID), Protobuf message indexes and payload untouched, anything else byte-identical.
 import assert from 'node:assert/strict'
 import {describe, it} from 'node:test'
-import {rewriteSchemaIds, schemaIdOf} from '../../../src/schema-registry/wire-format.js'
+import {rewriteSchemaIds, rewriteSchemaIdsInPlace, schemaIdOf} from '../../../src/schema-registry/wire-format.js'
 
 const wire = (id: number, payload: number[]): Buffer => {
   const b = Buffer.alloc(5 + payload.length)
@@ -69,5 +69,28 @@ describe('rewriteSchemaIds', () => {
     assert.equal(out.key, key)
     assert.equal(out.value, value)
     assert.deepEqual(rewriteSchemaIds(wire(998, []), null, ids).unknown, {part: 'key', id: 998})
+  })
+})
+
+describe('rewriteSchemaIdsInPlace (the restore hot path)', () => {
+  const ids = new Map([
+    [1, 101],
+    [2, 102],
+  ])
+  it('writes the target IDs into the same buffers, nothing else', () => {
+    const key = wire(2, [9])
+    const value = wire(1, [0x02, 0x02, 0x04, 7])
+    assert.equal(rewriteSchemaIdsInPlace(key, value, ids), undefined)
+    assert.deepEqual([...key], [...wire(102, [9])])
+    assert.deepEqual([...value], [...wire(101, [0x02, 0x02, 0x04, 7])])
+    const text = Buffer.from('plain')
+    assert.equal(rewriteSchemaIdsInPlace(text, null, ids), undefined)
+    assert.equal(text.toString(), 'plain')
+  })
+  it('changes nothing when an ID is unknown, and names it', () => {
+    const key = wire(1, [])
+    const value = wire(5, [])
+    assert.deepEqual(rewriteSchemaIdsInPlace(key, value, ids), {part: 'value', id: 5})
+    assert.equal(schemaIdOf(key), 1, 'the key was not rewritten either')
   })
 })
