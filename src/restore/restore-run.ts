@@ -48,7 +48,7 @@ export interface RestoreDeps {
    * A per-record change of key/value before the record is produced (the schema-ID rewrite of
    * src/schema-registry). Applied to each decoded record where it enters a produce chunk, after the
    * point-in-time filter and the skip of what an interrupted run produced; it may throw to stop the
-   * restore. A configured transform needs the records decoded: a restore path that passes record
+   * restore, and may modify the record and its buffers (the restore's own decoded copy). A configured transform needs the records decoded: a restore path that passes record
    * batches through without decoding them must fall back to this per-record path when it is set.
    */
   transformRecord?: RecordTransform
