@@ -159,6 +159,13 @@ export const ERRORS = {
   KBK_REPLICA_SOURCE_CORRUPT: {kind: 'environment', retriable: false, summary: 'A segment read from the primary store does not match its recorded sha256, so it was not copied.'},
   KBK_REPLICA_UNREACHABLE: {kind: 'environment', retriable: true, summary: 'A replica store cannot be read; its copies are not planned until it can.'},
   KBK_STORE_UNREADABLE: {kind: 'environment', retriable: true, summary: 'A policy\'s store cannot be read, so nothing of that policy is planned (a restore can read from a replica).'},
+  // Schema registry
+  KBK_SCHEMA_REGISTRY_ERROR: {kind: 'environment', retriable: false, summary: 'A schema registry answered with an error or could not be reached.'},
+  KBK_SCHEMA_REGISTRY_AUTH: {kind: 'user', retriable: false, summary: 'An environment variable a schema registry\'s auth names is not set.'},
+  KBK_SCHEMA_INCOMPATIBLE: {kind: 'conflict', retriable: false, summary: 'A schema to restore is incompatible with the target registry; nothing was registered or produced.'},
+  KBK_SCHEMA_ID_UNKNOWN: {kind: 'user', retriable: false, summary: 'A restored record carries a schema ID that the schema snapshot does not hold.'},
+  KBK_SCHEMA_SNAPSHOT_MISSING: {kind: 'environment', retriable: false, summary: 'No schema snapshot of the policy was taken at or before the restore\'s point in time.'},
+  KBK_SCHEMA_SNAPSHOT_CORRUPT: {kind: 'environment', retriable: false, summary: 'A schema snapshot in the store fails its checksum or cannot be read.'},
 } as const satisfies Record<string, ErrorSpec>
 
 export interface ErrorSpec {

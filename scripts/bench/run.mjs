@@ -7,7 +7,7 @@
 //   npm run bench                     full size (~1 GiB dataset a), 3 runs each
 //   npm run bench -- --quick          small datasets, 1 run: a smoke test of the harness
 //   npm run bench -- --profile        also CPU-profile one backup and one restore (docs/performance.md)
-//   npm run bench -- --only backup,kcat,zstd,restore,rss,s3,plan,workspace,crc,shards,replication   a subset
+//   npm run bench -- --only backup,kcat,zstd,restore,rss,s3,plan,workspace,crc,shards,replication,schema   a subset
 // Env knobs: KBK_BENCH_MB (dataset a size, MiB), KBK_BENCH_RUNS, KBK_BENCH_KEEP=1 (keep topics/stores).
 import {spawn, spawnSync} from 'node:child_process'
 import {createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
@@ -503,6 +503,14 @@ try {
         log(`commits ${kind} × ${c.workers}: ${c.commits_per_s}/s, ${c.conflicts_per_commit} conflicts per commit`)
       }
     }
+  }
+  if (wants('schema')) {
+    // Restore of Avro records with and without the schema-ID rewrite (scripts/bench/schema-remap.mjs).
+    const r = spawnSync(process.execPath, [join(root, 'scripts/bench/schema-remap.mjs'), quick ? '200000' : '1000000', '2'], {encoding: 'utf8'})
+    if (r.status !== 0) throw new Error(`schema-remap failed: ${r.stderr}`)
+    const c = JSON.parse(r.stdout.trim().split('\n').pop())
+    rows.push({what: 'kbk restore of Avro records, schema IDs rewritten into another registry', dataset: `avro ${c.records}`, command: 'scripts/bench/schema-remap.mjs', runs: c.runs.remap.length, seconds: c.remap_s, mbs: c.remap_mb_s, rps: c.records / c.remap_s, extra: `same restore without rewrite: ${c.plain_s.toFixed(2)} s; rewrite costs ${(c.remap_cost * 100).toFixed(0)} % wall${c.remap_cpu_cost !== null ? `, ${(c.remap_cpu_cost * 100).toFixed(0)} % kbk CPU` : ''}`})
+    log(`schema remap: ${c.remap_s.toFixed(2)} s vs ${c.plain_s.toFixed(2)} s without (${(c.remap_cost * 100).toFixed(1)} %)`)
   }
   if (wants('crc')) {
     // Issue 21: every fetched batch's CRC-32C is checked before it is used. Its CPU cost per GiB

@@ -6,6 +6,7 @@ import {join} from 'node:path'
 import {KAFKA_CLUSTERS, KAFKA_VERSION, kafkaHealthy, kafkaProvisioned, prepareKafkaCluster, provisionKafka} from './kafka.mjs'
 import {EnvError, cacheDir, ensureDir, httpStatus, logDir, portOffset, root} from './lib.mjs'
 import {GO, goBinaryPath, provisionGoTool} from './tools.mjs'
+import {APICURIO_VERSION, SCHEMA_REGISTRY_PORTS, prepareSchemaRegistry, provisionSchemaRegistry, schemaRegistryProvisioned, schemaRegistryUrl} from './schema-registry.mjs'
 
 // Pinned Go servers. The binary's file name carries its version, so changing a pin rebuilds.
 const GO_TOOLS = {
@@ -172,7 +173,21 @@ function kafkaService(cluster) {
   }
 }
 
-export const SERVICES = [kafkaService('source'), kafkaService('target'), S3_SERVER === 'minio' ? s3Minio : s3Versitygw, gcs, azurite]
+// Apicurio Registry (Confluent API at /apis/ccompat/v7), built once from Maven Central: schema-registry.mjs.
+// Two processes: the source cluster's registry, and the target's (whose IDs differ).
+function schemaRegistryService(which) {
+  return {
+    name: which === 'source' ? 'schema-registry' : 'schema-registry-target',
+    title: `Apicurio Registry ${APICURIO_VERSION} (${which}, Confluent API, in-memory)`,
+    port: SCHEMA_REGISTRY_PORTS[which],
+    requires: () => (schemaRegistryProvisioned() ? [JAVA] : [JAVA, MAVEN]),
+    provision: provisionSchemaRegistry,
+    prepare: () => prepareSchemaRegistry(which),
+    healthy: async () => (await httpStatus(`${schemaRegistryUrl(which)}/subjects`)) === 200,
+  }
+}
+
+export const SERVICES = [kafkaService('source'), kafkaService('target'), S3_SERVER === 'minio' ? s3Minio : s3Versitygw, gcs, azurite, schemaRegistryService('source'), schemaRegistryService('target')]
 
 /** What tests read: written to .env.test. */
 export function testEnvironment() {
@@ -191,5 +206,7 @@ export function testEnvironment() {
     KBK_TEST_AZURE_BLOB_ENDPOINT: `http://127.0.0.1:${PORTS.azurite}/${AZURITE_ACCOUNT}`,
     KBK_TEST_GCS_ENDPOINT: `http://127.0.0.1:${PORTS.gcs}`,
     KBK_TEST_GCS_PROJECT: 'kbk-test',
+    KBK_TEST_SCHEMA_REGISTRY_URL: schemaRegistryUrl('source'),
+    KBK_TEST_SCHEMA_REGISTRY_TARGET_URL: schemaRegistryUrl('target'),
   }
 }

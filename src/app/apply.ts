@@ -77,8 +77,11 @@ export async function runApply(ctx: WorkspaceContext, fullPlan: Plan, options: R
   ])
   const stores: Record<string, StoreHandle> = {}
   for (const name of Object.keys(plan.states)) stores[name] = ctx.storeHandle(name)
-  const plainRestore: RestoreExecutor = (run, address, deps) =>
-    applyRestoreRun(run, address, {
+  const schemas = Object.keys(ctx.workspace.schemaRegistries).length > 0 ? await import('./schema-registry.js') : undefined
+  const plainRestore: RestoreExecutor = async (run, address, deps) => {
+    // Schemas first: registered (and checked) in the target before any record is produced.
+    const prepared = schemas ? await schemas.prepareSchemaRestore(ctx, run, deps.store, deps.reporter, address) : undefined
+    return applyRestoreRun(run, address, {
       store: deps.store,
       state: deps.committer,
       reporter: deps.reporter,
@@ -89,11 +92,13 @@ export async function runApply(ctx: WorkspaceContext, fullPlan: Plan, options: R
       settings: deps.settings,
       tally: deps.tally,
       ...(deps.signal ? {signal: deps.signal} : {}),
+      ...(prepared?.transform ? {transformRecord: prepared.transform} : {}),
     })
+  }
   // Drills are restores followed by validation, timing, cleanup and evidence (app/drill-executor.ts).
   const restore = drillingExecutor(ctx, plainRestore, options.drillResults ?? new Map())
   const captured = new GroupCapture()
-  return applyPlan(plan, {
+  const outcome = await applyPlan(plan, {
     stores,
     kafka: (c) => ctx.kafka(c),
     backupRuntime: (p) => captured.wrap(p, ctx.backupRuntime(p)),
@@ -134,7 +139,14 @@ export async function runApply(ctx: WorkspaceContext, fullPlan: Plan, options: R
     ...(ctx.testHooks ? {testHooks: ctx.testHooks} : {}),
     ...(options.signal ? {signal: options.signal} : {}),
     ...(spec ? {shard: {...spec, planDigest: digest}} : {}),
-  }).then((outcome): ShardedApplyOutcome => (spec ? {...outcome, shard: {index: spec.index, count: spec.count, plan_digest: digest, items: workItemsOf(plan).length, planned_bytes: shardWeights(fullPlan, spec.count)}} : outcome))
+  })
+  // One immutable schema snapshot per policy whose backups ran (after the records: see takeSchemaSnapshots).
+  if (schemas) {
+    for (const t of await schemas.takeSchemaSnapshots(ctx, plan, outcome)) {
+      options.reporter.emit({type: 'warning', message: `schema snapshot of policy "${t.policy}": ${t.subjects} subject(s), ${t.versions} version(s) in ${t.key}${t.notes.length > 0 ? ` (${t.notes.join('; ')})` : ''}`})
+    }
+  }
+  return spec ? {...outcome, shard: {index: spec.index, count: spec.count, plan_digest: digest, items: workItemsOf(plan).length, planned_bytes: shardWeights(fullPlan, spec.count)}} : outcome
 }
 
 /**

@@ -27,7 +27,10 @@ export async function makePlan(ctx: WorkspaceContext, options: MakePlanOptions):
   }
   const desired = await withStoreProtection(ctx)
   assertTargetsKnown(options.targets, desired, observed)
-  return planChanges(desired, observed, {now, kbkVersion: ctx.kbkVersion, refreshOnly: options.refreshOnly, targets: options.targets})
+  const plan = planChanges(desired, observed, {now, kbkVersion: ctx.kbkVersion, refreshOnly: options.refreshOnly, targets: options.targets})
+  // Schema registries: notes on the backups and restores that involve one (src/app/schema-registry.ts).
+  if (Object.keys(ctx.workspace.schemaRegistries).length > 0) await (await import('./schema-registry.js')).addSchemaRegistryNotes(ctx, plan)
+  return plan
 }
 
 /** A --target that matches nothing is a mistake, not an empty plan (KBK_TARGET_UNKNOWN). */

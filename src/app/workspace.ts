@@ -10,6 +10,7 @@ import {KbkError} from '../errors.js'
 import type {KafkaPort} from '../kafka/port.js'
 import {desiredFromWorkspace} from '../plan/desired.js'
 import type {Desired, PlanDiagnostic} from '../plan/types.js'
+import type {SchemaRegistryPort} from '../schema-registry/port.js'
 import type {Clock} from './clock.js'
 
 export interface WorkspaceContext {
@@ -23,6 +24,8 @@ export interface WorkspaceContext {
   kafka(cluster: string): KafkaPort
   backupRuntime(policy: string): BackupRuntime
   keyring(policy: string): Map<string, Buffer>
+  /** The registry named under schemaRegistries (credentials read from the environment). */
+  schemaRegistry(name: string): SchemaRegistryPort
   /** The clock of every plan and apply. */
   clock: Clock
   kbkVersion: string

@@ -17,6 +17,8 @@ import type {KbkMetrics} from '../metrics/registry.js'
 import {openObjectStore} from '../storage/index.js'
 import type {ObjectStore} from '../storage/object-store.js'
 import {StateStore} from '../state/state-store.js'
+import {openSchemaRegistry} from '../schema-registry/open.js'
+import type {SchemaRegistryPort} from '../schema-registry/port.js'
 
 export type {WorkspaceContext} from '../app/workspace.js'
 
@@ -47,6 +49,7 @@ export async function openWorkspace(flags: {config?: string}, options: OpenWorks
     // Tests only: die like kill -9 between an offset reset's snapshot and its commits.
     ...(process.env.KBK_TEST_KILL_AFTER_OFFSET_SNAPSHOT === '1' ? {afterOffsetSnapshot: () => process.kill(process.pid, 'SIGKILL')} : {}),
   }
+  const registries = new Map<string, SchemaRegistryPort>()
   return {
     ...valid,
     ...(Object.keys(testHooks).length > 0 ? {testHooks} : {}),
@@ -84,6 +87,16 @@ export async function openWorkspace(flags: {config?: string}, options: OpenWorks
       return backupRuntimeOf(p, clock)
     },
     keyring: (policyName) => keyringOf(ws.policies[policyName]),
+    schemaRegistry(name) {
+      let r = registries.get(name)
+      if (!r) {
+        const cfg = ws.schemaRegistries[name]
+        if (!cfg) throw new KbkError('KBK_CONFIG_UNDEFINED_REF', `Schema registry "${name}" is not defined in the workspace.`, {suggestion: 'Add it under `schemaRegistries:` or fix the reference.'})
+        r = openSchemaRegistry(cfg, process.env)
+        registries.set(name, r)
+      }
+      return r
+    },
     async close() {
       await Promise.allSettled([...clusters.values()].map((k) => k.close()))
       await Promise.allSettled([...stores.values()].map((h) => h.store.close()))

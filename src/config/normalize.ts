@@ -17,6 +17,7 @@ import {
   type RestoreConfig,
   type RetentionTier,
   type SaslConfig,
+  type SchemaRegistryConfig,
   type Selection,
   type StoreConfig,
   type Workspace,
@@ -84,6 +85,11 @@ function secret(v: unknown, path: ConfigPath, ctx: NormalizeContext): Secret | u
   const s = str(v)
   if (s === undefined) return undefined
   return new Secret(s, ctx.isFromEnv(path) ? 'environment' : 'config file')
+}
+
+/** `{[k]: v}`, or nothing when v is undefined (exactOptionalPropertyTypes). */
+function present<K extends string, V>(k: K, v: V | undefined): Partial<Record<K, V>> {
+  return v === undefined ? {} : ({[k]: v} as Record<K, V>)
 }
 
 function filePath(v: unknown, path: ConfigPath, ctx: NormalizeContext): string | undefined {
@@ -281,6 +287,8 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
         const name = str(r.retention) ?? tierName
         return {store: str(r.store) ?? '', retention: name, tier: retention[name] ?? {...tier, name, maxAge: '', maxAgeMs: null}}
       }),
+      ...present('schemaRegistry', str(pol.schemaRegistry)),
+      ...(pol.subjects !== undefined ? {subjects: selection(pol.subjects)} : {}),
     }
   }
 
@@ -303,7 +311,7 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
       name,
       ...(str(r.description) !== undefined ? {description: str(r.description)} : {}),
       from: {policy: str(from.policy) ?? '', pointInTime: str(from.pointInTime) ?? DEFAULTS.pointInTime, ...(str(from.store) !== undefined ? {store: str(from.store)} : {})},
-      to: {cluster: str(to.cluster) ?? '', ...(suffix !== undefined ? {topicSuffix: suffix} : {}), rename},
+      to: {cluster: str(to.cluster) ?? '', ...(suffix !== undefined ? {topicSuffix: suffix} : {}), rename, ...present('schemaRegistry', str(to.schemaRegistry))},
       topics: selection(r.topics, ['.*']),
       createTopics: bool(r.createTopics, false),
       ...(partitions !== undefined ? {partitions} : {}),
@@ -314,6 +322,7 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
       extendRetention: bool(r.extendRetention, false),
       ...(r.drill !== undefined ? {drill: drillConfig(obj(r.drill))} : {}),
       ...(str(obj(r.streams).applicationId) !== undefined ? {streams: {applicationId: str(obj(r.streams).applicationId)!}} : {}),
+      unknownSchemaIds: r.unknownSchemaIds === 'copy' ? 'copy' : 'fail',
     }
   }
 
@@ -339,6 +348,20 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
     }
   }
 
+  const schemaRegistries: Record<string, SchemaRegistryConfig> = {}
+  for (const [name, sr] of entries(root.schemaRegistries)) {
+    const a = obj(sr.auth)
+    const t = obj(sr.tls)
+    const auth: SchemaRegistryConfig['auth'] =
+      a.type === 'basic' ? {type: 'basic', usernameEnv: str(a.usernameEnv) ?? '', passwordEnv: str(a.passwordEnv) ?? ''} : a.type === 'bearer' ? {type: 'bearer', tokenEnv: str(a.tokenEnv) ?? ''} : undefined
+    schemaRegistries[name] = {
+      name,
+      url: (str(sr.url) ?? '').replace(/\/+$/, ''),
+      ...(auth ? {auth} : {}),
+      ...(sr.tls !== undefined ? {tls: {...present('ca', filePath(t.ca, ['schemaRegistries', name, 'tls', 'ca'], ctx)), rejectUnauthorized: bool(t.rejectUnauthorized, true)}} : {}),
+    }
+  }
+
   return {
     version: 1,
     files: ctx.files,
@@ -351,6 +374,7 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
     restores,
     labels,
     offsetResets,
+    schemaRegistries,
     positionOf: ctx.positionOf,
     isFromEnv: ctx.isFromEnv,
     isLiteral: ctx.isLiteral,

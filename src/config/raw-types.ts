@@ -15,6 +15,8 @@ export interface RawWorkspace {
   compliance?: Record<string, RawComplianceTag>
   /** Default labels of every policy (a policy's own labels override them by key). */
   labels?: RawLabels
+  /** Confluent-API schema registries (Confluent Schema Registry, Apicurio's ccompat API, Karapace), by name: policies back up their subjects, restores register them and remap schema IDs. */
+  schemaRegistries?: Record<string, RawSchemaRegistry>
   /** Backup policies, by name. */
   policies?: Record<string, RawPolicy>
   /** Declared restores, by name. Once applied they are recorded and the next plan shows no change. */
@@ -143,6 +145,27 @@ export interface RawGcsStore {
   keyFilename?: string
 }
 
+export interface RawSchemaRegistry {
+  /** Base URL of the Confluent-compatible API, e.g. http://registry:8081 or http://apicurio:8080/apis/ccompat/v7. */
+  url: string
+  /** Credentials, named by environment variable (the config never holds their values). */
+  auth?: {
+    type: "basic" | "bearer"
+    /** basic: environment variable holding the user name. */
+    usernameEnv?: string
+    /** basic: environment variable holding the password. */
+    passwordEnv?: string
+    /** bearer: environment variable holding the token. */
+    tokenEnv?: string
+  }
+  tls?: {
+    /** PEM file of the CA that signed the registry's certificate. */
+    ca?: string
+    /** Check the registry's certificate (default: true). */
+    rejectUnauthorized?: boolean
+  }
+}
+
 export interface RawRetentionTier {
   /** How long a backup is kept, counted from when kbk wrote it: e.g. 7d, 90d, 7y, or never. */
   maxAge: RawDurationOrNever
@@ -202,6 +225,10 @@ export interface RawPolicy {
     /** Roll a segment after this many records. */
     maxRecords?: number
   }
+  /** Name of a registry under schemaRegistries whose subjects each backup run snapshots. */
+  schemaRegistry?: RawName
+  /** Subjects to back up (regexes, whole-name match; default: <topic>-key and <topic>-value of the backed-up topics, plus the subjects their schemas reference). */
+  subjects?: RawSelection
   /** Fields of JSON record values to mask before they are written (GDPR data minimisation). */
   masking?: {
     fields: Array<string>
@@ -252,6 +279,8 @@ export interface RawRestore {
     topicSuffix?: string
     /** Source topic -> target topic. */
     rename?: Record<string, string>
+    /** Name of a registry under schemaRegistries: the policy's schema snapshot is registered there and schema IDs in the restored records are rewritten to its IDs. */
+    schemaRegistry?: RawName
   }
   /** Which of the policy's topics to restore (default: all). */
   topics?: RawSelection
@@ -269,6 +298,8 @@ export interface RawRestore {
     /** Consumer groups whose committed offsets are translated onto the restored topics. */
     translate?: Array<string>
   }
+  /** A record whose schema ID is not in the snapshot: fail (default) names it and stops; copy produces it unchanged and warns. */
+  unknownSchemaIds?: "fail" | "copy"
   /** fail (default) or append when a target topic already has records. */
   ifTargetNotEmpty?: "fail" | "append"
   /** Run this restore as a recovery drill: into scratch topics, validated record by record against the backup, timed against rto, with evidence in the store (docs/drills.md). */

@@ -95,6 +95,15 @@ export interface GcsStoreConfig {
 
 export type StoreConfig = FsStoreConfig | S3StoreConfig | AzureStoreConfig | GcsStoreConfig
 
+export interface SchemaRegistryConfig {
+  name: string
+  /** Base URL of the Confluent-compatible API, without a trailing slash. */
+  url: string
+  /** Credentials are named by environment variable; the composition root reads them. */
+  auth?: {type: 'basic'; usernameEnv: string; passwordEnv: string} | {type: 'bearer'; tokenEnv: string}
+  tls?: {ca?: string; rejectUnauthorized: boolean}
+}
+
 export interface RetentionTier {
   name: string
   /** As written: 90d, 7y, never. */
@@ -155,6 +164,10 @@ export interface PolicyConfig {
   verify: 'deep' | 'shallow' | 'off'
   /** Copies in other stores, each with its own retention tier (the policy's when not given). */
   replicas: ReplicaConfig[]
+  /** The registry whose subjects each backup run snapshots. */
+  schemaRegistry?: string
+  /** Undefined: the TopicNameStrategy subjects of the backed-up topics plus their references. */
+  subjects?: Selection
 }
 
 export interface ReplicaConfig {
@@ -169,7 +182,7 @@ export interface RestoreConfig {
   description?: string
   /** `store`: read from this copy (a replica of the policy) instead of the policy's store. */
   from: {policy: string; pointInTime: string; store?: string}
-  to: {cluster: string; topicSuffix?: string; rename: Record<string, string>}
+  to: {cluster: string; topicSuffix?: string; rename: Record<string, string>; schemaRegistry?: string}
   topics: Selection
   createTopics: boolean
   partitions?: number
@@ -182,6 +195,8 @@ export interface RestoreConfig {
   drill?: DrillConfig
   /** A Kafka Streams application restored as one (docs/offsets.md). */
   streams?: {applicationId: string}
+  /** With to.schemaRegistry: a record whose schema ID the snapshot lacks stops the restore, or is copied unchanged. */
+  unknownSchemaIds: 'fail' | 'copy'
 }
 
 export interface DrillConfig {
@@ -232,6 +247,7 @@ export interface Workspace {
   labels: Record<string, string>
   /** Absent in workspaces built by hand (tests): read it as `ws.offsetResets ?? {}`. */
   offsetResets?: Record<string, OffsetResetConfig>
+  schemaRegistries: Record<string, SchemaRegistryConfig>
   /** Source position of any config path, e.g. ['policies', 'orders', 'retention']. */
   positionOf(path: ConfigPath): SourcePosition | undefined
   /** True when the value at this path came (partly) from the environment: never print it. */

@@ -44,7 +44,18 @@ export interface RestoreDeps {
   signal?: AbortSignal
   /** Owned by the caller, so a restore that fails or is interrupted still reports what it produced. */
   tally?: RestoreTally
+  /**
+   * A per-record change of key/value before the record is produced (the schema-ID rewrite of
+   * src/schema-registry). Applied to each decoded record where it enters a produce chunk, after the
+   * point-in-time filter and the skip of what an interrupted run produced; it may throw to stop the
+   * restore, and may modify the record and its buffers (the restore's own decoded copy). A configured transform needs the records decoded: a restore path that passes record
+   * batches through without decoding them must fall back to this per-record path when it is set.
+   */
+  transformRecord?: RecordTransform
 }
+
+/** `where` names the record in the backup: source topic, partition and offset. */
+export type RecordTransform = (record: KafkaRecord, where: {topic: string; partition: number; offset: number}) => KafkaRecord
 
 export interface RestoreTally {
   /** Records and key+value bytes this run produced (acknowledged by the target cluster). */
@@ -185,6 +196,8 @@ const SEGMENT_BUDGET_BYTES = 32 * 1024 * KiB
  * lanes run side by side and share produce requests.
  */
 interface Lane {
+  /** The source topic, for transformRecord's errors. */
+  topic: string
   target: number
   sources: Array<{partition: number; segments: SegmentRef[]; entries: OffsetMapEntry[]}>
   /** The target partition's high watermark before the restore started. */
@@ -221,7 +234,7 @@ function lanesOf(run: RestoreRun, t: RestoreTopicPlan, segments: SegmentRef[], p
       })
     }
     let lane = lanes.get(target)
-    if (!lane) lanes.set(target, (lane = {target, sources: [], ...progressOf(target)}))
+    if (!lane) lanes.set(target, (lane = {topic: t.source_topic, target, sources: [], ...progressOf(target)}))
     const segs = bySource.get(sourcePartition)!.sort((a, b) => a.first_offset - b.first_offset)
     lane.sources.push({partition: sourcePartition, segments: segs, entries: (partitions[sourcePartition] ??= [])})
   }
@@ -318,6 +331,7 @@ async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: R
 /** Reads one lane's segments in order and hands its records over in chunks, skipping what an interrupted run produced. */
 async function pumpLane(lane: Lane, pitMs: number, deps: RestoreDeps, limits: {bytes: number; records: number}, budget: ByteBudget, push: (c: Chunk) => Promise<void>, stopped: () => boolean): Promise<void> {
   let position = 0
+  const transform = deps.transformRecord
   for (const source of lane.sources) {
     const fresh = (): Chunk => ({target: lane.target, entries: source.entries, records: [], bytes: 0, size: 0})
     let chunk = fresh()
@@ -335,15 +349,16 @@ async function pumpLane(lane: Lane, pitMs: number, deps: RestoreDeps, limits: {b
               continue
             }
             position++
-            const size = encodedSize(r)
+            const out = transform ? transform(r, {topic: lane.topic, partition: source.partition, offset: r.offset}) : r
+            const size = encodedSize(out)
             if (chunk.records.length > 0 && (chunk.size + size > limits.bytes || chunk.records.length >= limits.records)) {
               await push(chunk)
               if (stopped()) return
               chunk = fresh()
             }
-            chunk.records.push(r)
+            chunk.records.push(out)
             chunk.size += size
-            chunk.bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0)
+            chunk.bytes += (out.key?.length ?? 0) + (out.value?.length ?? 0)
           }
         }
       } finally {

@@ -34,6 +34,10 @@ export const referencesResolve: Rule = {
         const m = missing(kind, section, name, known)
         out.push(diagnosticAt(ws, ['policies', p.name, key], 'error', 'KBK_CONFIG_UNDEFINED_REF', `policies.${p.name}.${key}: ${m.message}`, m.suggestion))
       }
+      if (p.schemaRegistry !== undefined && !ws.schemaRegistries[p.schemaRegistry]) {
+        const m = missing('schema registry', 'schemaRegistries', p.schemaRegistry, Object.keys(ws.schemaRegistries))
+        out.push(diagnosticAt(ws, ['policies', p.name, 'schemaRegistry'], 'error', 'KBK_CONFIG_UNDEFINED_REF', `policies.${p.name}.schemaRegistry: ${m.message}`, m.suggestion))
+      }
       p.tags.forEach((tag, i) => {
         if (tags.includes(tag)) return
         const m = missing('compliance tag', 'compliance', tag, tags)
@@ -48,6 +52,15 @@ export const referencesResolve: Rule = {
       if (r.to.cluster !== '' && !ws.clusters[r.to.cluster]) {
         const m = missing('cluster', 'clusters', r.to.cluster, clusters)
         out.push(diagnosticAt(ws, ['restores', r.name, 'to', 'cluster'], 'error', 'KBK_CONFIG_UNDEFINED_REF', `restores.${r.name}.to.cluster: ${m.message}`, m.suggestion))
+      }
+    }
+    for (const r of Object.values(ws.restores)) {
+      const target = r.to.schemaRegistry
+      if (target !== undefined && !ws.schemaRegistries[target]) {
+        const m = missing('schema registry', 'schemaRegistries', target, Object.keys(ws.schemaRegistries))
+        out.push(diagnosticAt(ws, ['restores', r.name, 'to', 'schemaRegistry'], 'error', 'KBK_CONFIG_UNDEFINED_REF', `restores.${r.name}.to.schemaRegistry: ${m.message}`, m.suggestion))
+      } else if (target !== undefined && r.from.policy !== '' && ws.policies[r.from.policy] && ws.policies[r.from.policy]!.schemaRegistry === undefined) {
+        out.push(diagnosticAt(ws, ['restores', r.name, 'to', 'schemaRegistry'], 'error', 'KBK_CONFIG_UNDEFINED_REF', `restores.${r.name}.to.schemaRegistry: policy "${r.from.policy}" backs up no schema registry, so there is no snapshot to register`, `Set policies.${r.from.policy}.schemaRegistry, or remove to.schemaRegistry.`))
       }
     }
     for (const name of Object.keys(ws.compliance)) {
