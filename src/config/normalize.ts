@@ -264,6 +264,7 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
       consumerGroups: selection(pol.consumerGroups),
       segment: {maxBytes: int(seg.maxBytes) ?? DEFAULTS.segmentMaxBytes, ...(maxRecords !== undefined ? {maxRecords} : {})},
       ...(pol.masking !== undefined ? {masking: {fields: strList(mask.fields), mode: mask.mode === 'hash' ? ('hash' as const) : ('redact' as const)}} : {}),
+      ...rateLimitOf(pol.rateLimit),
     }
   }
 
@@ -295,6 +296,7 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
       consumerGroups: {translate: strList(obj(r.consumerGroups).translate)},
       ifTargetNotEmpty: r.ifTargetNotEmpty === 'append' ? 'append' : 'fail',
       extendRetention: bool(r.extendRetention, false),
+      ...rateLimitOf(r.rateLimit),
     }
   }
 
@@ -312,4 +314,26 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
     isFromEnv: ctx.isFromEnv,
     isLiteral: ctx.isLiteral,
   }
+}
+
+const SIZE_UNITS: Record<string, number> = {B: 1, KB: 1e3, MB: 1e6, GB: 1e9, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3}
+
+/** A byte rate as the schema admits it (an integer, or a size such as 50MB or 40MiB) in bytes. */
+export function parseByteRate(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) && v > 0 ? v : undefined
+  if (typeof v !== 'string') return undefined
+  const m = /^([0-9]+(?:\.[0-9]+)?)(B|KB|MB|GB|KiB|MiB|GiB)$/.exec(v)
+  if (!m) return undefined
+  const n = Math.round(Number(m[1]) * SIZE_UNITS[m[2]!]!)
+  return n > 0 ? n : undefined
+}
+
+/** `rateLimit` of a policy or restore intent, resolved (the schema checked its shape). */
+function rateLimitOf(raw: unknown): {rateLimit?: {bytesPerSecond: number; recordsPerSecond?: number}} {
+  if (raw === undefined || raw === null || typeof raw !== 'object') return {}
+  const r = raw as {bytesPerSecond?: unknown; recordsPerSecond?: unknown}
+  const bytesPerSecond = parseByteRate(r.bytesPerSecond)
+  if (bytesPerSecond === undefined) return {}
+  const records = typeof r.recordsPerSecond === 'number' && r.recordsPerSecond > 0 ? r.recordsPerSecond : undefined
+  return {rateLimit: {bytesPerSecond, ...(records !== undefined ? {recordsPerSecond: records} : {})}}
 }

@@ -192,6 +192,15 @@ export interface RawPolicy {
     /** redact replaces the value; hash replaces it with a SHA-256 (default: redact). */
     mode?: "redact" | "hash"
   }
+  rateLimit?: RawRateLimit
+}
+
+/** The brakes: at most this rate over all partitions of a run (record key + value bytes), so a backup or restore does not saturate the cluster. Split over --shard I/N, each process takes 1/N. */
+export interface RawRateLimit {
+  /** Bytes per second: a number, or a size such as 50MB, 40MiB, 500KiB. */
+  bytesPerSecond: number | string
+  /** Records per second, as well (optional). */
+  recordsPerSecond?: number
 }
 
 /** Client-side AES-256-GCM encryption of segments. */
@@ -244,4 +253,5 @@ export interface RawRestore {
   }
   /** fail (default) or append when a target topic already has records. */
   ifTargetNotEmpty?: "fail" | "append"
+  rateLimit?: RawRateLimit
 }

@@ -141,6 +141,8 @@ export interface PolicyConfig {
   consumerGroups: Selection
   segment: {maxBytes: number; maxRecords?: number}
   masking?: {fields: string[]; mode: 'redact' | 'hash'}
+  /** Bytes (record keys + values) and records per second over a whole run; sizes resolved to numbers. */
+  rateLimit?: {bytesPerSecond: number; recordsPerSecond?: number}
 }
 
 export interface RestoreConfig {
@@ -156,6 +158,8 @@ export interface RestoreConfig {
   consumerGroups: {translate: string[]}
   ifTargetNotEmpty: 'fail' | 'append'
   extendRetention: boolean
+  /** As on policies: the restore produces no faster. */
+  rateLimit?: {bytesPerSecond: number; recordsPerSecond?: number}
 }
 
 export interface Workspace {

@@ -33,6 +33,8 @@ export function policySettings(p: PolicyConfig): Record<string, unknown> {
     consumerGroups: {include: p.consumerGroups.include.map((x) => x.source), exclude: p.consumerGroups.exclude.map((x) => x.source)},
     segment: {maxBytes: p.segment.maxBytes, maxRecords: p.segment.maxRecords ?? null},
     masking: p.masking ? {fields: [...p.masking.fields], mode: p.masking.mode} : null,
+    // Only when set: a policy applied before this key existed must not show as changed.
+    ...(p.rateLimit ? {rateLimit: {...p.rateLimit}} : {}),
   }
 }
 
@@ -69,6 +71,8 @@ export function restoreSettings(r: RestoreConfig): Record<string, unknown> {
     ifTargetNotEmpty: r.ifTargetNotEmpty,
     // Only when set: an intent applied before this key existed must not show as changed.
     ...(r.extendRetention ? {extendRetention: true} : {}),
+    // Pinned in the plan: the restore's apply reads its limit from here (restore-run.ts).
+    ...(r.rateLimit ? {rateLimit: {...r.rateLimit}} : {}),
   }
 }
 

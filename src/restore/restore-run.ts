@@ -12,17 +12,19 @@
 // decoding ahead while a request is in flight, and one produce request carries a chunk of every
 // lane that has one. Only a target partition's own lane writes to it, and the producer keeps each
 // partition's order and never duplicates a retried batch, so the rule above still holds.
-import {createHash} from 'node:crypto'
+import {webcrypto} from 'node:crypto'
 import {KbkError} from '../errors.js'
 import type {KafkaPort, KafkaRecord} from '../kafka/port.js'
 import type {RestoreRun, RestoreTopicPlan} from '../plan/types.js'
-import {readSegment} from '../segment/index.js'
+import {readSegment, TRAILER_BYTES} from '../segment/index.js'
+import {sharedCompressPool} from '../segment/compress-pool.js'
 import type {ObjectStore} from '../storage/object-store.js'
 import type {RestoreRecord, SegmentRef, TopicIndex} from '../state/types.js'
 import {topicKey} from '../state/types.js'
 import type {Reporter} from '../apply/events.js'
 import type {StateCommitter} from '../apply/state-committer.js'
 import {interruptedError} from '../apply/backup-run.js'
+import {perProcessRateLimit, RateLimiter, rateLimitOf} from '../apply/rate-limit.js'
 
 export interface RestoreDeps {
   store: ObjectStore
@@ -44,6 +46,8 @@ export interface RestoreDeps {
   signal?: AbortSignal
   /** Owned by the caller, so a restore that fails or is interrupted still reports what it produced. */
   tally?: RestoreTally
+  /** Processes the restore is split over (`--shard I/N`): each takes 1/N of its rateLimit. */
+  shards?: number
 }
 
 export interface RestoreTally {
@@ -89,6 +93,9 @@ export async function applyRestoreRun(run: RestoreRun, address: string, deps: Re
   }
 
   const mapFile: OffsetMapFile = {restore: run.name, point_in_time: run.point_in_time, topics: {}}
+  // The intent's rateLimit as the plan pinned it: one limiter over every topic and partition.
+  const limit = rateLimitOf(deps.settings)
+  const limiter = limit ? new RateLimiter(perProcessRateLimit(limit, deps.shards)) : undefined
   // The records of the whole restore: what interrupted runs produced (each target partition's
   // high watermark above its base, as the rerun rule counts them) and what this run produces.
   const plans = []
@@ -103,7 +110,7 @@ export async function applyRestoreRun(run: RestoreRun, address: string, deps: Re
   }
   try {
     for (const {t, lanes, partitions} of plans) {
-      await restoreLanes(t.target_topic, lanes, pitMs, deps, (records, bytes) => {
+      await restoreLanes(t.target_topic, lanes, pitMs, deps, limiter, (records, bytes) => {
         counters.records += records
         counters.bytes += bytes
         deps.reporter.emit({type: 'restore.progress', address, records: counters.records, bytes: counters.bytes, topic: t.target_topic})
@@ -219,7 +226,7 @@ function lanesOf(run: RestoreRun, t: RestoreTopicPlan, segments: SegmentRef[], p
  * each lane that has one: one Produce request per leader broker for many partitions, one request
  * at a time. Any failure stops every lane; what was produced is what the rerun rule counts.
  */
-async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: RestoreDeps, onProduced: (records: number, bytes: number) => void): Promise<void> {
+async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: RestoreDeps, limiter: RateLimiter | undefined, onProduced: (records: number, bytes: number) => void): Promise<void> {
   const limits = {bytes: deps.chunkBytes ?? CHUNK_BYTES, records: deps.batchRecords ?? CHUNK_RECORDS}
   const budget = new ByteBudget(deps.segmentBudgetBytes ?? SEGMENT_BUDGET_BYTES)
   interface Running {
@@ -278,6 +285,11 @@ async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: R
       // Interrupted: send nothing more. What was acknowledged stays, and the rerun skips it.
       if (deps.signal?.aborted) throw interruptedError(deps.signal, `Restore into "${topic}"`)
       const chunks = ready.map((r) => r.queue.shift()!)
+      // Paid for before it is sent: the target cluster never sees more than the limit.
+      if (limiter) {
+        await limiter.take(chunks.reduce((n, c) => n + c.bytes, 0), chunks.reduce((n, c) => n + c.records.length, 0), deps.signal)
+        if (deps.signal?.aborted) throw interruptedError(deps.signal, `Restore into "${topic}"`)
+      }
       // Let the lanes decode their next chunks while this request is in flight.
       for (const r of ready) release(r)
       const bases = await deps.kafka.producePartitions(topic, chunks.map((c) => ({partition: c.target, records: c.records}))).catch((error: unknown) => {
@@ -459,17 +471,26 @@ async function createIfMissing(kafka: KafkaPort, t: RestoreTopicPlan): Promise<v
  * Reads a whole segment and checks its checksum before a single record of it is produced, then
  * decodes it one block at a time: memory holds the stored (compressed) bytes and one block of
  * records, not the segment's records all at once.
+ *
+ * The object is hashed once, on libuv's thread pool (WebCrypto digests run there): the whole
+ * object against the state, and the bytes before the trailer for the reader's own check, which
+ * then does not hash the object again. Blocks decompress on the worker pool. Restores had hashed
+ * every stored byte three times and decompressed on the main thread (docs/performance.md).
  */
 async function* readVerified(store: ObjectStore, seg: SegmentRef, keyring: Map<string, Buffer>): AsyncGenerator<KafkaRecord[]> {
   const bytes = await store.get(seg.key)
-  const digest = createHash('sha256').update(bytes).digest('hex')
+  const [whole, beforeTrailer] = bytes.length >= TRAILER_BYTES
+    ? await Promise.all([webcrypto.subtle.digest('SHA-256', bytes), webcrypto.subtle.digest('SHA-256', bytes.subarray(0, bytes.length - TRAILER_BYTES))])
+    : [await webcrypto.subtle.digest('SHA-256', bytes), undefined]
+  const digest = Buffer.from(whole).toString('hex')
   if (digest !== seg.sha256 || bytes.length !== seg.bytes) {
     throw new KbkError('KBK_SEGMENT_CORRUPT', `Segment ${seg.key} does not match what kbk wrote (sha256 or size differs): restore stopped before producing any of its records.`, {
       suggestion: 'Run `kbk verify --deep` to see which segments are damaged; restore the object from a bucket version or another copy.',
       kind: 'environment',
     })
   }
-  yield* readSegment([bytes], {keyring, objectName: seg.key})
+  const pool = sharedCompressPool()
+  yield* readSegment([bytes], {keyring, objectName: seg.key, decompress: (packed) => pool.decompress(packed), ...(beforeTrailer ? {digestBeforeTrailer: Buffer.from(beforeTrailer)} : {})})
 }
 
 function addMapping(entries: OffsetMapEntry[], source: number, targetPartition: number, target: number): void {
