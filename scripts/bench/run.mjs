@@ -9,7 +9,8 @@
 //   npm run bench -- --profile        also CPU-profile one backup and one restore (docs/performance.md)
 //   npm run bench -- --oso            also OSO kafka-backup (kafka-backup-core, built with cargo: bench/oso)
 //   npm run bench -- --only backup,kcat,zstd,restore,rss,s3,plan,workspace,crc,oso,limit   a subset
-// Env knobs: KBK_BENCH_MB (dataset a size, MiB), KBK_BENCH_RUNS, KBK_BENCH_KEEP=1 (keep topics/stores).
+// Env knobs: KBK_BENCH_MB (dataset a size, MiB), KBK_BENCH_RUNS, KBK_BENCH_KEEP=1 (keep topics/stores),
+// KBK_BENCH_NO_BUILD=1 (measure dist/ as built).
 import {spawn, spawnSync} from 'node:child_process'
 import {closeSync, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {cpus, totalmem} from 'node:os'
@@ -63,8 +64,12 @@ function ensureKcat() {
   return k
 }
 
-log('building kbk (scripts/build.mjs: tsc, the precompiled schema and oclif.manifest.json, as users run it)')
-if (spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], {stdio: 'inherit'}).status !== 0) process.exit(1)
+// KBK_BENCH_NO_BUILD=1: measure dist/ as it is (e.g. while tests run from the same dist/).
+if (process.env.KBK_BENCH_NO_BUILD) log('not building: measuring dist/ as it is (KBK_BENCH_NO_BUILD)')
+else {
+  log('building kbk (scripts/build.mjs: tsc, the precompiled schema and oclif.manifest.json, as users run it)')
+  if (spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], {stdio: 'inherit'}).status !== 0) process.exit(1)
+}
 const kcat = ensureKcat()
 const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
 mkdirSync(work, {recursive: true})

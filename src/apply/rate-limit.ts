@@ -31,10 +31,11 @@ export function rateLimitOf(settings: Record<string, unknown> | undefined): Rate
 }
 
 /**
- * Credit a run may save up while it is busy elsewhere (decoding, writing a segment), in seconds'
- * worth of the limit: with 50 ms a busy machine's runs fell to ~70 % of their limit, because the
- * time spent between two chunks earned nothing past the cap. The bucket starts empty, so a run
- * never opens with a burst.
+ * Credit a run may save up while it is busy elsewhere (decoding, writing a segment, waiting for
+ * the broker), in seconds' worth of the limit, or one chunk's worth if that is more: time spent
+ * between two chunks earned nothing past the cap, and with 50 ms a busy machine's runs fell to
+ * ~70 % of their limit (a restore's request of 12 partitions' chunks, ~11 MiB, to 57 %). The
+ * bucket starts empty, so a run never opens with a burst.
  */
 const BURST_SECONDS = 0.5
 
@@ -50,6 +51,9 @@ export class RateLimiter {
   #bytes: number
   #records: number
   #at: number
+  /** The largest take so far: the bucket may save up that much (see BURST_SECONDS). */
+  #maxBytes = 0
+  #maxRecords = 0
 
   constructor(limit: RateLimit, clock: {now: () => number; sleep: (ms: number) => Promise<void>} = {now: () => performance.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms))}) {
     this.#limit = limit
@@ -63,6 +67,8 @@ export class RateLimiter {
   /** Waits until `bytes` and `records` fit the limit (signal: stop waiting when aborted). */
   async take(bytes: number, records: number, signal?: AbortSignal): Promise<void> {
     this.#refill()
+    this.#maxBytes = Math.max(this.#maxBytes, bytes)
+    this.#maxRecords = Math.max(this.#maxRecords, records)
     this.#bytes -= bytes
     if (this.#limit.recordsPerSecond !== undefined) this.#records -= records
     for (;;) {
@@ -87,8 +93,8 @@ export class RateLimiter {
     const dt = (t - this.#at) / 1000
     this.#at = t
     if (dt <= 0) return
-    this.#bytes = Math.min(this.#limit.bytesPerSecond * BURST_SECONDS, this.#bytes + dt * this.#limit.bytesPerSecond)
+    this.#bytes = Math.min(Math.max(this.#limit.bytesPerSecond * BURST_SECONDS, this.#maxBytes), this.#bytes + dt * this.#limit.bytesPerSecond)
     const rps = this.#limit.recordsPerSecond
-    if (rps !== undefined) this.#records = Math.min(rps * BURST_SECONDS, this.#records + dt * rps)
+    if (rps !== undefined) this.#records = Math.min(Math.max(rps * BURST_SECONDS, this.#maxRecords), this.#records + dt * rps)
   }
 }

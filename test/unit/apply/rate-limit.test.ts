@@ -24,6 +24,18 @@ describe('rate limit', () => {
     assert.ok(Math.abs(rate / 10_000_000 - 1) < 0.01, `rate ${rate.toFixed(0)} B/s for a limit of 10,000,000`)
   })
 
+  it('keeps the rate when each chunk also takes time to send (pay, then a slow send): credit earned meanwhile is kept up to a chunk', async () => {
+    const clock = fakeClock()
+    const limiter = new RateLimiter({bytesPerSecond: 1_000_000}, clock)
+    const chunk = 4_000_000
+    for (let i = 0; i < 50; i++) {
+      await limiter.take(chunk, 1000)
+      await clock.sleep(3000) // the request is in flight for 3 s, 75 % of the 4 s the chunk is worth
+    }
+    const rate = (50 * chunk) / (clock.slept() / 1000)
+    assert.ok(rate / 1_000_000 > 0.97 && rate / 1_000_000 < 1.03, `rate ${rate.toFixed(0)} B/s for a limit of 1,000,000`)
+  })
+
   it('limits records per second too, whichever is tighter', async () => {
     const clock = fakeClock()
     const limiter = new RateLimiter({bytesPerSecond: 1e12, recordsPerSecond: 1000}, clock)
