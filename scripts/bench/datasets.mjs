@@ -41,6 +41,22 @@ export function largeRecord(i, r) {
   return s
 }
 
+/**
+ * One keyed event of 200–2,000 bytes (value), as real traffic looks: the key is an entity id
+ * (`cust-NNNNNN`, so records of one customer share a partition), the value a JSON event whose
+ * size varies evenly over the range. Returns [key, value].
+ */
+export function keyedRecord(i, r) {
+  const target = 200 + Math.floor(r() * 1801)
+  const key = `cust-${String(Math.floor(r() * 200000)).padStart(6, '0')}`
+  const rec = {id: i, ts: 1_790_000_000_000 + i * 7, type: STATUSES[Math.floor(r() * STATUSES.length)], customer: key, amount: Math.round(r() * 100000) / 100, currency: r() < 0.7 ? 'EUR' : 'USD', text: ''}
+  let text = ''
+  const base = JSON.stringify(rec).length
+  while (base + text.length < target) text += WORDS[Math.floor(r() * WORDS.length)] + ' '
+  rec.text = text.slice(0, Math.max(0, target - base))
+  return [key, JSON.stringify(rec)]
+}
+
 /** One ~100-byte metric event. */
 export function smallRecord(i, r) {
   return JSON.stringify({id: i, ts: 1_790_000_000_000 + i, m: WORDS[Math.floor(r() * WORDS.length)], v: Math.round(r() * 1e6) / 100, h: `h-${Math.floor(r() * 512)}`, ok: r() < 0.9})
@@ -52,16 +68,23 @@ export function smallRecord(i, r) {
  */
 export async function generate(kind, bytes, seed, sink) {
   const r = rng(seed)
-  const make = kind === 'small' ? smallRecord : largeRecord
   let records = 0
   let total = 0
   let chunk = []
   let chunkBytes = 0
   while (total < bytes) {
-    const s = make(records, r)
+    let s
+    if (kind === 'keyed') {
+      // key TAB value: kcat -P -K '\t' splits it (JSON never holds a raw tab). Keys count as bytes.
+      const [key, value] = keyedRecord(records, r)
+      s = `${key}\t${value}`
+      total += key.length + value.length
+    } else {
+      s = kind === 'small' ? smallRecord(records, r) : largeRecord(records, r)
+      total += s.length
+    }
     chunk.push(s)
     chunkBytes += s.length + 1
-    total += s.length
     records++
     if (chunkBytes >= 1 << 20) {
       await sink(Buffer.from(chunk.join('\n') + '\n'))
@@ -73,10 +96,15 @@ export async function generate(kind, bytes, seed, sink) {
   return {records, bytes: total}
 }
 
-/** Produces a dataset into `topic` with kcat -P (one line = one record, no key). */
-export async function produceWithKcat({kcat, bootstrap, topic, kind, bytes, seed, compression}) {
+/**
+ * Produces a dataset into `topic` with kcat -P (one line = one record; kind 'keyed' has a key,
+ * the others none). `headers` (["name=value", ...]) are added to every record.
+ */
+export async function produceWithKcat({kcat, bootstrap, topic, kind, bytes, seed, compression, headers = []}) {
   const child = spawn(kcat, [
     '-P', '-b', bootstrap, '-t', topic, '-z', compression,
+    ...(kind === 'keyed' ? ['-K', '\t'] : []),
+    ...headers.flatMap((h) => ['-H', h]),
     '-X', 'linger.ms=50', '-X', 'batch.size=1000000', '-X', 'batch.num.messages=100000',
     '-X', 'queue.buffering.max.kbytes=262144', '-X', 'message.max.bytes=10000000',
   ], {stdio: ['pipe', 'inherit', 'inherit']})

@@ -7,10 +7,12 @@
 //   npm run bench                     full size (~1 GiB dataset a), 3 runs each
 //   npm run bench -- --quick          small datasets, 1 run: a smoke test of the harness
 //   npm run bench -- --profile        also CPU-profile one backup and one restore (docs/performance.md)
-//   npm run bench -- --only backup,kcat,zstd,restore,rss,s3,plan,workspace,crc,shards,replication,schema   a subset
-// Env knobs: KBK_BENCH_MB (dataset a size, MiB), KBK_BENCH_RUNS, KBK_BENCH_KEEP=1 (keep topics/stores).
+//   npm run bench -- --oso            also OSO kafka-backup (kafka-backup-core, built with cargo: bench/oso)
+//   npm run bench -- --only backup,kcat,zstd,restore,rss,s3,plan,workspace,crc,shards,replication,schema,oso,limit   a subset
+// Env knobs: KBK_BENCH_MB (dataset a size, MiB), KBK_BENCH_RUNS, KBK_BENCH_KEEP=1 (keep topics/stores),
+// KBK_BENCH_NO_BUILD=1 (measure dist/ as built).
 import {spawn, spawnSync} from 'node:child_process'
-import {createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {closeSync, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {cpus, totalmem} from 'node:os'
 import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
@@ -19,6 +21,7 @@ import kafkajs from 'kafkajs'
 import {compress} from 'zstd-napi'
 import {generate, produceWithKcat} from './datasets.mjs'
 import {summarizeProfile} from './profile.mjs'
+import {ensureOsoRunner, osoBackupConfig, osoRestoreConfig} from './oso.mjs'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const args = process.argv.slice(2)
@@ -26,7 +29,8 @@ const quick = args.includes('--quick')
 const profile = args.includes('--profile')
 const onlyArg = args.find((a) => a.startsWith('--only'))
 const only = onlyArg ? new Set((onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',')) : undefined
-const wants = (what) => !only || only.has(what)
+const oso = args.includes('--oso') || (only?.has('oso') ?? false)
+const wants = (what) => (what === 'oso' ? oso : !only || only.has(what))
 const MiB = 1024 * 1024
 const sizeA = Number(process.env.KBK_BENCH_MB ?? (quick ? 48 : 1024)) * MiB
 const RUNS = Number(process.env.KBK_BENCH_RUNS ?? (quick ? 1 : 3))
@@ -60,8 +64,12 @@ function ensureKcat() {
   return k
 }
 
-log('building kbk (scripts/build.mjs: tsc, the precompiled schema and oclif.manifest.json, as users run it)')
-if (spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], {stdio: 'inherit'}).status !== 0) process.exit(1)
+// KBK_BENCH_NO_BUILD=1: measure dist/ as it is (e.g. while tests run from the same dist/).
+if (process.env.KBK_BENCH_NO_BUILD) log('not building: measuring dist/ as it is (KBK_BENCH_NO_BUILD)')
+else {
+  log('building kbk (scripts/build.mjs: tsc, the precompiled schema and oclif.manifest.json, as users run it)')
+  if (spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], {stdio: 'inherit'}).status !== 0) process.exit(1)
+}
 const kcat = ensureKcat()
 const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined
 mkdirSync(work, {recursive: true})
@@ -100,11 +108,13 @@ function measure(cmd, cmdArgs, opts = {}) {
     const argv = timeBin ? [timeBin, ['-v', cmd, ...cmdArgs]] : [cmd, cmdArgs]
     const cpu0 = machineCpu()
     const t0 = performance.now()
-    const child = spawn(argv[0], argv[1], {cwd: opts.cwd ?? root, env: {...process.env, KBK_IN_AUTOMATION: '1', NO_COLOR: '1', ...opts.env}, stdio: ['ignore', opts.stdoutFile ? 'pipe' : 'pipe', 'pipe']})
+    // stdoutFd: the child writes its stdout into that file itself (as a shell redirect would),
+    // not through this process: a pipe through Node slowed kcat's dump by half (issue 22).
+    const child = spawn(argv[0], argv[1], {cwd: opts.cwd ?? root, env: {...process.env, KBK_IN_AUTOMATION: '1', NO_COLOR: '1', ...opts.env}, stdio: ['ignore', opts.stdoutFd ?? 'pipe', 'pipe']})
     let stdout = ''
     let stderr = ''
     if (opts.stdoutFile) child.stdout.pipe(createWriteStream(opts.stdoutFile))
-    else child.stdout.on('data', (d) => (stdout += d))
+    else child.stdout?.on('data', (d) => (stdout += d))
     child.stderr.on('data', (d) => (stderr += d))
     child.on('error', reject)
     child.on('close', (code) => {
@@ -160,7 +170,8 @@ process.env.S3_ENDPOINT = s3Env.S3_ENDPOINT
 process.env.S3_KEY = s3Env.S3_KEY
 process.env.S3_SECRET = s3Env.S3_SECRET
 
-function workspace(dir, {topic, store, restore}) {
+function workspace(dir, {topic, store, restore, rateLimit}) {
+  const limit = rateLimit ? `\n    rateLimit: {bytesPerSecond: ${rateLimit}}` : ''
   mkdirSync(dir, {recursive: true})
   writeFileSync(join(dir, 'kbk.yaml'), `version: 1
 clusters:
@@ -178,13 +189,13 @@ policies:
     topics: {include: ["${topic.replace(/\./g, '\\\\.')}"]}
     retention: bench
     rpo: 1h
-    compression: {codec: zstd, level: ${LEVEL}}
+    compression: {codec: zstd, level: ${LEVEL}}${limit}
 ${restore ? `restores:
   ${restore}:
     from: {policy: bench, pointInTime: latest}
     to: {cluster: target, topicSuffix: -${restore}}
     topics: {include: [".*"]}
-    createTopics: true
+    createTopics: true${limit}
 ` : ''}`)
 }
 
@@ -209,11 +220,11 @@ async function emptyAndDeleteBucket(bucket) {
 }
 
 /** One kbk backup of `topic` into a fresh store: plan --out, then the timed `kbk apply PLAN`. */
-async function kbkBackup(ds, kind, i, nodeArgs = []) {
+async function kbkBackup(ds, kind, i, nodeArgs = [], rateLimit = undefined) {
   const dir = join(work, `${runTag}-${ds.name}-${kind}-${i}`)
   let bucket
   if (kind === 's3') buckets.push((bucket = await createBucket()))
-  workspace(dir, {topic: ds.topic, store: storeYaml(kind, dir, bucket)})
+  workspace(dir, {topic: ds.topic, store: storeYaml(kind, dir, bucket), rateLimit})
   await kbk(dir, ['plan', '--out', 'backup.plan'])
   const r = await kbk(dir, ['apply', 'backup.plan', '--json'], nodeArgs)
   const events = r.stdout.split('\n').filter(Boolean).map((l) => { try { return JSON.parse(l) } catch { return {} } })
@@ -223,9 +234,9 @@ async function kbkBackup(ds, kind, i, nodeArgs = []) {
 }
 
 /** Restores what `dir`'s store holds into a new topic on the target cluster; timed `kbk apply PLAN`. */
-async function kbkRestore(ds, backup, i, nodeArgs = []) {
+async function kbkRestore(ds, backup, i, nodeArgs = [], rateLimit = undefined) {
   const name = `r${runTag}${i}`
-  workspace(backup.dir, {topic: ds.topic, store: storeYaml(backup.bucket ? 's3' : 'fs', backup.dir, backup.bucket), restore: name})
+  workspace(backup.dir, {topic: ds.topic, store: storeYaml(backup.bucket ? 's3' : 'fs', backup.dir, backup.bucket), restore: name, rateLimit})
   await kbk(backup.dir, ['plan', '--out', 'restore.plan'])
   let r
   try {
@@ -247,9 +258,20 @@ async function kbkRestore(ds, backup, i, nodeArgs = []) {
   return r
 }
 
+/**
+ * kcat dumping the topic to a file, as a user would run it: `kcat -C -o beginning -e > file`,
+ * kcat's default fetch settings, kcat writing the file itself (the file is its stdout fd).
+ */
 async function kcatDump(ds) {
   const file = join(work, `${runTag}-${ds.name}.kcat`)
-  const r = await measure(kcat, ['-C', '-b', SRC, '-t', ds.topic, '-o', 'beginning', '-e', '-q', '-X', 'fetch.message.max.bytes=4194304'], {stdoutFile: file})
+  const fd = openSync(file, 'w')
+  let r
+  try {
+    // Keyed datasets: keys too (-K), or kcat would drop part of what kbk stores.
+    r = await measure(kcat, ['-C', '-b', SRC, '-t', ds.topic, '-o', 'beginning', '-e', '-q', ...(ds.kind === 'keyed' ? ['-K', '\t'] : [])], {stdoutFd: fd})
+  } finally {
+    closeSync(fd)
+  }
   const size = statSync(file).size
   rmSync(file, {force: true})
   if (size < ds.bytes) throw new Error(`kcat dumped ${size} bytes of ${ds.topic}, expected at least ${ds.bytes}`)
@@ -272,6 +294,45 @@ async function zstdLimit(kind, bytes) {
   return {seconds: median(times), bytes: total, ratio: total / out}
 }
 
+// ---- OSO kafka-backup (opt-in, --oso) ----
+let osoBin
+let osoSkipped
+function dirBytes(dir) {
+  let n = 0
+  for (const e of readdirSync(dir, {withFileTypes: true})) n += e.isDirectory() ? dirBytes(join(dir, e.name)) : statSync(join(dir, e.name)).size
+  return n
+}
+/** OSO's backup of `ds` into a fresh filesystem store (osoBackupConfig says how it is set up). */
+async function osoBackup(ds, i) {
+  const dir = join(work, `${runTag}-${ds.name}-oso-${i}`)
+  mkdirSync(dir, {recursive: true})
+  const backupId = `bench-${ds.name}-${i}`
+  const cfg = osoBackupConfig({dir, backupId, bootstrap: SRC, topic: ds.topic, level: LEVEL})
+  const r = await measure(osoBin, ['backup', cfg], {cwd: dir})
+  return {...r, dir, backupId, stored: dirBytes(join(dir, 'store'))}
+}
+/** OSO's restore of that backup into a new topic on the target cluster, checked complete. */
+async function osoRestore(ds, b, i) {
+  const targetTopic = `${ds.topic}-oso${i}`
+  const cfg = osoRestoreConfig({dir: b.dir, backupId: b.backupId, bootstrap: DST, topic: ds.topic, targetTopic})
+  const r = await measure(osoBin, ['restore', cfg], {cwd: b.dir})
+  created.target.push(targetTopic)
+  const offsets = await dstAdmin.fetchTopicOffsets(targetTopic)
+  const n = offsets.reduce((a, p) => a + Number(p.high) - Number(p.low), 0)
+  if (n !== ds.records) throw new Error(`OSO restored ${n} records into ${targetTopic}, expected ${ds.records}`)
+  await dstAdmin.deleteTopics({topics: [targetTopic]}).catch(() => undefined)
+  return r
+}
+if (wants('oso')) {
+  // Built before any dataset is produced, so the build never overlaps a measurement.
+  try {
+    osoBin = ensureOsoRunner(root, log)
+  } catch (e) {
+    osoSkipped = e.message
+    log(`OSO baseline skipped: ${osoSkipped}`)
+  }
+}
+
 // ---- the run ----
 const datasets = [
   {name: 'a', label: '(a) ~1 KiB JSON, 12 partitions', kind: 'large', partitions: 12, bytes: sizeA, compression: 'none'},
@@ -279,10 +340,16 @@ const datasets = [
   {name: 'c', label: '(c) ~1 KiB JSON, producer lz4', kind: 'large', partitions: 12, bytes: Math.round(sizeA / 4), compression: 'lz4'},
   {name: 'a-2x', label: '(a) at twice the size (RSS check: memory must not grow with the topic)', kind: 'large', partitions: 12, bytes: sizeA * 2, compression: 'none'},
   {name: 'sh', label: '(sh) ~1 KiB JSON, 48 partitions (sharded apply)', kind: 'large', partitions: 48, bytes: Math.round(sizeA / 2), compression: 'none'},
+  // Shaped like real traffic (issue 22): keyed JSON events of 200–2,000 bytes; MB/s counts keys too.
+  {name: 'k', label: '(k) keyed JSON, 200–2,000 B values, 12 partitions', kind: 'keyed', partitions: 12, bytes: sizeA, compression: 'none'},
+  {name: 'h', label: '(h) as (k), with 3 headers per record', kind: 'keyed', partitions: 12, bytes: Math.round(sizeA / 4), compression: 'none', headers: ['content-type=application/json', 'source=bench-orders', 'trace-id=4bf92f3577b34da6a3ce929d0e0e4736']},
 ]
 const needed = new Set()
 if (wants('backup') || wants('kcat') || wants('restore') || wants('s3') || wants('rss') || wants('replication') || profile) needed.add('a')
-if (wants('backup') || wants('kcat')) { needed.add('b'); needed.add('c') }
+if (wants('backup') || wants('kcat')) { needed.add('b'); needed.add('c'); needed.add('k'); needed.add('h') }
+if (wants('restore') || wants('oso')) needed.add('k')
+if (wants('oso')) needed.add('a')
+if (wants('limit')) needed.add('k')
 if (wants('rss')) needed.add('a-2x')
 if (wants('shards')) needed.add('sh')
 
@@ -297,7 +364,7 @@ try {
     created.source.push(ds.topic)
     log(`producing ${ds.label}: ${(ds.bytes / MiB).toFixed(0)} MiB into ${ds.topic} with kcat (${ds.compression})`)
     const t0 = performance.now()
-    const {records, bytes} = await produceWithKcat({kcat, bootstrap: SRC, topic: ds.topic, kind: ds.kind, bytes: ds.bytes, seed: 42, compression: ds.compression})
+    const {records, bytes} = await produceWithKcat({kcat, bootstrap: SRC, topic: ds.topic, kind: ds.kind, bytes: ds.bytes, seed: 42, compression: ds.compression, headers: ds.headers})
     const offsets = await srcAdmin.fetchTopicOffsets(ds.topic)
     const inTopic = offsets.reduce((a, p) => a + Number(p.high), 0)
     if (inTopic !== records) throw new Error(`${ds.topic} holds ${inTopic} records, produced ${records}`)
@@ -308,10 +375,10 @@ try {
 
   const zstd = {}
   if (wants('zstd') || wants('backup')) {
-    for (const kind of ['large', 'small']) {
+    for (const kind of ['large', 'small', 'keyed']) {
       const z = await zstdLimit(kind, sizeA)
       zstd[kind] = z
-      rows.push({what: `zstd-napi level ${LEVEL}, 1 core, from memory (${kind === 'large' ? '~1 KiB' : '~100 B'} records)`, dataset: kind === 'large' ? 'a' : 'b', command: `compress(1 MiB blocks, {compressionLevel: ${LEVEL}})`, runs: Math.max(RUNS, 3), seconds: z.seconds, mbs: mbps(z.bytes, z.seconds), extra: `ratio ${z.ratio.toFixed(2)}`})
+      rows.push({what: `zstd-napi level ${LEVEL}, 1 core, from memory (${{large: '~1 KiB', small: '~100 B', keyed: 'keyed 200–2,000 B'}[kind]} records)`, dataset: {large: 'a', small: 'b', keyed: 'k'}[kind], command: `compress(1 MiB blocks, {compressionLevel: ${LEVEL}})`, runs: Math.max(RUNS, 3), seconds: z.seconds, mbs: mbps(z.bytes, z.seconds), extra: `ratio ${z.ratio.toFixed(2)}`})
       log(`zstd ${kind}: ${mbps(z.bytes, z.seconds).toFixed(0)} MB/s, ratio ${z.ratio.toFixed(2)}`)
     }
   }
@@ -323,10 +390,10 @@ try {
       const rs = []
       for (let i = 0; i < RUNS; i++) rs.push(await kcatDump(ds))
       kcatMed = median(rs.map((r) => r.seconds))
-      rows.push({what: 'kcat dump to a file (baseline)', dataset: ds.name, command: `kcat -C -t T -o beginning -e > file`, runs: RUNS, seconds: kcatMed, mbs: mbps(ds.bytes, kcatMed), rps: ds.records / kcatMed, rss: median(rs.map((r) => r.rssMiB ?? 0))})
+      rows.push({what: 'kcat dump to a file (baseline)', dataset: ds.name, command: `kcat -C -t T -o beginning -e${ds.kind === 'keyed' ? ' -K TAB' : ''} > file`, runs: RUNS, seconds: kcatMed, mbs: mbps(ds.bytes, kcatMed), rps: ds.records / kcatMed, rss: median(rs.map((r) => r.rssMiB ?? 0))})
       log(`kcat ${ds.name}: ${mbps(ds.bytes, kcatMed).toFixed(1)} MB/s`)
     }
-    if (wants('backup') || (ds.name === 'a' && (wants('restore') || wants('rss')))) {
+    if (wants('backup') || (['a', 'k'].includes(ds.name) && (wants('restore') || wants('rss') || wants('oso')))) {
       const rs = []
       for (let i = 0; i < (wants('backup') ? RUNS : 1); i++) {
         const r = await kbkBackup(ds, 'fs', i)
@@ -353,7 +420,7 @@ try {
 
   if (wants('restore') || wants('rss')) {
     // The same data the backups read: (a), and (b) and (c) when they were backed up in this run.
-    const sets = wants('restore') ? datasets.filter((d) => ['a', 'b', 'c'].includes(d.name) && backups[d.name]) : [a]
+    const sets = wants('restore') ? datasets.filter((d) => ['a', 'b', 'c', 'k', 'h'].includes(d.name) && backups[d.name]) : [a]
     for (const [k, ds] of sets.entries()) {
       const rs = []
       for (let i = 0; i < (wants('restore') ? RUNS : 1); i++) {
@@ -364,6 +431,46 @@ try {
       const s = median(rs.map((r) => r.seconds))
       rows.push({what: 'kbk restore fs → target Kafka', dataset: ds.name, command: 'kbk apply restore.plan', runs: rs.length, seconds: s, mbs: mbps(ds.bytes, s), rps: ds.records / s, rss: Math.max(...rs.map((r) => r.rssMiB ?? 0)), extra: cpuExtra(rs)})
     }
+  }
+
+  if (osoBin) {
+    // OSO kafka-backup on the same topics, right after kbk's runs; kbk's rows get its ratio.
+    for (const ds of ['a', 'k'].map((n) => byName[n]).filter((d) => d.records)) {
+      const bs = []
+      const rs = []
+      for (let i = 0; i < RUNS; i++) {
+        const b = await osoBackup(ds, i)
+        bs.push(b)
+        log(`OSO backup ${ds.name} #${i}: ${b.seconds.toFixed(1)} s, ${mbps(ds.bytes, b.seconds).toFixed(1)} MB/s, RSS ${b.rssMiB?.toFixed(0)} MiB, stored ${(b.stored / MiB).toFixed(0)} MiB${cpuNote(b)}`)
+        const r = await osoRestore(ds, b, i)
+        rs.push(r)
+        log(`OSO restore ${ds.name} #${i}: ${r.seconds.toFixed(1)} s, ${mbps(ds.bytes, r.seconds).toFixed(1)} MB/s, RSS ${r.rssMiB?.toFixed(0)} MiB${cpuNote(r)}`)
+        rmSync(b.dir, {recursive: true, force: true})
+      }
+      const sb = median(bs.map((r) => r.seconds))
+      const sr = median(rs.map((r) => r.seconds))
+      const ob = {what: 'OSO kafka-backup backup → fs store (baseline)', dataset: ds.name, command: 'oso-runner backup oso-backup.yaml', runs: RUNS, seconds: sb, mbs: mbps(ds.bytes, sb), rps: ds.records / sb, rss: Math.max(...bs.map((r) => r.rssMiB ?? 0)), extra: `stored ${(bs[0].stored / MiB).toFixed(0)} MiB; ${cpuExtra(bs).replace('kbk CPU', 'CPU')}`}
+      const or = {what: 'OSO kafka-backup restore fs → target Kafka (baseline)', dataset: ds.name, command: 'oso-runner restore oso-restore.yaml', runs: RUNS, seconds: sr, mbs: mbps(ds.bytes, sr), rps: ds.records / sr, rss: Math.max(...rs.map((r) => r.rssMiB ?? 0)), extra: cpuExtra(rs).replace('kbk CPU', 'CPU')}
+      rows.push(ob, or)
+      const kb = rows.find((r) => r.what === 'kbk backup → fs store' && r.dataset === ds.name)
+      const kr = rows.find((r) => r.what === 'kbk restore fs → target Kafka' && r.dataset === ds.name)
+      if (kb) Object.assign(kb, {vsOso: sb / kb.seconds, rssVsOso: kb.rss / ob.rss})
+      if (kr) Object.assign(kr, {vsOso: sr / kr.seconds, rssVsOso: kr.rss / or.rss})
+    }
+  }
+
+  if (wants('limit')) {
+    // The brakes (issue 22): a backup and a restore of (k) with rateLimit set so each should take
+    // ~25 s; the row shows the rate they kept (start-up included in the wall time).
+    const k = byName.k
+    const limit = Math.round(k.bytes / 25)
+    const b = await kbkBackup(k, 'fs', 50, [], limit)
+    log(`kbk backup k limited to ${(limit / 1e6).toFixed(1)} MB/s: ${b.seconds.toFixed(1)} s, ${(k.bytes / b.seconds / 1e6).toFixed(1)} MB/s`)
+    rows.push({what: `kbk backup → fs store, rateLimit ${(limit / 1e6).toFixed(1)} MB/s`, dataset: 'k', command: 'kbk apply backup.plan', runs: 1, seconds: b.seconds, mbs: mbps(k.bytes, b.seconds), rps: k.records / b.seconds, rss: b.rssMiB, limit, extra: `${((k.bytes / b.seconds / limit) * 100).toFixed(1)} % of the limit (wall time includes start-up)`})
+    const r = await kbkRestore(k, b, 51, [], limit)
+    log(`kbk restore k limited to ${(limit / 1e6).toFixed(1)} MB/s: ${r.seconds.toFixed(1)} s, ${(k.bytes / r.seconds / 1e6).toFixed(1)} MB/s`)
+    rows.push({what: `kbk restore fs → target Kafka, rateLimit ${(limit / 1e6).toFixed(1)} MB/s`, dataset: 'k', command: 'kbk apply restore.plan', runs: 1, seconds: r.seconds, mbs: mbps(k.bytes, r.seconds), rps: k.records / r.seconds, rss: r.rssMiB, limit, extra: `${((k.bytes / r.seconds / limit) * 100).toFixed(1)} % of the limit (wall time includes start-up)`})
+    rmSync(b.dir, {recursive: true, force: true})
   }
 
   if (wants('s3')) {
@@ -539,10 +646,10 @@ try {
 // ---- report ----
 const fmt = (n, d = 1) => (n === undefined || Number.isNaN(n) ? '' : n.toFixed(d))
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM; brokers and stores on the same machine`
-const header = '| what | dataset | command | runs | median s | MB/s | records/s | peak RSS MiB | × kcat | × zstd 1 core | notes |'
-const sep = '|---|---|---|---|---|---|---|---|---|---|---|'
-const lines = rows.map((r) => `| ${r.what} | ${r.dataset} | \`${r.command}\` | ${r.runs} | ${fmt(r.seconds, 2)} | ${fmt(r.mbs)} | ${r.rps ? Math.round(r.rps).toLocaleString('en-US') : ''} | ${fmt(r.rss, 0)} | ${fmt(r.vsKcat, 2)} | ${fmt(r.vsZstd, 2)} | ${r.extra ?? ''} |`)
-const dsLines = datasets.filter((d) => d.records).map((d) => `- ${d.label}: ${d.records.toLocaleString('en-US')} records, ${(d.bytes / MiB).toFixed(0)} MiB of values, produced with kcat (\`-z ${d.compression}\`)`)
+const header = '| what | dataset | command | runs | median s | MB/s | records/s | peak RSS MiB | × OSO (RSS) | × kcat | × zstd 1 core | notes |'
+const sep = '|---|---|---|---|---|---|---|---|---|---|---|---|'
+const lines = rows.map((r) => `| ${r.what} | ${r.dataset} | \`${r.command}\` | ${r.runs} | ${fmt(r.seconds, 2)} | ${fmt(r.mbs)} | ${r.rps ? Math.round(r.rps).toLocaleString('en-US') : ''} | ${fmt(r.rss, 0)} | ${r.vsOso ? `${fmt(r.vsOso, 2)} (${fmt(r.rssVsOso, 2)})` : ''} | ${fmt(r.vsKcat, 2)} | ${fmt(r.vsZstd, 2)} | ${r.extra ?? ''} |`)
+const dsLines = datasets.filter((d) => d.records).map((d) => `- ${d.label}: ${d.records.toLocaleString('en-US')} records, ${(d.bytes / MiB).toFixed(0)} MiB of ${d.kind === 'keyed' ? 'keys and values' : 'values'}, produced with kcat (\`-z ${d.compression}\`${d.kind === 'keyed' ? ', `-K`' : ''}${d.headers ? d.headers.map((h) => ` \`-H ${h.split('=')[0]}=…\``).join('') : ''})`)
 const table = [header, sep, ...lines].join('\n')
 
 // Issue 9's targets, judged from this run's rows (blank when the row was not measured).
@@ -566,8 +673,23 @@ function targets() {
   }
   const pl = row((r) => r.dataset === 'synthetic')
   if (pl) out.push(['plan over 10,000 partitions / 1,000,000 segments < 5 s', pl.seconds < 5, `${fmt(pl.seconds, 2)} s${pl.what.startsWith('plan: 10000 ') ? '' : ` (this run's smaller state: ${pl.what.split(' (')[0].slice(6)})`}`])
+  // Issue 22: against OSO kafka-backup and kcat's plain dump, same run, same topics.
+  for (const ds of ['a', 'k']) {
+    const kb = row((r) => r.what === 'kbk backup → fs store' && r.dataset === ds)
+    const kr = row((r) => r.what === 'kbk restore fs → target Kafka' && r.dataset === ds)
+    const kcatRow = row((r) => r.what.startsWith('kcat') && r.dataset === ds)
+    if (kb?.vsOso !== undefined) out.push([`backup ≥ 1.3 × OSO's speed (${ds})`, kb.vsOso >= 1.3, `${fmt(kb.vsOso, 2)} × (kbk ${fmt(kb.seconds, 2)} s, OSO ${fmt(kb.seconds * kb.vsOso, 2)} s)`])
+    if (kr?.vsOso !== undefined) out.push([`restore ≥ 1.3 × OSO's speed (${ds})`, kr.vsOso >= 1.3, `${fmt(kr.vsOso, 2)} × (kbk ${fmt(kr.seconds, 2)} s, OSO ${fmt(kr.seconds * kr.vsOso, 2)} s)`])
+    for (const [k, r] of [['backup', kb], ['restore', kr]]) if (r?.rssVsOso !== undefined) out.push([`peak RSS ≤ ½ OSO's, ${k} (${ds})`, r.rssVsOso <= 0.5, `${fmt(r.rss, 0)} MiB, ${fmt(r.rssVsOso, 2)} × OSO's ${fmt(r.rss / r.rssVsOso, 0)} MiB`])
+    if (kb && kcatRow) out.push([`backup within 1.5 × kcat's dump time (${ds})`, kb.seconds <= 1.5 * kcatRow.seconds, `kbk ${fmt(kb.seconds, 2)} s, kcat ${fmt(kcatRow.seconds, 2)} s (${fmt(kb.seconds / kcatRow.seconds, 2)} ×)`])
+  }
+  for (const lim of rows.filter((r) => r.limit !== undefined)) {
+    const share = (lim.mbs * MiB) / lim.limit
+    out.push([`a rate-limited run stays within 10 % of its limit (${lim.what.startsWith('kbk backup') ? 'backup' : 'restore'})`, Math.abs(share - 1) <= 0.1, `${fmt((lim.mbs * MiB) / 1e6, 1)} MB/s against ${fmt(lim.limit / 1e6, 1)} MB/s (${fmt(share * 100, 1)} %)`])
+  }
+  if (osoSkipped) out.push(['OSO baseline', false, `not measured: ${osoSkipped}`])
   if (!out.length) return ''
-  return ['## Against the targets (issue 9)', '', '| target | met? | this run |', '|---|---|---|', ...out.map(([t, ok, v]) => `| ${t} | ${ok ? 'met' : '**missed**'} | ${v} |`), ''].join('\n')
+  return ['## Against the targets (issues 9 and 22)', '', '| target | met? | this run |', '|---|---|---|', ...out.map(([t, ok, v]) => `| ${t} | ${ok ? 'met' : '**missed**'} | ${v} |`), ''].join('\n')
 }
 
 function profileSection() {
@@ -590,10 +712,15 @@ them: [docs/performance.md](docs/performance.md).
 
 - Machine: ${machine}
 - Node ${process.version}, Kafka ${env.KBK_TEST_KAFKA_VERSION} (one KRaft broker per cluster), S3: ${env.KBK_TEST_S3_SERVER}
-- MB/s = MiB of record values (keys are null) per second of the timed command's wall time; the
+- MB/s = MiB of record values (and keys, in datasets k and h) per second of the timed command's wall time; the
   timed command is \`kbk apply PLANFILE\` (the plan is made before the clock starts). Peak RSS is
   the kbk process's maximum resident set (\`/usr/bin/time -v\`), max over runs.
-- × kcat: kcat's time / kbk's time on the same topic (> 1: kbk is faster). × zstd 1 core: kbk's
+- × OSO (RSS): OSO kafka-backup's time / kbk's time on the same topic, in the same run (> 1: kbk is
+  faster), and in brackets kbk's peak RSS / OSO's. OSO runs from bench/oso (its engine,
+  \`kafka-backup-core\` pinned in Cargo.lock): fs store, zstd level ${LEVEL}, stop at current offsets, no
+  offset headers, restore into a topic it creates; every restore is checked complete.
+- × kcat: kcat's time / kbk's time on the same topic (> 1: kbk is faster); kcat writes the file
+  itself (\`> file\`), with its default fetch settings. × zstd 1 core: kbk's
   MB/s / zstd-napi's MB/s compressing the same kind of records from memory at level ${LEVEL} on one core.
 - Notes: \`kbk CPU\` is the kbk process's user + system CPU seconds (main thread and compression
   workers); \`machine % busy\` is how busy both cores were over the run (broker, servers, kbk).

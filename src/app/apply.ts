@@ -93,6 +93,7 @@ export async function runApply(ctx: WorkspaceContext, fullPlan: Plan, options: R
       tally: deps.tally,
       ...(deps.signal ? {signal: deps.signal} : {}),
       ...(prepared?.transform ? {transformRecord: prepared.transform} : {}),
+      ...(spec ? {shards: spec.count} : {}),
     })
   }
   // Drills are restores followed by validation, timing, cleanup and evidence (app/drill-executor.ts).
@@ -101,7 +102,8 @@ export async function runApply(ctx: WorkspaceContext, fullPlan: Plan, options: R
   const outcome = await applyPlan(plan, {
     stores,
     kafka: (c) => ctx.kafka(c),
-    backupRuntime: (p) => captured.wrap(p, ctx.backupRuntime(p)),
+    // A sharded run's workers each take 1/N of a policy's or restore's rateLimit.
+    backupRuntime: (p) => captured.wrap(p, spec ? {...ctx.backupRuntime(p), shards: spec.count} : ctx.backupRuntime(p)),
     restore,
     offsets: offsetsExecutor(ctx),
     reporter: options.reporter,

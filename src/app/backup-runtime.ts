@@ -27,6 +27,7 @@ export function backupRuntimeOf(p: PolicyConfig, now: Clock): BackupRuntime {
     ...(p.segment.maxRecords !== undefined ? {segmentMaxRecords: p.segment.maxRecords} : {}),
     ...(retainUntil ? {retainUntil} : {}),
     ...(p.masking ? {transform: createMasker(p.masking.fields, p.masking.mode, stats), masking: stats} : {}),
+    ...(p.rateLimit ? {rateLimit: p.rateLimit} : {}),
     groups: !recordsGroups(p)
       ? undefined
       : async (kafka, topic) => {

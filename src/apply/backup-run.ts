@@ -14,6 +14,7 @@ import {topicKey} from '../state/types.js'
 import type {Reporter} from './events.js'
 import type {MaskingStats} from './masking.js'
 import type {StateCommitter} from './state-committer.js'
+import {perProcessRateLimit, RateLimiter, type RateLimit} from './rate-limit.js'
 
 export interface BackupRuntime {
   segment: SegmentOptions
@@ -30,6 +31,10 @@ export interface BackupRuntime {
   groups?: (kafka: KafkaPort, topic: string) => Promise<Record<string, Record<number, number>>>
   /** Read back what the run wrote before it counts as done (policies.X.verify; absent: off). */
   verify?: {mode: 'deep' | 'shallow'; keyring: Map<string, Buffer>}
+  /** The policy's rateLimit: the whole run (all partitions) reads no faster. */
+  rateLimit?: RateLimit
+  /** Processes the run is split over (`--shard I/N`): each takes 1/N of the rate limit. */
+  shards?: number
 }
 
 /**
@@ -192,12 +197,15 @@ export async function applyBackupRun(
   const pool = sharedCompressPool()
   const poolLimit = 2 * pool.size + 2
   const toRead = run.ranges.filter((r) => r.from < r.to).map((r) => ({partition: r.partition, from: r.from, to: r.to}))
+  // One limiter for every partition of the run; a chunk is paid for before the next is taken.
+  const limiter = runtime.rateLimit ? new RateLimiter(perProcessRateLimit(runtime.rateLimit, runtime.shards)) : undefined
   if (toRead.length > 0) {
     await kafka.readRanges(run.topic, toRead, async (partition, records, nextOffset) => {
       // Interrupted: stop at once. The open segments are dropped, never committed part-way.
       stopIfInterrupted()
       const pw = writers.get(partition)
       if (!pw) throw new KbkError('KBK_INTERNAL', `Kafka returned partition ${partition} of "${run.topic}", which this run did not ask for.`, {kind: 'internal'})
+      const readBefore = {records: read.records, bytes: read.bytes}
       for (const raw of records) {
         if (raw.offset >= pw.to) break
         stopIfInterrupted()
@@ -218,6 +226,7 @@ export async function applyBackupRun(
           await flush(pw, pw.consumedTo)
         }
       }
+      if (limiter) await limiter.take(read.bytes - readBefore.bytes, read.records - readBefore.records, signal)
       const reached = Math.min(nextOffset, pw.to)
       if (reached > pw.consumedTo) pw.consumedTo = reached
       if (pw.consumedTo >= pw.to && !pw.done) {

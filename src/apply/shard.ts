@@ -135,14 +135,6 @@ export function shardPlan(plan: Plan, spec: ShardSpec): Plan {
   return {...plan, resource_changes: changes}
 }
 
-/**
- * A rate limit (bytes or records per second) for one of `shardCount` workers: the one place a
- * workspace-wide limit is split, so N workers together stay within what the config allows.
- */
-export function shareOfRate(rate: number, shardCount: number): number {
-  return rate / Math.max(1, shardCount)
-}
-
 /** What resumeShare needs to know about the state now (read under the run lock). */
 export interface ShareProgress {
   /** Recorded checkpoint of each partition of the topic. */

@@ -289,6 +289,7 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
       }),
       ...present('schemaRegistry', str(pol.schemaRegistry)),
       ...(pol.subjects !== undefined ? {subjects: selection(pol.subjects)} : {}),
+      ...rateLimitOf(pol.rateLimit),
     }
   }
 
@@ -323,6 +324,7 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
       ...(r.drill !== undefined ? {drill: drillConfig(obj(r.drill))} : {}),
       ...(str(obj(r.streams).applicationId) !== undefined ? {streams: {applicationId: str(obj(r.streams).applicationId)!}} : {}),
       unknownSchemaIds: r.unknownSchemaIds === 'copy' ? 'copy' : 'fail',
+      ...rateLimitOf(r.rateLimit),
     }
   }
 
@@ -394,4 +396,26 @@ function drillConfig(d: Record<string, unknown>): DrillConfig {
     ...(typeof rtoMs === 'number' ? {rtoMs} : {}),
     cleanup: d.cleanup !== false,
   }
+}
+
+const SIZE_UNITS: Record<string, number> = {B: 1, KB: 1e3, MB: 1e6, GB: 1e9, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3}
+
+/** A byte rate as the schema admits it (an integer, or a size such as 50MB or 40MiB) in bytes. */
+export function parseByteRate(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) && v > 0 ? v : undefined
+  if (typeof v !== 'string') return undefined
+  const m = /^([0-9]+(?:\.[0-9]+)?)(B|KB|MB|GB|KiB|MiB|GiB)$/.exec(v)
+  if (!m) return undefined
+  const n = Math.round(Number(m[1]) * SIZE_UNITS[m[2]!]!)
+  return n > 0 ? n : undefined
+}
+
+/** `rateLimit` of a policy or restore intent, resolved (the schema checked its shape). */
+function rateLimitOf(raw: unknown): {rateLimit?: {bytesPerSecond: number; recordsPerSecond?: number}} {
+  if (raw === undefined || raw === null || typeof raw !== 'object') return {}
+  const r = raw as {bytesPerSecond?: unknown; recordsPerSecond?: unknown}
+  const bytesPerSecond = parseByteRate(r.bytesPerSecond)
+  if (bytesPerSecond === undefined) return {}
+  const records = typeof r.recordsPerSecond === 'number' && r.recordsPerSecond > 0 ? r.recordsPerSecond : undefined
+  return {rateLimit: {bytesPerSecond, ...(records !== undefined ? {recordsPerSecond: records} : {})}}
 }

@@ -244,6 +244,15 @@ export interface RawPolicy {
     /** Name of a retention tier for this copy (default: the policy's). */
     retention?: RawName
   }>
+  rateLimit?: RawRateLimit
+}
+
+/** The brakes: at most this rate over all partitions of a run (record key + value bytes), so a backup or restore does not saturate the cluster. Split over --shard I/N, each process takes 1/N. */
+export interface RawRateLimit {
+  /** Bytes per second: a number, or a size such as 50MB, 40MiB, 500KiB. */
+  bytesPerSecond: number | string
+  /** Records per second, as well (optional). */
+  recordsPerSecond?: number
 }
 
 /** Client-side AES-256-GCM encryption of segments. */
@@ -302,6 +311,7 @@ export interface RawRestore {
   unknownSchemaIds?: "fail" | "copy"
   /** fail (default) or append when a target topic already has records. */
   ifTargetNotEmpty?: "fail" | "append"
+  rateLimit?: RawRateLimit
   /** Run this restore as a recovery drill: into scratch topics, validated record by record against the backup, timed against rto, with evidence in the store (docs/drills.md). */
   drill?: {
     /** The plan shows the drill as due when its last passing run is older than this, e.g. 30d. */

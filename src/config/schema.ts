@@ -272,6 +272,7 @@ function toDiagnostic(e: ErrorObject, root: unknown, ctx: SchemaContext): Diagno
       }
       const last = fromPointer(ptr).at(-1) ?? ''
       if (last === 'pointInTime') return at(node?.value, 'KBK_CONFIG_BAD_TIMESTAMP', `${where(ptr)}: ${show(ptr, value)} is not an ISO timestamp or "latest"`, 'Write an ISO 8601 timestamp with a zone, e.g. 2026-03-22T14:30:00Z, or latest.')
+      if (last === 'bytesPerSecond') return at(node?.value, 'KBK_CONFIG_VALUE', `${where(ptr)}: ${show(ptr, value)} is not a byte rate`, 'Write bytes per second as a whole number, or a size with a unit and no space: 50MB, 40MiB, 500KiB (B, KB, MB, GB, KiB, MiB, GiB).')
       if (fromPointer(ptr).includes('masking')) return at(node?.value, 'KBK_CONFIG_VALUE', `${where(ptr)}: ${show(ptr, value)} is not a field path`, 'Write a JSONPath of the record value, e.g. $.customer.email or $.items[*].card.')
       return at(node?.value, 'KBK_CONFIG_BAD_NAME', `${where(ptr)}: ${show(ptr, value)} is not a valid name`, 'Names use letters, digits, "-" and "_", start with a letter or digit, and have at most 63 characters.')
     }

@@ -167,7 +167,9 @@ export interface PolicyConfig {
   /** The registry whose subjects each backup run snapshots. */
   schemaRegistry?: string
   /** Undefined: the TopicNameStrategy subjects of the backed-up topics plus their references. */
-  subjects?: Selection
+  subjects?: Selection  /** Bytes (record keys + values) and records per second over a whole run; sizes resolved to numbers. */
+  rateLimit?: {bytesPerSecond: number; recordsPerSecond?: number}
+
 }
 
 export interface ReplicaConfig {
@@ -196,7 +198,9 @@ export interface RestoreConfig {
   /** A Kafka Streams application restored as one (docs/offsets.md). */
   streams?: {applicationId: string}
   /** With to.schemaRegistry: a record whose schema ID the snapshot lacks stops the restore, or is copied unchanged. */
-  unknownSchemaIds: 'fail' | 'copy'
+  unknownSchemaIds: 'fail' | 'copy'  /** As on policies: the restore produces no faster. */
+  rateLimit?: {bytesPerSecond: number; recordsPerSecond?: number}
+
 }
 
 export interface DrillConfig {

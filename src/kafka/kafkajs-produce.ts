@@ -8,12 +8,12 @@
 // byte for byte with its sequence, so the broker appends it once. One request per leader broker
 // at a time, so each partition has at most one batch in flight and its order holds.
 import {createRequire} from 'node:module'
-import {compressFrameSync} from 'lz4-napi'
+import {compressFrame} from 'lz4-napi'
 import {KbkError} from '../errors.js'
 import {isTransientKafkaError} from './kafkajs-errors.js'
 import {createReadCluster, type KafkajsCluster} from './kafkajs-fetch.js'
 import type {PartitionRecords, ProduceRecord} from './port.js'
-import {batchBound, encodeProduceRequest, nextSequence, parseProduceResponse, writeProduceRequest, type BatchCodec, type BatchRecord, type PartitionBatch, type ProducedPartition, type ProducerIdentity} from './produce-batch.js'
+import {batchBound, encodeProduceRequest, nextSequence, parseProduceResponse, writeBatchAsync, type AsyncBatchCodec, type BatchRecord, type PartitionBatch, type ProducedPartition, type ProducerIdentity} from './produce-batch.js'
 import {sleep} from '../sleep.js'
 
 const require = createRequire(import.meta.url)
@@ -35,12 +35,16 @@ const TIMEOUT_MS = 30_000
 const MAX_ATTEMPTS = 10
 
 /**
- * lz4 (Kafka's LZ4 is the frame format), as restores produced before: on this machine it was as
- * fast end to end as uncompressed within the noise (kbk spends ~0.2 s of CPU per 256 MiB more,
- * the broker writes a third of the bytes), and the restored topic takes a third of the disk.
- * Callers cap batches by their uncompressed size, so compression never makes one too large.
+ * lz4 (Kafka's LZ4 is the frame format), as restores produced before: the broker writes a third
+ * of the bytes, and the restored topic takes a third of the disk. Compressed on libuv's thread
+ * pool, every partition's batch of a request at once (it was a third of a restore's main thread
+ * when done in line). Callers cap batches by their uncompressed size, so compression never makes
+ * one too large.
  */
-const LZ4: BatchCodec = {id: 3, compress: (raw) => compressFrameSync(raw)}
+const LZ4: AsyncBatchCodec = {id: 3, compress: (raw) => compressFrame(raw)}
+
+/** Codecs of produced batches by name: `none` leaves batches uncompressed (a loopback-class link). */
+export const PRODUCE_CODECS: Record<'lz4' | 'none', AsyncBatchCodec | undefined> = {lz4: LZ4, none: undefined}
 
 /** Partition errors after which the batch is resent (same bytes, same sequence) under fresh metadata. */
 const RESEND = new Set([
@@ -81,8 +85,14 @@ export class DirectProducer {
   /** topic -> partition -> next base sequence. */
   readonly #sequences = new Map<string, Map<number, number>>()
 
-  /** On a kafkajs client (its own cluster: connections, metadata), or on a given cluster (tests script one). */
-  constructor(source: KafkaClient | ProduceCluster) {
+  readonly #codec: AsyncBatchCodec | undefined
+
+  /**
+   * On a kafkajs client (its own cluster: connections, metadata), or on a given cluster (tests
+   * script one). `codec`: how produced batches are compressed (default lz4).
+   */
+  constructor(source: KafkaClient | ProduceCluster, codec: keyof typeof PRODUCE_CODECS = 'lz4') {
+    this.#codec = PRODUCE_CODECS[codec]
     this.#cluster = typeof (source as Partial<ProduceCluster>).findBroker === 'function' ? (source as ProduceCluster) : (createReadCluster(source as KafkaClient) as unknown as ProduceCluster)
   }
 
@@ -116,19 +126,11 @@ export class DirectProducer {
             const broker = await this.#cluster.findBroker({nodeId: leader})
             const version = produceVersion(broker, leader)
             const parts = partitions.map((p) => ({partition: p, ...pending.get(p)!}))
-            let body: Buffer
-            if (parts.every((p) => p.batch === undefined)) {
-              const written = writeProduceRequest(topic, ACKS_ALL, TIMEOUT_MS, parts.map((p) => ({partition: p.partition, records: p.records, baseSequence: p.sequence})), identity, LZ4)
-              body = written.body
-              for (const b of written.batches) pending.get(b.partition)!.batch = b
-            } else {
-              for (const p of parts) {
-                if (p.batch !== undefined) continue
-                const one = writeProduceRequest(topic, ACKS_ALL, TIMEOUT_MS, [{partition: p.partition, records: p.records, baseSequence: p.sequence}], identity, LZ4)
-                pending.get(p.partition)!.batch = one.batches[0]!
-              }
-              body = encodeProduceRequest(topic, ACKS_ALL, TIMEOUT_MS, partitions.map((p) => pending.get(p)!.batch!))
-            }
+            // Each batch once, compressed side by side off the main thread; a resend reuses it.
+            await Promise.all(parts.filter((p) => p.batch === undefined).map(async (p) => {
+              pending.get(p.partition)!.batch = {partition: p.partition, batch: await writeBatchAsync(p.records, identity, p.sequence, this.#codec)}
+            }))
+            const body = encodeProduceRequest(topic, ACKS_ALL, TIMEOUT_MS, partitions.map((p) => pending.get(p)!.batch!))
             const answer = await sendProduce(broker, version, body, topic)
             return this.#settle(topic, partitions, answer, pending, result)
           })

@@ -75,6 +75,8 @@ export function policySettings(p: PolicyConfig): Record<string, unknown> {
     ...(Object.keys(p.labels).length > 0 ? {labels: Object.fromEntries(Object.entries(p.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))} : {}),
     // Only when declared: a policy applied before replicas existed must not show as changed.
     ...(p.replicas.length > 0 ? {replicas: p.replicas.map((r) => ({store: r.store, retention: r.retention}))} : {}),
+    // Only when set: a policy applied before this key existed must not show as changed.
+    ...(p.rateLimit ? {rateLimit: {...p.rateLimit}} : {}),
   }
 }
 
@@ -114,6 +116,8 @@ export function restoreSettings(r: RestoreConfig): Record<string, unknown> {
     ...(r.extendRetention ? {extendRetention: true} : {}),
     ...(r.streams ? {streams: {applicationId: r.streams.applicationId}} : {}),
     ...(r.from.store !== undefined ? {store: r.from.store} : {}),
+    // Pinned in the plan: the restore's apply reads its limit from here (restore-run.ts).
+    ...(r.rateLimit ? {rateLimit: {...r.rateLimit}} : {}),
   }
 }
 

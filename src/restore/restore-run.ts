@@ -16,13 +16,15 @@ import {createHash} from 'node:crypto'
 import {KbkError} from '../errors.js'
 import type {KafkaPort, KafkaRecord} from '../kafka/port.js'
 import type {RestoreRun, RestoreTopicPlan} from '../plan/types.js'
-import {readSegment} from '../segment/index.js'
+import {readSegment, TRAILER_BYTES} from '../segment/index.js'
+import {sharedCompressPool} from '../segment/compress-pool.js'
 import type {ObjectStore} from '../storage/object-store.js'
 import type {RestoreRecord, SegmentRef, TopicIndex} from '../state/types.js'
 import {topicKey} from '../state/types.js'
 import type {Reporter} from '../apply/events.js'
 import type {StateCommitter} from '../apply/state-committer.js'
 import {interruptedError} from '../apply/backup-run.js'
+import {perProcessRateLimit, RateLimiter, rateLimitOf} from '../apply/rate-limit.js'
 
 export interface RestoreDeps {
   store: ObjectStore
@@ -52,6 +54,8 @@ export interface RestoreDeps {
    * batches through without decoding them must fall back to this per-record path when it is set.
    */
   transformRecord?: RecordTransform
+  /** Processes the restore is split over (`--shard I/N`): each takes 1/N of its rateLimit. */
+  shards?: number
 }
 
 /** `where` names the record in the backup: source topic, partition and offset. */
@@ -110,6 +114,9 @@ export async function applyRestoreRun(run: RestoreRun, address: string, deps: Re
   }
 
   const mapFile: OffsetMapFile = {restore: run.name, point_in_time: run.point_in_time, topics: {}}
+  // The intent's rateLimit as the plan pinned it: one limiter over every topic and partition.
+  const limit = rateLimitOf(deps.settings)
+  const limiter = limit ? new RateLimiter(perProcessRateLimit(limit, deps.shards)) : undefined
   // The records of the whole restore: what interrupted runs produced (each target partition's
   // high watermark above its base, as the rerun rule counts them) and what this run produces.
   const plans = []
@@ -124,7 +131,7 @@ export async function applyRestoreRun(run: RestoreRun, address: string, deps: Re
   }
   try {
     for (const {t, lanes, partitions} of plans) {
-      await restoreLanes(t.target_topic, lanes, pitMs, deps, (records, bytes) => {
+      await restoreLanes(t.target_topic, lanes, pitMs, deps, limiter, (records, bytes) => {
         counters.records += records
         counters.bytes += bytes
         deps.reporter.emit({type: 'restore.progress', address, records: counters.records, bytes: counters.bytes, topic: t.target_topic})
@@ -247,7 +254,7 @@ function lanesOf(run: RestoreRun, t: RestoreTopicPlan, segments: SegmentRef[], p
  * each lane that has one: one Produce request per leader broker for many partitions, one request
  * at a time. Any failure stops every lane; what was produced is what the rerun rule counts.
  */
-async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: RestoreDeps, onProduced: (records: number, bytes: number) => void): Promise<void> {
+async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: RestoreDeps, limiter: RateLimiter | undefined, onProduced: (records: number, bytes: number) => void): Promise<void> {
   const limits = {bytes: deps.chunkBytes ?? CHUNK_BYTES, records: deps.batchRecords ?? CHUNK_RECORDS}
   const budget = new ByteBudget(deps.segmentBudgetBytes ?? SEGMENT_BUDGET_BYTES)
   interface Running {
@@ -306,6 +313,11 @@ async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: R
       // Interrupted: send nothing more. What was acknowledged stays, and the rerun skips it.
       if (deps.signal?.aborted) throw interruptedError(deps.signal, `Restore into "${topic}"`)
       const chunks = ready.map((r) => r.queue.shift()!)
+      // Paid for before it is sent: the target cluster never sees more than the limit.
+      if (limiter) {
+        await limiter.take(chunks.reduce((n, c) => n + c.bytes, 0), chunks.reduce((n, c) => n + c.records.length, 0), deps.signal)
+        if (deps.signal?.aborted) throw interruptedError(deps.signal, `Restore into "${topic}"`)
+      }
       // Let the lanes decode their next chunks while this request is in flight.
       for (const r of ready) release(r)
       const bases = await deps.kafka.producePartitions(topic, chunks.map((c) => ({partition: c.target, records: c.records}))).catch((error: unknown) => {
@@ -489,17 +501,32 @@ async function createIfMissing(kafka: KafkaPort, t: RestoreTopicPlan): Promise<v
  * Reads a whole segment and checks its checksum before a single record of it is produced, then
  * decodes it one block at a time: memory holds the stored (compressed) bytes and one block of
  * records, not the segment's records all at once.
+ *
+ * The object is hashed once: one pass gives both the digest of the bytes before the trailer (for
+ * the reader's own check, which then does not hash the object again) and, with the trailer, the
+ * whole object's (against the state). Blocks decompress on the worker pool. Restores had hashed
+ * every stored byte three times and decompressed on the main thread (docs/performance.md).
+ * (WebCrypto would hash off the main thread, but copies its input: two more copies of every
+ * segment in memory, which showed as ~80 MiB more peak RSS.)
  */
 async function* readVerified(store: ObjectStore, seg: SegmentRef, keyring: Map<string, Buffer>): AsyncGenerator<KafkaRecord[]> {
   const bytes = await store.get(seg.key)
-  const digest = createHash('sha256').update(bytes).digest('hex')
+  const hash = createHash('sha256')
+  let beforeTrailer: Buffer | undefined
+  if (bytes.length >= TRAILER_BYTES) {
+    hash.update(bytes.subarray(0, bytes.length - TRAILER_BYTES))
+    beforeTrailer = hash.copy().digest()
+    hash.update(bytes.subarray(bytes.length - TRAILER_BYTES))
+  } else hash.update(bytes)
+  const digest = hash.digest('hex')
   if (digest !== seg.sha256 || bytes.length !== seg.bytes) {
     throw new KbkError('KBK_SEGMENT_CORRUPT', `Segment ${seg.key} does not match what kbk wrote (sha256 or size differs): restore stopped before producing any of its records.`, {
       suggestion: 'Run `kbk verify --deep` to see which segments are damaged; restore the object from a bucket version or another copy.',
       kind: 'environment',
     })
   }
-  yield* readSegment([bytes], {keyring, objectName: seg.key})
+  const pool = sharedCompressPool()
+  yield* readSegment([bytes], {keyring, objectName: seg.key, decompress: (packed) => pool.decompress(packed), ...(beforeTrailer ? {digestBeforeTrailer: beforeTrailer} : {})})
 }
 
 function addMapping(entries: OffsetMapEntry[], source: number, targetPartition: number, target: number): void {

@@ -1,6 +1,6 @@
 // Segment readers: a streaming reader that verifies each block before yielding its records and
 // the whole object at the end, plus footer-only parsing for callers with byte-range reads.
-import {createHash} from 'node:crypto'
+import {createHash, type Hash} from 'node:crypto'
 import type {Readable} from 'node:stream'
 import {decompress} from 'zstd-napi'
 import {KbkError} from '../errors.js'
@@ -15,6 +15,9 @@ import {
 import {ByteSource} from './byte-source.js'
 import {decodeRecords} from './record-codec.js'
 import type {SegmentBlockInfo, SegmentReadOptions, SegmentSummary} from './types.js'
+
+/** Stands in for the running hash when the caller hashed the object already (digestBeforeTrailer). */
+const NO_HASH = {update: () => NO_HASH, copy: () => NO_HASH, digest: () => Buffer.alloc(0)} as unknown as Hash
 
 /** zstd and GCM add a little to an incompressible block; anything beyond this is a damaged length. */
 const MAX_STORED_BLOCK_BYTES = MAX_BLOCK_BYTES + 4 * 1024 * 1024
@@ -44,7 +47,7 @@ export interface SegmentFooter {
  */
 export async function* readSegment(source: AsyncIterable<Buffer> | Iterable<Buffer> | Readable, options: SegmentReadOptions): AsyncGenerator<KafkaRecord[], SegmentSummary> {
   const name = options.objectName
-  const hash = createHash('sha256')
+  const hash: Hash = options.digestBeforeTrailer ? NO_HASH : createHash('sha256')
   const it: AsyncIterator<unknown> | Iterator<unknown> = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()
   const src = new ByteSource(it, hash, name)
   try {
@@ -71,7 +74,7 @@ export async function* readSegment(source: AsyncIterable<Buffer> | Iterable<Buff
       if (!digest([header.headerSum, indexBytes, head, payload], BLOCK_CHECKSUM_BYTES).equals(sum)) {
         throw corrupt(name, `block ${blockIndex} checksum does not match (bytes ${blockOffset}–${src.consumed - 1})`, {block: blockIndex, byteOffset: blockOffset})
       }
-      const plain = unpackBlock(header, blockIndex, head, payload, plainLength, name)
+      const plain = options.decompress && header.codecId !== 0 ? await unpackBlockOffThread(header, blockIndex, head, payload, plainLength, name, options.decompress) : unpackBlock(header, blockIndex, head, payload, plainLength, name)
       let records: KafkaRecord[]
       try {
         records = decodeRecords(plain, count)
@@ -100,7 +103,7 @@ export async function* readSegment(source: AsyncIterable<Buffer> | Iterable<Buff
     const footer = parseFooter(footerBytes, name)
     checkFooterAgainstContent(footer, header, seen, uncompressed, name)
 
-    const before = hash.copy().digest()
+    const before = options.digestBeforeTrailer ?? hash.copy().digest()
     const trailer = await src.take(TRAILER_BYTES, 'the trailer')
     const t = parseTrailer(trailer, name)
     if (t.footerOffset !== footerOffset || t.footerLength !== footerBytes.length) throw corrupt(name, 'the trailer points to the wrong footer position')
@@ -109,7 +112,7 @@ export async function* readSegment(source: AsyncIterable<Buffer> | Iterable<Buff
     if (options.expectedSize !== undefined && src.consumed !== options.expectedSize) {
       throw corrupt(name, `size is ${src.consumed} bytes, the state recorded ${options.expectedSize}`)
     }
-    if (options.expectedSha256 !== undefined && hash.digest('hex') !== options.expectedSha256.toLowerCase()) {
+    if (options.expectedSha256 !== undefined && !options.digestBeforeTrailer && hash.digest('hex') !== options.expectedSha256.toLowerCase()) {
       throw corrupt(name, 'its sha256 differs from the one recorded when it was written')
     }
     return footer.summary
@@ -228,7 +231,21 @@ async function readHeader(src: ByteSource, name: string, keyring: Map<string, Bu
   return {codecId, level, keyId, headerSum, dataKey, noncePrefix}
 }
 
-function unpackBlock(header: Header, blockIndex: number, head: Buffer, payload: Buffer, plainLength: number, name: string): Buffer {
+/** unpackBlock with the zstd step handed to `decompress` (a worker). */
+async function unpackBlockOffThread(header: Header, blockIndex: number, head: Buffer, payload: Buffer, plainLength: number, name: string, decompress: (packed: Buffer) => Promise<Buffer>): Promise<Buffer> {
+  const packed = openPayload(header, blockIndex, head, payload, name)
+  let plain: Buffer
+  try {
+    plain = await decompress(packed)
+  } catch (e) {
+    throw corrupt(name, `block ${blockIndex} does not decompress: ${(e as Error).message}`, {block: blockIndex})
+  }
+  if (plain.length !== plainLength) throw corrupt(name, `block ${blockIndex} is ${plain.length} bytes uncompressed, its header says ${plainLength}`, {block: blockIndex})
+  return plain
+}
+
+/** The block's stored bytes, decrypted when the segment is encrypted. */
+function openPayload(header: Header, blockIndex: number, head: Buffer, payload: Buffer, name: string): Buffer {
   let packed = payload
   if (header.dataKey && header.noncePrefix) {
     const opened = openBlock(header.dataKey, header.noncePrefix, blockIndex, Buffer.concat([header.headerSum, u32(blockIndex), head]), payload)
@@ -237,6 +254,11 @@ function unpackBlock(header: Header, blockIndex: number, head: Buffer, payload: 
     if (!opened) throw corrupt(name, `block ${blockIndex} fails authentication (it does not belong at this place in this segment)`, {block: blockIndex})
     packed = opened
   }
+  return packed
+}
+
+function unpackBlock(header: Header, blockIndex: number, head: Buffer, payload: Buffer, plainLength: number, name: string): Buffer {
+  const packed = openPayload(header, blockIndex, head, payload, name)
   let plain = packed
   if (header.codecId !== 0) {
     try {

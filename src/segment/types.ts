@@ -47,4 +47,15 @@ export interface SegmentReadOptions {
   /** When known (from the state), the whole-object sha256 (hex) and size are checked as well. */
   expectedSha256?: string
   expectedSize?: number
+  /**
+   * zstd decompression of a block somewhere other than in line (a worker pool: restores). Its
+   * failure is reported as a corrupt block, as in line.
+   */
+  decompress?: (packed: Buffer) => Promise<Buffer>
+  /**
+   * The caller already hashed the whole object in memory (and checked it against the state): the
+   * sha256 of every byte before the trailer. The reader then checks the trailer against it and
+   * does not hash the object a second time (block checksums are still checked).
+   */
+  digestBeforeTrailer?: Buffer
 }

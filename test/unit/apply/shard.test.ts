@@ -3,7 +3,8 @@
 // narrow changes so the ordinary applier runs a share unchanged.
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {assignWorkItems, parseShardSpec, remainingShare, shardPlan, shardWeights, shareOfRate, workItemsOf} from '../../../src/apply/shard.js'
+import {perProcessRateLimit} from '../../../src/apply/rate-limit.js'
+import {assignWorkItems, parseShardSpec, remainingShare, shardPlan, shardWeights, workItemsOf} from '../../../src/apply/shard.js'
 import type {BackupChange, ExpireChange, Plan, PolicyChange, ResourceChange} from '../../../src/plan/types.js'
 import {isKbkError} from '../../../src/errors.js'
 
@@ -102,8 +103,8 @@ describe('shard assignment', () => {
   })
 
   it('splits a rate limit across the shards in one place', () => {
-    assert.equal(shareOfRate(100, 4), 25)
-    assert.equal(shareOfRate(100, 1), 100)
+    assert.deepEqual(perProcessRateLimit({bytesPerSecond: 100, recordsPerSecond: 8}, 4), {bytesPerSecond: 25, recordsPerSecond: 2})
+    assert.deepEqual(perProcessRateLimit({bytesPerSecond: 100}, 1), {bytesPerSecond: 100})
   })
 })
 

@@ -129,6 +129,20 @@ describe('${ENV} interpolation', () => {
     assert.equal(d.line, 10)
   })
 
+  test('rateLimit: sizes resolve to bytes per second; a malformed one is one error at its position with the fix', async () => {
+    const ok = await load(BASE + '    rateLimit: {bytesPerSecond: 40MiB, recordsPerSecond: 5000}\n')
+    assert.deepEqual(ok.diagnostics, [])
+    assert.deepEqual(ok.workspace!.policies.orders!.rateLimit, {bytesPerSecond: 40 * 1024 * 1024, recordsPerSecond: 5000})
+    const bad = await load(BASE + '    rateLimit: {bytesPerSecond: 50 MB}\n')
+    assert.deepEqual(codes(bad), ['KBK_CONFIG_VALUE'])
+    const d = bad.diagnostics[0]!
+    assert.match(d.message, /policies\.orders\.rateLimit\.bytesPerSecond: "50 MB" is not a byte rate/)
+    assert.match(d.suggestion ?? '', /50MB/)
+    assert.equal(d.line, 21)
+    const zero = await load(BASE + '    rateLimit: {bytesPerSecond: 0}\n')
+    assert.equal(errors(zero).length, 1)
+  })
+
   test('a value from the environment is never echoed in a diagnostic', async () => {
     const r = await load(BASE.replace('maxAge: 90d', 'maxAge: "${AGE}"'), {AGE: 'topsecret-ninety'})
     const d = r.diagnostics.find((x) => x.code === 'KBK_CONFIG_BAD_DURATION')!

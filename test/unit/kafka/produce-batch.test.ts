@@ -2,8 +2,8 @@ import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {createRequire} from 'node:module'
 import {randomBytes} from 'node:crypto'
-import {batchBound, crc32c, encodeProduceRequest, nextSequence, parseProduceResponse, writeBatch, writeProduceRequest, type BatchRecord} from '../../../src/kafka/produce-batch.js'
-import {compressFrameSync} from 'lz4-napi'
+import {batchBound, crc32c, encodeProduceRequest, nextSequence, parseProduceResponse, writeBatch, writeBatchAsync, writeProduceRequest, type BatchRecord} from '../../../src/kafka/produce-batch.js'
+import {compressFrame, compressFrameSync} from 'lz4-napi'
 import {kafkaDecompressors} from '../../../src/kafka/kafkajs-codecs.js'
 import {batchesOf, decodePartition} from '../../../src/kafka/record-batch.js'
 
@@ -21,6 +21,22 @@ function encode(records: BatchRecord[], baseSequence = 0, codec?: typeof lz4): B
 }
 
 describe('produce-batch', () => {
+  it('writes the same bytes compressing off the main thread (writeBatchAsync) as in line, and falls back to uncompressed the same way', async () => {
+    const compressible: BatchRecord[] = Array.from({length: 300}, (_, i) => ({timestamp: 1_700_000_000_000 + i, key: Buffer.from(`cust-${i % 7}`), value: Buffer.from(JSON.stringify({i, text: 'alpha bravo charlie '.repeat(20)})), headers: [{key: 'h', value: Buffer.from('v')}]}))
+    const random: BatchRecord[] = [{timestamp: 5, key: null, value: randomBytes(5000), headers: []}]
+    const asyncLz4 = {id: 3, compress: (b: Buffer) => compressFrame(b)}
+    for (const records of [compressible, random]) {
+      const inline = encode(records, 42, lz4)
+      const offThread = await writeBatchAsync(records, id, 42, asyncLz4)
+      assert.deepEqual(offThread, inline)
+      assert.deepEqual(await writeBatchAsync(records, id, 42), encode(records, 42))
+    }
+    assert.equal(encode(compressible, 42, lz4).readInt16BE(21), 3, 'the compressible batch is lz4')
+    assert.equal(encode(random, 42, lz4).readInt16BE(21), 0, 'the incompressible batch stays uncompressed')
+    const decoded = await decodePartition(await writeBatchAsync(compressible, id, 0, asyncLz4), 0, [], kafkaDecompressors)
+    assert.deepEqual(decoded.records.map((r) => r.value?.toString()), compressible.map((r) => r.value?.toString()))
+  })
+
   it('computes CRC-32C: the standard check value, and the same as kafkajs at every length and alignment', () => {
     assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283)
     assert.equal(crc32c(Buffer.alloc(0)), 0)

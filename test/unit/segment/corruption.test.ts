@@ -3,7 +3,9 @@ import {describe, it} from 'node:test'
 import type {KafkaRecord} from '../../../src/kafka/port.js'
 import {isKbkError} from '../../../src/errors.js'
 import {TRAILER_BYTES, parseSegmentFooter, readSegment, readSegmentSummary} from '../../../src/segment/index.js'
-import type {SegmentOptions} from '../../../src/segment/index.js'
+import type {SegmentOptions, SegmentReadOptions} from '../../../src/segment/index.js'
+import {createHash} from 'node:crypto'
+import {CompressPool} from '../../../src/segment/compress-pool.js'
 import {KEY_A, record, writeSegment} from './helpers.js'
 
 const keyring = new Map([['key-a', KEY_A]])
@@ -21,10 +23,10 @@ function flip(bytes: Buffer, bit: number): Buffer {
  * Reads the damaged copy block by block. It must fail with `code`, and every block it yielded
  * before failing must be exactly a block of the original (nothing from a damaged block escapes).
  */
-async function expectRejected(damaged: Buffer, originalBlocks: string[], code: string, what: string): Promise<string> {
+async function expectRejected(damaged: Buffer, originalBlocks: string[], code: string, what: string, extra: Partial<SegmentReadOptions> = {}): Promise<string> {
   const yielded: string[] = []
   try {
-    for await (const block of readSegment([damaged], {objectName: 'data/p/t/0/x.kbs', keyring})) yielded.push(fingerprint(block))
+    for await (const block of readSegment([damaged], {objectName: 'data/p/t/0/x.kbs', keyring, ...extra})) yielded.push(fingerprint(block))
   } catch (e) {
     assert.ok(isKbkError(e), `${what}: threw a non-KbkError: ${String(e)}`)
     assert.equal(e.code, code, `${what}: ${e.message}`)
@@ -66,6 +68,23 @@ describe('segment corruption', () => {
       assert.ok(reasons.size >= 6, `flips are caught by several different checks: ${[...reasons].join(' | ')}`)
     })
   }
+
+  it('detects every flipped bit the same way when, as restores read, blocks decompress on a worker and the caller hashed the object (no second hash)', async () => {
+    const pool = new CompressPool(1)
+    for (const options of [encrypted, plainZstd]) {
+      const {bytes} = writeSegment(small, options)
+      const original = await blocksOf(bytes)
+      // What restore-run does: the sha256 of the bytes in hand before the trailer, then the reader.
+      const restoreRead = (b: Buffer): Partial<SegmentReadOptions> => ({decompress: (packed) => pool.decompress(packed), digestBeforeTrailer: createHash('sha256').update(b.subarray(0, b.length - TRAILER_BYTES)).digest()})
+      const clean: string[] = []
+      for await (const block of readSegment([bytes], {objectName: 'x', keyring, ...restoreRead(bytes)})) clean.push(fingerprint(block))
+      assert.deepEqual(clean, original)
+      for (let bit = 0; bit < bytes.length * 8; bit++) {
+        const damaged = flip(bytes, bit)
+        await expectRejected(damaged, original, 'KBK_SEGMENT_CORRUPT', `bit ${bit} (byte ${bit >> 3} of ${bytes.length})`, restoreRead(damaged))
+      }
+    }
+  })
 
   it('detects sampled flipped bits of a bigger segment of many blocks', async () => {
     const records = Array.from({length: 200}, (_, i) => record(1000 + i, JSON.stringify({id: i, name: `customer-${i % 17}`, total: i * 13.5})))
