@@ -3,7 +3,7 @@
 // node:test run. Integration tests talk to real servers; they are brought up here when not running.
 //   node scripts/test.mjs [--unit|--integration] [--quick] [path-substring ...]
 // --quick skips the static checks (for the edit-test loop).
-import {spawnSync} from 'node:child_process'
+import {spawn, spawnSync} from 'node:child_process'
 import {readdirSync, statSync, readFileSync, existsSync} from 'node:fs'
 import {join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -23,6 +23,34 @@ function run(title, cmd, args, env = process.env) {
   }
 }
 
+/**
+ * Steps that do not depend on one another, run at once: on a fresh clone most of their time is
+ * downloads and builds of pinned tools and servers (Go, Maven, npm pack), which overlap well even
+ * on two cores. Each step's output is kept and printed whole when it ends, so logs stay readable.
+ */
+async function runAll(steps, env = process.env) {
+  const began = Date.now()
+  process.stderr.write(`\n▶ at once: ${steps.map((s) => s.title).join('; ')}\n`)
+  const results = await Promise.all(
+    steps.map(
+      (step) =>
+        new Promise((resolve) => {
+          const child = spawn(step.cmd, step.args, {cwd: root, env})
+          const out = []
+          child.stdout.on('data', (d) => out.push(d))
+          child.stderr.on('data', (d) => out.push(d))
+          child.on('close', (code, signal) => {
+            process.stderr.write(`\n▶ ${step.title} (${Math.round((Date.now() - began) / 1000)} s)\n${Buffer.concat(out).toString()}`)
+            resolve({step, status: code ?? signal})
+          })
+        }),
+    ),
+  )
+  const failed = results.filter((r) => r.status !== 0)
+  for (const r of failed) process.stderr.write(`✖ ${r.step.title} failed (exit ${r.status})\n`)
+  if (failed.length > 0) process.exit(typeof failed[0].status === 'number' ? failed[0].status : 1)
+}
+
 function walk(dir) {
   if (!existsSync(dir)) return []
   return readdirSync(dir).flatMap((name) => {
@@ -34,11 +62,6 @@ function walk(dir) {
 const tsc = join(root, 'node_modules/typescript/bin/tsc')
 // tsc → dist/ and oclif.manifest.json (scripts/build.mjs): the CLI tests run what users run.
 run('build', process.execPath, [join(root, 'scripts/build.mjs')])
-if (!quick) {
-  run('type-check (src and tests)', process.execPath, [tsc, '-p', 'tsconfig.test.json'])
-  run('lint', process.execPath, [join(root, 'node_modules/eslint/bin/eslint.js'), '.'])
-  run('layer check', process.execPath, [join(root, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs'), 'src', '--config', '.dependency-cruiser.cjs'])
-}
 
 let files = []
 if (only !== 'integration') files.push(...walk(join(root, 'test/unit')))
@@ -50,19 +73,26 @@ if (files.length === 0) {
   process.exit(1)
 }
 
-// Pinned tools the tests run (actionlint): built once into .cache/bin, before the tests, so their
-// first build is not counted against a test's timeout.
-run('tools (scripts/env/tools.mjs)', process.execPath, [join(root, 'scripts/env/tools.mjs')])
-
+const steps = []
+if (!quick) {
+  steps.push({title: 'type-check (src and tests)', cmd: process.execPath, args: [tsc, '-p', 'tsconfig.test.json']})
+  steps.push({title: 'lint', cmd: process.execPath, args: [join(root, 'node_modules/eslint/bin/eslint.js'), '.']})
+  steps.push({title: 'layer check', cmd: process.execPath, args: [join(root, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs'), 'src', '--config', '.dependency-cruiser.cjs']})
+}
+// Pinned tools the tests run (actionlint, promtool, helm): built once into .cache/bin, before the
+// tests, so their first build is not counted against a test's timeout.
+steps.push({title: 'tools (scripts/env/tools.mjs)', cmd: process.execPath, args: [join(root, 'scripts/env/tools.mjs')]})
 // The package test runs an installed tarball; packing and installing it (minutes on a busy
 // machine) happens here, not inside that test file's timeout.
 if (files.includes('test/integration/package.test.ts')) {
-  run('npm pack, and install the tarball into tmp/package-test', process.execPath, [join(root, 'scripts/package-install.mjs')])
+  steps.push({title: 'npm pack, and install the tarball into tmp/package-test', cmd: process.execPath, args: [join(root, 'scripts/package-install.mjs')]})
 }
+const integration = files.some((f) => f.startsWith('test/integration'))
+if (integration) steps.push({title: 'test environment (real servers on loopback)', cmd: process.execPath, args: [join(root, 'scripts/env/up.mjs')]})
+await runAll(steps)
 
 const env = {...process.env}
-if (files.some((f) => f.startsWith('test/integration'))) {
-  run('test environment (real servers on loopback)', process.execPath, [join(root, 'scripts/env/up.mjs')])
+if (integration) {
   for (const line of readFileSync(join(root, '.env.test'), 'utf8').split('\n')) {
     const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim())
     if (m && env[m[1]] === undefined) env[m[1]] = m[2]

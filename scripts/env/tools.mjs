@@ -75,10 +75,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const names = printPath ? args.slice(1, 2) : args.length > 0 ? args : Object.keys(TOOLS)
   try {
     if (printPath && names.length !== 1) throw new EnvError('--path takes one tool name')
-    for (const name of names) {
-      const path = await ensureTool(name)
-      process.stdout.write(printPath ? `${path}\n` : `${name} ${TOOLS[name].version}: ${path}\n`)
-    }
+    // Built at once: on a fresh clone most of the time is module downloads, which overlap.
+    const paths = await Promise.all(names.map((name) => ensureTool(name)))
+    names.forEach((name, i) => process.stdout.write(printPath ? `${paths[i]}\n` : `${name} ${TOOLS[name].version}: ${paths[i]}\n`))
   } catch (error) {
     process.stderr.write(`tools: ✖ ${error instanceof EnvError ? error.message : error.stack}\n`)
     process.exit(1)
