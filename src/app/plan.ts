@@ -10,6 +10,8 @@ export interface MakePlanOptions {
   refreshOnly: boolean
   targets: string[]
   listObjects: boolean
+  /** Say in the plan when the apply will rewrite the runbooks kept in the stores (app/runbook.ts). */
+  runbooks?: {envNames: string[]; configFile: string}
 }
 
 export async function makePlan(ctx: WorkspaceContext, options: MakePlanOptions): Promise<Plan> {
@@ -30,6 +32,7 @@ export async function makePlan(ctx: WorkspaceContext, options: MakePlanOptions):
   const plan = planChanges(desired, observed, {now, kbkVersion: ctx.kbkVersion, refreshOnly: options.refreshOnly, targets: options.targets})
   // Schema registries: notes on the backups and restores that involve one (src/app/schema-registry.ts).
   if (Object.keys(ctx.workspace.schemaRegistries).length > 0) await (await import('./schema-registry.js')).addSchemaRegistryNotes(ctx, plan)
+  if (options.runbooks) await (await import('./runbook.js')).addRunbookNotes(ctx, plan, options.runbooks.envNames, options.runbooks.configFile)
   return plan
 }
 

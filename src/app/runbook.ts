@@ -5,6 +5,8 @@
 import type {DrillEvidence} from '../audit/evidence.js'
 import type {Workspace} from '../config/types.js'
 import type {StateSnapshot} from '../state/types.js'
+import type {Plan} from '../plan/types.js'
+import type {ObjectStore} from '../storage/object-store.js'
 import {formatRunbookHtml, formatRunbookMarkdown, type Runbook, type RunbookSet} from '../format/runbook.js'
 import type {WorkspaceContext} from './workspace.js'
 
@@ -239,25 +241,52 @@ export function renderRunbooks(set: RunbookSet, format: 'markdown' | 'html'): Re
   return out
 }
 
+/** The runbook files whose stored copy in `store` differs from `files` (absent or other bytes). */
+async function staleRunbooks(store: ObjectStore, files: Record<string, string>): Promise<Array<{file: string; key: string; body: Buffer; exists: boolean}>> {
+  const {RUNBOOK_PREFIX} = await import('../audit/evidence.js')
+  const stale = []
+  for (const [file, text] of Object.entries(files)) {
+    const key = `${RUNBOOK_PREFIX}${file}`
+    const body = Buffer.from(text)
+    const old = await store.head(key)
+    if (old && old.size === body.length && (await store.get(key)).equals(body)) continue
+    stale.push({file, key, body, exists: old !== undefined})
+  }
+  return stale
+}
+
 /**
  * Keeps the current runbooks in each store the apply touched, under _kbk/runbooks/ (markdown),
  * so they are readable from the store when the wiki is down. Writes only what changed; returns
  * the names written.
  */
 export async function storeRunbooks(ctx: WorkspaceContext, stores: string[], envNames: string[], configFile: string): Promise<string[]> {
-  const {RUNBOOK_PREFIX} = await import('../audit/evidence.js')
   const files = renderRunbooks(buildRunbooks(await readRunbookFacts(ctx, envNames, configFile)), 'markdown')
   const written: string[] = []
   for (const name of stores) {
     const store = ctx.storeHandle(name).store
-    for (const [file, text] of Object.entries(files)) {
-      const key = `${RUNBOOK_PREFIX}${file}`
-      const body = Buffer.from(text)
-      const old = await store.head(key)
-      if (old && old.size === body.length && (await store.get(key)).equals(body)) continue
-      await store.put(key, body, {contentType: 'text/markdown; charset=utf-8'})
-      written.push(`${name}:${key}`)
+    for (const r of await staleRunbooks(store, files)) {
+      await store.put(r.key, r.body, {contentType: 'text/markdown; charset=utf-8'})
+      written.push(`${name}:${r.key}`)
     }
   }
   return written
+}
+
+/**
+ * The plan says when an apply of it will rewrite the runbooks kept in a store: a note on the
+ * plan's first change in that store. Only plans with something to apply (an apply of "No
+ * changes" writes nothing); the runbooks as of now, so estimates that grow with the apply's own
+ * bytes may move a little more.
+ */
+export async function addRunbookNotes(ctx: WorkspaceContext, plan: Plan, envNames: string[], configFile: string): Promise<void> {
+  const active = plan.resource_changes.filter((ch) => !ch.blocked)
+  if (plan.refresh_only || active.length === 0) return
+  const files = renderRunbooks(buildRunbooks(await readRunbookFacts(ctx, envNames, configFile)), 'markdown')
+  for (const name of Object.keys(plan.states).sort()) {
+    const stale = await staleRunbooks(ctx.storeHandle(name).store, files)
+    if (stale.length === 0) continue
+    const ch = active.find((c) => c.store === name) ?? active[0]!
+    ch.notes = [...(ch.notes ?? []), `runbooks kept in store "${name}" are rewritten by this apply (kbk runbook shows them): ${stale.map((r) => `${r.exists ? '~' : '+'} ${r.file}`).join(', ')}`]
+  }
 }

@@ -4,6 +4,7 @@ import {writeFile} from 'node:fs/promises'
 import {Flags} from '@oclif/core'
 import {KbkCommand} from '../cli/base-command.js'
 import {makePlan} from '../app/plan.js'
+import {readEnvNames} from '../config/env-names.js'
 import {openWorkspace} from '../cli/context.js'
 import {setColorEnabled} from '../format/colors.js'
 import {formatPlanMarkdown, formatPlanText} from '../format/plan-text.js'
@@ -57,7 +58,8 @@ Read-only: it creates no topic, joins no consumer group and writes nothing to th
   private async plan(session: MetricsSession | undefined): Promise<Plan> {
     const ws = await openWorkspace(this.flags, session ? {metrics: session.metrics} : {})
     try {
-      const plan = await makePlan(ws, {refreshOnly: this.flags['refresh-only'], targets: this.flags.target ?? [], listObjects: this.flags['refresh-only']})
+      const runbooks = {envNames: readEnvNames(ws.workspace.files, process.cwd()), configFile: ws.workspace.files.length === 1 ? ws.workspace.files[0]! : 'kbk.yaml'}
+      const plan = await makePlan(ws, {refreshOnly: this.flags['refresh-only'], targets: this.flags.target ?? [], listObjects: this.flags['refresh-only'], runbooks})
       if (session) {
         publishPolicyLabels(session.metrics, ws.workspace)
         recordPlan(session.metrics, plan, ws.workspace.policies)

@@ -89,6 +89,10 @@ restores:
     writeFileSync(join(bin, 'kbk'), `#!/bin/sh\nexec "${process.execPath}" "${join(repoRoot, 'bin/run.js')}" "$@"\n`)
     chmodSync(join(bin, 'kbk'), 0o755)
     shellEnv = {...store.env, PATH: `${bin}:${process.env.PATH ?? ''}`}
+    // The plan says the apply will write the runbooks into the store (none are there yet).
+    const planned = await runKbk(['plan', '--target', 'policy.payments'], {cwd: dir, env: store.env})
+    assert.equal(planned.code, 0, planned.stderr + planned.stdout)
+    assert.match(planned.stdout, /runbooks kept in store "[^"]+" are rewritten by this apply[^\n]*\+ full-cluster-restore\.md/)
     // The first backup (then the drill, which measures throughput: the plan pins restores to the store's content).
     for (const targetArgs of [['--target', 'policy.payments'], []]) {
       const r = await runKbk(['apply', '--auto-approve', ...targetArgs], {cwd: dir, env: store.env})
