@@ -104,6 +104,9 @@ policies:
     rpo: 1h # plan reports drift when the newest backup is older than this
     compression: {codec: zstd, level: 3}
     # verify: deep # read back each backup's segments before apply reports success (default: shallow)
+    # labels: {env: dev, team: platform} # reporting and cost: backups list --label, status --by label:team
+    # replicas: [{store: dr}] # a verified copy in another store, restorable on its own (docs/replicas.md)
+    # rateLimit: {bytesPerSecond: 50MB} # the brakes: no faster than this over all partitions
     # encryption: {key: "\${KBK_MAIN_KEY}"} # 32 bytes, base64: openssl rand -base64 32
     consumerGroups: {include: [".*"]} # committed offsets captured with each backup
 
