@@ -282,9 +282,17 @@ export async function storeRunbooks(ctx: WorkspaceContext, stores: string[], env
 export async function addRunbookNotes(ctx: WorkspaceContext, plan: Plan, envNames: string[], configFile: string): Promise<void> {
   const active = plan.resource_changes.filter((ch) => !ch.blocked)
   if (plan.refresh_only || active.length === 0) return
-  const files = renderRunbooks(buildRunbooks(await readRunbookFacts(ctx, envNames, configFile)), 'markdown')
+  // A note, never a reason to fail the plan: a store that cannot be read (a restore reading a
+  // replica while the primary is down) was reported by the refresh already; without its state
+  // the runbooks cannot be built, and the plan goes on without the note.
+  let files: Record<string, string>
+  try {
+    files = renderRunbooks(buildRunbooks(await readRunbookFacts(ctx, envNames, configFile)), 'markdown')
+  } catch {
+    return
+  }
   for (const name of Object.keys(plan.states).sort()) {
-    const stale = await staleRunbooks(ctx.storeHandle(name).store, files)
+    const stale = await staleRunbooks(ctx.storeHandle(name).store, files).catch(() => [])
     if (stale.length === 0) continue
     const ch = active.find((c) => c.store === name) ?? active[0]!
     ch.notes = [...(ch.notes ?? []), `runbooks kept in store "${name}" are rewritten by this apply (kbk runbook shows them): ${stale.map((r) => `${r.exists ? '~' : '+'} ${r.file}`).join(', ')}`]
