@@ -67,8 +67,18 @@ describe('run lock (sharded apply)', () => {
   it('keeps one heartbeat per worker, and all of them survive each other (no lost update)', async () => {
     const store = new MemoryStore()
     const workers = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((shard) => acquireRunLock(store, {planDigest: PLAN, shards: 8, shard, heartbeatMs: 5, ttlMs: 60_000})))
-    await new Promise((r) => setTimeout(r, 100))
-    const file = JSON.parse((await store.get(LOCK_KEY)).toString()) as {run: {workers: Record<string, {id: string}>}}
+    type Workers = {run: {workers: Record<string, {id: string; heartbeat: string}>}}
+    const read = async (): Promise<Workers> => JSON.parse((await store.get(LOCK_KEY)).toString()) as Workers
+    // Wait for the condition, not a time: every worker has renewed its own entry at least once,
+    // each a read-modify-write racing seven siblings.
+    const first = (await read()).run.workers
+    for (let i = 0; ; i++) {
+      const now = (await read()).run.workers
+      if (Object.keys(first).every((k) => now[k] && now[k].heartbeat !== first[k]!.heartbeat)) break
+      assert.ok(i < 2000, 'not every worker renewed its heartbeat')
+      await new Promise((r) => setTimeout(r, 5))
+    }
+    const file = await read()
     assert.deepEqual(Object.keys(file.run.workers).sort(), ['1', '2', '3', '4', '5', '6', '7', '8'])
     for (const w of workers) {
       assert.equal(file.run.workers[String(workers.indexOf(w) + 1)]!.id, w.workerId)
@@ -92,7 +102,11 @@ describe('run lock (sharded apply)', () => {
     assert.equal((await rejection(acquireLock(store, {operation: 'apply', now: c.now}))).code, 'KBK_LOCKED')
     const waits: string[] = []
     const rerun = acquireRunLock(store, {planDigest: PLAN, shards: 2, shard: 1, who: 'kbk@pod-0b', now: c.now, ttlMs, pollMs: 5, onWait: (_h, why) => waits.push(why)})
-    await new Promise((r) => setTimeout(r, 50))
+    // Wait for the rerun to have looked (and been told to wait), not for a time.
+    for (let i = 0; waits.length === 0; i++) {
+      assert.ok(i < 2000, 'the rerun never reported waiting')
+      await new Promise((r) => setTimeout(r, 5))
+    }
     assert.match(waits[0] ?? '', /shard 1\/2 is still held by kbk@pod-0/)
     c.advance(ttlMs + 1)
     const held = await rerun
