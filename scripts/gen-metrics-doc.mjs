@@ -3,24 +3,6 @@
 // Run it after changing the table (after npm run build); test/unit/metrics/metrics-doc.test.ts fails while
 // the committed file is stale.
 //   node scripts/gen-metrics-doc.mjs [--check]
-import {readFileSync, writeFileSync} from 'node:fs'
-import {fileURLToPath} from 'node:url'
+import {generateDoc} from './gen-doc.mjs'
 
-const root = new URL('..', import.meta.url)
-const {renderMetricsDoc} = await import(new URL('dist/metrics/metrics-doc.js', root).href)
-const file = fileURLToPath(new URL('docs/metrics.md', root))
-const text = renderMetricsDoc()
-let current = ''
-try {
-  current = readFileSync(file, 'utf8')
-} catch {
-  // not written yet
-}
-if (process.argv.includes('--check')) {
-  if (current !== text) {
-    process.stderr.write('docs/metrics.md is stale: run node scripts/gen-metrics-doc.mjs\n')
-    process.exit(1)
-  }
-} else if (current !== text) {
-  writeFileSync(file, text)
-}
+await generateDoc({module: 'metrics/metrics-doc.js', render: 'renderMetricsDoc', doc: 'docs/metrics.md', script: 'scripts/gen-metrics-doc.mjs'})
