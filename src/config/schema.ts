@@ -116,6 +116,9 @@ export interface SchemaContext {
   fallbackFile: string
 }
 
+// Labels follow Kubernetes' syntax (schemas: definitions/labels), not kbk's own name rule.
+const LABEL_VALUE_FIX = 'A label value is empty or up to 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit; quote values YAML reads as numbers or booleans ("1").'
+const LABEL_KEY_FIX = 'A label key is [prefix/]name: the name up to 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit; the optional prefix a DNS subdomain, e.g. app.kubernetes.io/team.'
 const DURATION_PATTERNS = new Set(['^([0-9]+(ms|s|m|h|d|w|y))+$', '^(([0-9]+(ms|s|m|h|d|w|y))+|never)$'])
 
 /** Entries of a named section validated at a time: see parts(). */
@@ -273,12 +276,14 @@ function toDiagnostic(e: ErrorObject, root: unknown, ctx: SchemaContext): Diagno
       const last = fromPointer(ptr).at(-1) ?? ''
       if (last === 'pointInTime') return at(node?.value, 'KBK_CONFIG_BAD_TIMESTAMP', `${where(ptr)}: ${show(ptr, value)} is not an ISO timestamp or "latest"`, 'Write an ISO 8601 timestamp with a zone, e.g. 2026-03-22T14:30:00Z, or latest.')
       if (last === 'bytesPerSecond') return at(node?.value, 'KBK_CONFIG_VALUE', `${where(ptr)}: ${show(ptr, value)} is not a byte rate`, 'Write bytes per second as a whole number, or a size with a unit and no space: 50MB, 40MiB, 500KiB (B, KB, MB, GB, KiB, MiB, GiB).')
+      if (fromPointer(ptr).at(-2) === 'labels') return at(node?.value, 'KBK_CONFIG_BAD_NAME', `${where(ptr)}: ${show(ptr, value)} is not a label value`, LABEL_VALUE_FIX)
       if (fromPointer(ptr).includes('masking')) return at(node?.value, 'KBK_CONFIG_VALUE', `${where(ptr)}: ${show(ptr, value)} is not a field path`, 'Write a JSONPath of the record value, e.g. $.customer.email or $.items[*].card.')
       return at(node?.value, 'KBK_CONFIG_BAD_NAME', `${where(ptr)}: ${show(ptr, value)} is not a valid name`, 'Names use letters, digits, "-" and "_", start with a letter or digit, and have at most 63 characters.')
     }
     case 'propertyNames': {
       const name = (e.params as {propertyName: string}).propertyName
       const keyPtr = `${ptr}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`
+      if (fromPointer(ptr).at(-1) === 'labels') return at(ctx.nodes.get(keyPtr)?.key, 'KBK_CONFIG_BAD_NAME', `${where(ptr)}: ${JSON.stringify(name)} is not a label key`, LABEL_KEY_FIX, keyPtr)
       if (fromPointer(ptr).at(-1) === 'partitionMapping') return at(ctx.nodes.get(keyPtr)?.key, 'KBK_CONFIG_VALUE', `${where(ptr)}: ${JSON.stringify(name)} is not a partition number`, 'Map source partition numbers to target partition numbers, e.g. 0: 0.', keyPtr)
       return at(ctx.nodes.get(keyPtr)?.key, 'KBK_CONFIG_BAD_NAME', `${where(ptr)}: ${JSON.stringify(name)} is not a valid name`, 'Names use letters, digits, "-" and "_", start with a letter or digit, and have at most 63 characters.', keyPtr)
     }

@@ -39,6 +39,15 @@ describe('policy labels', () => {
     })
   }
 
+  test('a bad label key or value is fixed by the label rule (Kubernetes syntax), not the rule for names', async () => {
+    const key = errors(await load(BASE + '    labels:\n      "bad key": x\n'))
+    assert.match(key[0]!.message, /"bad key" is not a label key/)
+    assert.match(key[0]!.suggestion ?? '', /\[prefix\/\]name.*app\.kubernetes\.io\/team/)
+    const value = errors(await load(BASE + '    labels:\n      team: -payments\n'))
+    assert.match(value[0]!.message, /"-payments" is not a label value/)
+    assert.match(value[0]!.suggestion ?? '', /empty or up to 63 letters, digits, "-", "_" and "\."/)
+  })
+
   test('a prefixed key (DNS subdomain/name) and an empty value are valid', async () => {
     const r = await load(BASE + '    labels:\n      example.com/owner: ""\n')
     assert.deepEqual(errors(r), [])
