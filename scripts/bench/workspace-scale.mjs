@@ -70,7 +70,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (v.status !== 0) process.stderr.write(v.stdout.slice(0, 2000) + v.stderr.slice(-2000))
 
   if (!validateOnly) {
-    const {openWorkspace, makePlan} = await import(join(root, 'dist/cli/context.js'))
+    const {openWorkspace} = await import(join(root, 'dist/cli/context.js'))
+    const {makePlan} = await import(join(root, 'dist/app/plan.js'))
     // Every policy matches two topics of the synthetic cluster; none has been backed up yet.
     const topics = []
     for (let i = 0; i < POLICIES; i++) for (const s of ['a', 'b']) topics.push(`team${i % TEAMS}.p${String(i).padStart(6, '0')}.${s}`)

@@ -4,6 +4,7 @@
 // buffer (then compressed in place): no per-record objects or buffers (kafkajs' own encoder
 // allocated several per record and was most of a restore's time, docs/performance.md).
 import type {RecordHeader} from './port.js'
+import {crc32c} from './crc32c.js'
 import {WireReader} from './wire-reader.js'
 
 /** What a record batch needs of a record: exactly what a restore has. */
@@ -37,39 +38,6 @@ const MAGIC = 2
 /** The CRC covers the batch from its attributes on. */
 const CRC_OFFSET = 17
 const ATTRIBUTES_OFFSET = 21
-
-// ---- CRC-32C (Castagnoli), slicing by 8: the record batch checksum ----
-const CRC_TABLE = (() => {
-  const t = new Int32Array(8 * 256)
-  for (let i = 0; i < 256; i++) {
-    let c = i
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1
-    t[i] = c
-  }
-  for (let i = 0; i < 256; i++) for (let s = 1; s < 8; s++) t[s * 256 + i] = (t[(s - 1) * 256 + i]! >>> 8) ^ t[t[(s - 1) * 256 + i]! & 0xff]!
-  return t
-})()
-
-/** CRC-32C of buf[start, end). */
-export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
-  const t = CRC_TABLE
-  let crc = -1
-  let i = start
-  for (const last = end - 8; i <= last; i += 8) {
-    const a = crc ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24))
-    crc =
-      t[1792 + (a & 0xff)]! ^
-      t[1536 + ((a >>> 8) & 0xff)]! ^
-      t[1280 + ((a >>> 16) & 0xff)]! ^
-      t[1024 + (a >>> 24)]! ^
-      t[768 + buf[i + 4]!]! ^
-      t[512 + buf[i + 5]!]! ^
-      t[256 + buf[i + 6]!]! ^
-      t[buf[i + 7]!]!
-  }
-  for (; i < end; i++) crc = t[(crc ^ buf[i]!) & 0xff]! ^ (crc >>> 8)
-  return ~crc >>> 0
-}
 
 // ---- varints (zig-zag, as record batches use them) ----
 const TWO_31 = 2 ** 31

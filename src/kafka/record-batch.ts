@@ -7,7 +7,7 @@
 // transactions and control batches are skipped, but the position still moves past them.
 import {gunzipSync} from 'node:zlib'
 import type {KafkaRecord, RecordHeader} from './port.js'
-import {crc32c} from './produce-batch.js'
+import {crc32c} from './crc32c.js'
 import {int64At, RecordFormatError, WireReader as Cursor} from './wire-reader.js'
 
 /** Record batch attributes (KIP-98). */
