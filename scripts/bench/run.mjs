@@ -137,9 +137,9 @@ function kbk(cwd, kbkArgs, extraNodeArgs = []) {
 }
 
 /** ", kbk CPU 1.6 s, machine 97 % busy": where a run's time went, for the log and the notes. */
-function cpuNote(r) {
+function cpuNote(r, who = 'kbk') {
   const parts = []
-  if (r.cpuSeconds !== undefined) parts.push(`kbk CPU ${r.cpuSeconds.toFixed(1)} s`)
+  if (r.cpuSeconds !== undefined) parts.push(`${who} CPU ${r.cpuSeconds.toFixed(1)} s`)
   if (r.machineBusy !== undefined) parts.push(`machine ${(r.machineBusy * 100).toFixed(0)} % busy`)
   return parts.length ? `, ${parts.join(', ')}` : ''
 }
@@ -441,10 +441,10 @@ try {
       for (let i = 0; i < RUNS; i++) {
         const b = await osoBackup(ds, i)
         bs.push(b)
-        log(`OSO backup ${ds.name} #${i}: ${b.seconds.toFixed(1)} s, ${mbps(ds.bytes, b.seconds).toFixed(1)} MB/s, RSS ${b.rssMiB?.toFixed(0)} MiB, stored ${(b.stored / MiB).toFixed(0)} MiB${cpuNote(b)}`)
+        log(`OSO backup ${ds.name} #${i}: ${b.seconds.toFixed(1)} s, ${mbps(ds.bytes, b.seconds).toFixed(1)} MB/s, RSS ${b.rssMiB?.toFixed(0)} MiB, stored ${(b.stored / MiB).toFixed(0)} MiB${cpuNote(b, 'OSO')}`)
         const r = await osoRestore(ds, b, i)
         rs.push(r)
-        log(`OSO restore ${ds.name} #${i}: ${r.seconds.toFixed(1)} s, ${mbps(ds.bytes, r.seconds).toFixed(1)} MB/s, RSS ${r.rssMiB?.toFixed(0)} MiB${cpuNote(r)}`)
+        log(`OSO restore ${ds.name} #${i}: ${r.seconds.toFixed(1)} s, ${mbps(ds.bytes, r.seconds).toFixed(1)} MB/s, RSS ${r.rssMiB?.toFixed(0)} MiB${cpuNote(r, 'OSO')}`)
         rmSync(b.dir, {recursive: true, force: true})
       }
       const sb = median(bs.map((r) => r.seconds))

@@ -11,6 +11,7 @@
 import {KbkError} from '../errors.js'
 import type {BackupChange, ExpireChange, PartitionRange, Plan, ResourceChange} from '../plan/types.js'
 import type {RestoreRecord} from '../state/types.js'
+import {pushTo} from '../collections.js'
 
 /** `--shard I/N` parsed: index is 1-based (shard 1 is the first), 1 ≤ index ≤ count. */
 export interface ShardSpec {
@@ -122,7 +123,7 @@ export function shardWeights(plan: Plan, count: number): number[] {
 export function shardPlan(plan: Plan, spec: ShardSpec): Plan {
   const mine = assignWorkItems(workItemsOf(plan), spec.count)[spec.index - 1] ?? []
   const byChange = new Map<number, WorkItem[]>()
-  for (const it of mine) byChange.set(it.change, [...(byChange.get(it.change) ?? []), it])
+  for (const it of mine) pushTo(byChange, it.change, it)
   const all = new Map<number, number>()
   for (const it of workItemsOf(plan)) all.set(it.change, (all.get(it.change) ?? 0) + 1)
   const changes: ResourceChange[] = []

@@ -5,6 +5,7 @@
 import type {ComplianceDiagnostic} from './compliance.js'
 import type {SourcePosition} from './diagnostics.js'
 import type {Workspace} from './types.js'
+import {pushTo} from '../collections.js'
 
 /** A finding of this rule, shaped like every other diagnostic; the position is the store's, when known. */
 export interface StoreProtectionFinding {
@@ -28,7 +29,7 @@ const FIX: Record<string, (store: string) => string> = {
 export function storesHoldingImmutable(ws: Workspace): Map<string, string[]> {
   const byStore = new Map<string, string[]>()
   for (const p of Object.values(ws.policies).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (p.tier.immutable && ws.stores[p.store]) byStore.set(p.store, [...(byStore.get(p.store) ?? []), p.name])
+    if (p.tier.immutable && ws.stores[p.store]) pushTo(byStore, p.store, p.name)
   }
   return new Map([...byStore.entries()].sort((a, b) => a[0].localeCompare(b[0])))
 }

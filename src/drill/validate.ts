@@ -12,6 +12,7 @@ import type {RestoreRecord, SegmentRef, StateSnapshot} from '../state/types.js'
 import {topicKey} from '../state/types.js'
 import type {DrillEvidence, DrillTopicEvidence} from '../audit/evidence.js'
 import {PartitionDigest, firstMismatch, sha256Hex} from './digest.js'
+import {pushTo} from '../collections.js'
 
 export interface ValidateDeps {
   store: ObjectStore
@@ -72,7 +73,7 @@ function describeMismatch(t: RestoreTopicPlan, partition: number, expected: Part
 async function expectedDigests(run: RestoreRun, t: RestoreTopicPlan, pitMs: number, deps: ValidateDeps): Promise<Map<number, PartitionDigest>> {
   const segments = (await deps.loadSegments(run.policy, t.source_topic)).filter((s) => s.min_timestamp <= pitMs)
   const bySource = new Map<number, SegmentRef[]>()
-  for (const s of segments) bySource.set(s.partition, [...(bySource.get(s.partition) ?? []), s])
+  for (const s of segments) pushTo(bySource, s.partition, s)
   const out = new Map<number, PartitionDigest>()
   // The restore's order: source partitions ascending into each target partition, offsets ascending.
   for (const source of [...bySource.keys()].sort((a, b) => a - b)) {

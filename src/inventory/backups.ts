@@ -1,5 +1,6 @@
 // The backup inventory: what is restorable, per topic and partition, computed from the recorded
 // state alone (pure). `kbk backups list` and `describe` render it.
+import {pushTo} from '../collections.js'
 import type {SegmentRef, StateSnapshot, TopicIndex} from '../state/types.js'
 
 export interface PartitionBackup {
@@ -84,7 +85,7 @@ export interface TopicDescription {
 export function describeTopic(state: StateSnapshot, index: TopicIndex, segments: SegmentRef[]): TopicDescription {
   const holes: TopicDescription['holes'] = []
   const byPartition = new Map<number, SegmentRef[]>()
-  for (const s of segments) byPartition.set(s.partition, [...(byPartition.get(s.partition) ?? []), s])
+  for (const s of segments) pushTo(byPartition, s.partition, s)
   for (const [partition, list] of byPartition) {
     const sorted = [...list].sort((a, b) => a.first_offset - b.first_offset)
     const gaps = index.partitions.find((p) => p.partition === partition)?.gaps ?? []

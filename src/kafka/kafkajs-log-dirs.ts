@@ -3,6 +3,7 @@
 // connections of a kafkajs cluster (as kafkajs-fetch.ts does for Fetch). Read-only: it needs the
 // DESCRIBE permission on the cluster resource, and a broker that refuses (ACLs, or an old broker)
 // simply yields no size — the plan then says the size is unknown rather than failing.
+import {pushTo} from '../collections.js'
 import {createRequire} from 'node:module'
 import type {KafkajsCluster} from './kafkajs-fetch.js'
 import {WireReader} from './wire-reader.js'
@@ -43,7 +44,7 @@ export async function describeLogSizes(cluster: KafkajsCluster, topics: string[]
       if (p.leader === null || p.leader === undefined || p.leader < 0) continue
       const forLeader = byLeader.get(p.leader) ?? new Map<string, number[]>()
       byLeader.set(p.leader, forLeader)
-      forLeader.set(topic, [...(forLeader.get(topic) ?? []), p.partitionId])
+      pushTo(forLeader, topic, p.partitionId)
     }
   }
   const out: LogSizes = {}

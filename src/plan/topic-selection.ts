@@ -39,11 +39,22 @@ function candidatesIn(include: RegExp[], sortedNames: string[]): string[] {
   return [...found].sort()
 }
 
-/** The names any of `policies` selects (topicMatches), without testing every policy on every name. */
-export function selectedTopics(policies: DesiredPolicy[], names: string[]): Set<string> {
+/**
+ * For each of `names` that some policy selects, the policies that select it (in `policies`'
+ * order). Candidates come by literal prefix, as in candidateTopics, so this is about policies +
+ * topics regex runs, not policies × topics (10,000 policies on 20,000 topics took 80 s the other way).
+ */
+export function policiesByTopic(policies: DesiredPolicy[], names: string[]): Map<string, DesiredPolicy[]> {
   const sorted = [...names].sort()
-  const out = new Set<string>()
-  for (const p of policies) for (const t of candidatesIn(p.include, sorted)) if (!out.has(t) && topicMatches(p, t)) out.add(t)
+  const out = new Map<string, DesiredPolicy[]>()
+  for (const p of policies) {
+    for (const t of candidatesIn(p.include, sorted)) {
+      if (!topicMatches(p, t)) continue
+      const list = out.get(t)
+      if (list) list.push(p)
+      else out.set(t, [p])
+    }
+  }
   return out
 }
 

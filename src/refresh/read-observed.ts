@@ -3,7 +3,7 @@
 // construction: it calls only the ports' read methods (no topic is created, no group joined,
 // no object written).
 import type {KafkaPort} from '../kafka/port.js'
-import {selectedTopics, topicMatches} from '../plan/topic-selection.js'
+import {policiesByTopic} from '../plan/topic-selection.js'
 import type {ClusterView, Desired, Observed, StoreObjectView, StoreProbe, TopicView} from '../plan/types.js'
 import {AUDIT_PREFIX} from '../audit/audit-log.js'
 import {DRILL_PREFIX, RUNBOOK_PREFIX} from '../audit/evidence.js'
@@ -118,7 +118,7 @@ async function readCluster(
         if (Object.values(r.rename).includes(t)) restoreTargets.add(t)
       }
     }
-    const chosen = selectedTopics(policies, all)
+    const chosen = policiesByTopic(policies, all)
     // Kafka Streams restores recreate the application's repartition topics: their partitions and configs come from here.
     const streams = Object.values(desired.restores).filter((r) => r.streamsApplicationId !== undefined && desired.policies[r.policy]?.cluster === name).map((r) => streamsInternal(r.streamsApplicationId!, 'repartition'))
     const selected = all.filter((t) => chosen.has(t) || restoreTargets.has(t) || streams.some((re) => re.test(t))).sort()
@@ -129,7 +129,7 @@ async function readCluster(
     })
     // A first backup has no bytes-per-record history to estimate from: ask the brokers how big
     // the logs are, in one request per broker for all such topics.
-    const unrecorded = infos.map((i) => i.name).filter((t) => policies.some((p) => topicMatches(p, t) && firstBackup(p, t)))
+    const unrecorded = infos.map((i) => i.name).filter((t) => (chosen.get(t) ?? []).some((p) => firstBackup(p, t)))
     const sizes = unrecorded.length > 0 ? await kafka.logSizes(unrecorded) : {}
     for (const [topic, bytes] of Object.entries(sizes)) if (topics[topic]) topics[topic].log_bytes = bytes
     // A restore target's effective retention and timestamp limits come from the broker for every

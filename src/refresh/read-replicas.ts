@@ -10,6 +10,7 @@ import {topicKey} from '../state/types.js'
 import {mapLimit} from '../storage/keys.js'
 import type {StateRead, StateStore} from '../state/state-store.js'
 import type {ObjectStore} from '../storage/object-store.js'
+import {pushTo} from '../collections.js'
 
 /** The store port of the refresh (read-observed.ts's RefreshPorts.store). */
 interface StorePort {
@@ -35,7 +36,7 @@ export async function readReplicas(
   const concurrency = options.concurrency ?? 8
   const byStore = new Map<string, string[]>()
   for (const p of Object.values(desired.policies)) {
-    for (const r of p.replicas ?? []) byStore.set(r.store, [...(byStore.get(r.store) ?? []), p.name])
+    for (const r of p.replicas ?? []) pushTo(byStore, r.store, p.name)
   }
   const replicas: Record<string, ReplicaView> = {}
   const reads: Record<string, StateRead> = {}

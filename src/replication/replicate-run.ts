@@ -3,6 +3,7 @@
 // copy was read back and checked. Then the primary's checkpoints, gaps and topic facts are
 // mirrored, so the replica is a complete kbk store by itself: a restore needs nothing else.
 // Runs under the locks of both stores (apply takes every store of the plan).
+import {pushTo} from '../collections.js'
 import {KbkError} from '../errors.js'
 import type {ReplicationSet} from '../plan/types.js'
 import type {StateCommitter} from '../apply/state-committer.js'
@@ -50,7 +51,7 @@ export async function applyReplication(set: ReplicationSet, address: string, dep
   }
 
   const byPartition = new Map<number, SegmentRef[]>()
-  for (const s of refs) byPartition.set(s.partition, [...(byPartition.get(s.partition) ?? []), s])
+  for (const s of refs) pushTo(byPartition, s.partition, s)
   await mapLimit([...byPartition.entries()].sort((a, b) => a[0] - b[0]), deps.concurrency ?? 4, async ([partition, list]) => {
     for (const seg of list.sort((a, b) => a.first_offset - b.first_offset)) {
       if (deps.signal?.aborted) throw new KbkError('KBK_APPLY_INTERRUPTED', `Replication of ${set.topic} stopped by ${String(deps.signal.reason)}.`, {kind: 'user'})

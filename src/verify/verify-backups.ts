@@ -1,6 +1,7 @@
 // `kbk verify`: an untested backup is a hope. Shallow: every recorded object exists with its
 // recorded size. Deep: every segment is streamed, every checksum checked, every record decrypted
 // and decoded, offsets checked against the state — with bounded memory and bounded concurrency.
+import {pushTo} from '../collections.js'
 import {createHash} from 'node:crypto'
 import type {Readable} from 'node:stream'
 import {asKbkError} from '../errors.js'
@@ -122,7 +123,7 @@ export function checkContinuity(segments: SegmentRef[], report: VerifyReport, pa
   const byPartition = new Map<string, SegmentRef[]>()
   for (const s of segments) {
     const k = `${s.policy}/${s.topic}/${s.partition}`
-    byPartition.set(k, [...(byPartition.get(k) ?? []), s])
+    pushTo(byPartition, k, s)
   }
   for (const list of byPartition.values()) {
     const sorted = [...list].sort((a, b) => a.first_offset - b.first_offset)

@@ -8,6 +8,7 @@ import {closest} from '../diagnostics.js'
 import {durationAtLeast} from '../duration.js'
 import type {Diagnostic} from '../diagnostics.js'
 import {diagnosticAt, type Rule} from './rule.js'
+import {pushTo} from '../../collections.js'
 
 export const replicasValid: Rule = {
   name: 'replicas-valid',
@@ -17,7 +18,7 @@ export const replicasValid: Rule = {
     const stores = Object.keys(ws.stores)
     const tiers = Object.keys(ws.retention)
     const primaries = new Map<string, string[]>()
-    for (const p of Object.values(ws.policies)) primaries.set(p.store, [...(primaries.get(p.store) ?? []), p.name])
+    for (const p of Object.values(ws.policies)) pushTo(primaries, p.store, p.name)
     const tags = allTags(ws)
     for (const p of Object.values(ws.policies)) {
       const seen = new Set<string>()

@@ -6,6 +6,7 @@ import {backupAddress, policyAddress} from '../addresses.js'
 import type {ClusterView, DesiredPolicy, Drift, Observed, PlanOptions} from '../types.js'
 import {topicMatches} from './backup.js'
 import {finding, sortedValues} from './shared.js'
+import {pushTo} from '../../collections.js'
 /**
  * The RPO bounds how much a disaster could lose: records on the cluster that no backup holds.
  * A topic that is fully backed up is within its RPO however long ago its last run was (a quiet
@@ -56,7 +57,7 @@ export function storeDrift(storeName: string, state: StateSnapshot, observed: Ob
     for (const key of objects.unknown) {
       // data/<policy>/<topic>/ or _kbk/<area>/<kind>/: one finding per folder keeps a drift job's output readable.
       const folder = key.split('/').slice(0, 3).join('/') + '/'
-      folders.set(folder, [...(folders.get(folder) ?? []), key])
+      pushTo(folders, folder, key)
     }
     for (const [folder, keys] of [...folders.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
       drift.push(

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict'
 import {test} from 'node:test'
 import {compilePattern} from '../../../src/config/normalize.js'
-import {literalPrefix} from '../../../src/plan/topic-selection.js'
+import {literalPrefix, policiesByTopic, topicMatches} from '../../../src/plan/topic-selection.js'
+import type {DesiredPolicy} from '../../../src/plan/types.js'
 
 test('literal prefixes of topic patterns', () => {
   const cases: Array<[string, string]> = [
@@ -30,4 +31,23 @@ test('literal prefixes of topic patterns', () => {
     }
   }
   assert.equal(literalPrefix(/orders/i), '')
+})
+
+test('policiesByTopic finds, for every topic, exactly the policies topicMatches selects', () => {
+  const policy = (name: string, include: string[], exclude: string[] = [], internalTopics = false): DesiredPolicy =>
+    ({name, include: include.map((p) => compilePattern(p).regex), exclude: exclude.map((p) => compilePattern(p).regex), internalTopics}) as unknown as DesiredPolicy
+  const policies = [
+    policy('orders', ['orders\\..*'], ['orders\\.tmp']),
+    policy('all', ['.*']),
+    policy('internal', ['__.*'], [], true),
+    policy('exact', ['payments', 'orders\\.eu']),
+    policy('none', ['nothing']),
+  ]
+  const names = ['orders.eu', 'orders.tmp', 'orders', 'payments', '__consumer_offsets', 'x', 'payments.v2']
+  const got = policiesByTopic(policies, names)
+  for (const t of names) {
+    const want = policies.filter((p) => topicMatches(p, t)).map((p) => p.name)
+    assert.deepEqual((got.get(t) ?? []).map((p) => p.name), want, t)
+  }
+  assert.deepEqual([...got.keys()].sort(), names.filter((t) => policies.some((p) => topicMatches(p, t))).sort())
 })
