@@ -2,8 +2,9 @@
 // registry per run (src/metrics), written as a textfile and/or served while the command runs.
 import {Flags} from '@oclif/core'
 import type {Workspace} from '../config/types.js'
+import {DEFAULT_PARTITION_LABEL_LIMIT} from '../metrics/limits.js'
 import {MetricsSession} from '../metrics/outputs.js'
-import {DEFAULT_PARTITION_LABEL_LIMIT, KbkMetrics} from '../metrics/registry.js'
+import type {KbkMetrics} from '../metrics/registry.js'
 
 export const metricsFlags = {
   'metrics-file': Flags.string({
@@ -30,6 +31,8 @@ export interface MetricsFlagValues {
 /** The metrics session of a command, or undefined when no metrics output was asked for. */
 export async function startMetrics(command: string, flags: MetricsFlagValues): Promise<MetricsSession | undefined> {
   if (flags['metrics-file'] === undefined && flags['metrics-port'] === undefined) return undefined
+  // Loaded here, not at start-up: most runs ask for no metrics (src/metrics/limits.ts).
+  const {KbkMetrics} = await import('../metrics/registry.js')
   const metrics = new KbkMetrics({command, partitionLabelLimit: flags['metrics-partition-labels'] ?? DEFAULT_PARTITION_LABEL_LIMIT})
   return MetricsSession.start(metrics, {
     ...(flags['metrics-file'] !== undefined ? {file: flags['metrics-file']} : {}),

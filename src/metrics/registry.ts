@@ -78,7 +78,9 @@ export interface MetricsOptions {
   partitionLabelLimit?: number
 }
 
-export const DEFAULT_PARTITION_LABEL_LIMIT = 1000
+import {DEFAULT_PARTITION_LABEL_LIMIT} from './limits.js'
+
+export {DEFAULT_PARTITION_LABEL_LIMIT}
 
 type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>
 

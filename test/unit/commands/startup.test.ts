@@ -27,7 +27,7 @@ function modulesLoaded(args: string[], cwd: string): {status: number | null; mod
   return {status: r.status, modules}
 }
 
-const HEAVY = ['@aws-sdk', '@smithy', '@azure', '@google-cloud', 'kafkajs', 'listr2']
+const HEAVY = ['@aws-sdk', '@smithy', '@azure', '@google-cloud', 'kafkajs', 'listr2', 'prom-client', '@opentelemetry']
 
 function heavyIn(modules: string[]): string[] {
   const found = new Set<string>()
@@ -89,5 +89,17 @@ describe('start-up: what a command loads', () => {
     assert.equal(r.status, 0, 'the command itself ran')
     assert.deepEqual(heavyIn(r.modules), [])
     assert.ok(kbkModules(r.modules).includes('storage/fs-store.js'))
+  })
+
+  test('kbk status loads prom-client only when metrics are asked for', () => {
+    const dir = tempDir()
+    writeFiles(dir, {'kbk.yaml': BASE})
+    const plain = modulesLoaded(['status'], dir)
+    assert.equal(plain.status, 0, 'the command itself ran')
+    const metricsIn = (modules: string[]): string[] => heavyIn(modules).filter((m) => m === 'prom-client' || m === '@opentelemetry')
+    assert.deepEqual(metricsIn(plain.modules), [])
+    const withMetrics = modulesLoaded(['status', '--metrics-file', join(dir, 'kbk.prom')], dir)
+    assert.equal(withMetrics.status, 0)
+    assert.deepEqual(metricsIn(withMetrics.modules), ['@opentelemetry', 'prom-client'])
   })
 })
