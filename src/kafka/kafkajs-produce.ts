@@ -12,8 +12,8 @@ import {compressFrame} from 'lz4-napi'
 import {KbkError} from '../errors.js'
 import {isTransientKafkaError} from './kafkajs-errors.js'
 import {createReadCluster, type KafkajsCluster} from './kafkajs-fetch.js'
-import type {PartitionRecords, ProduceRecord} from './port.js'
-import {batchBound, encodeProduceRequest, nextSequence, parseProduceResponse, writeBatchAsync, type AsyncBatchCodec, type BatchRecord, type PartitionBatch, type ProducedPartition, type ProducerIdentity} from './produce-batch.js'
+import type {EncodedRecords, PartitionEncoded, PartitionRecords, ProduceRecord} from './port.js'
+import {batchBound, encodeProduceRequest, encodeRecords, finishBatch, nextSequence, parseProduceResponse, type AsyncBatchCodec, type ProducedPartition, type ProducerIdentity} from './produce-batch.js'
 import {sleep} from '../sleep.js'
 
 const require = createRequire(import.meta.url)
@@ -73,6 +73,14 @@ export type ProduceCluster = Omit<KafkajsCluster, 'findBroker'> & {
   findControllerBroker(): Promise<ProduceBroker>
 }
 
+/** One partition's batch of a produce call: encoded once, finished once, resent as it is. */
+interface Pending {
+  count: number
+  encode: () => EncodedRecords
+  sequence: number
+  batch?: Buffer
+}
+
 /** A retriable failure of some partitions: resend them after a metadata refresh. */
 class Resend extends Error {}
 
@@ -103,19 +111,28 @@ export class DirectProducer {
 
   /** See KafkaPort.producePartitions. */
   async producePartitions(topic: string, batches: PartitionRecords[]): Promise<number[]> {
+    return this.#produce(topic, batches.map((b) => ({partition: b.partition, count: b.records.length, encode: () => encodeRecords(b.records)})))
+  }
+
+  /** See KafkaPort.produceEncoded: the records are written already, the batch is finished here. */
+  async produceEncoded(topic: string, batches: PartitionEncoded[]): Promise<number[]> {
+    return this.#produce(topic, batches.map((b) => ({partition: b.partition, count: b.records.count, encode: () => b.records})))
+  }
+
+  async #produce(topic: string, batches: Array<{partition: number; count: number; encode: () => EncodedRecords}>): Promise<number[]> {
     const seen = new Set<number>()
     for (const b of batches) {
       if (seen.has(b.partition)) throw new KbkError('KBK_INTERNAL', `Partition ${b.partition} of "${topic}" appears twice in one produce call.`, {kind: 'internal'})
       seen.add(b.partition)
     }
-    const wanted = batches.filter((b) => b.records.length > 0)
+    const wanted = batches.filter((b) => b.count > 0)
     const result = new Map<number, number>()
     if (wanted.length > 0) {
       const identity = await this.#ready(topic)
       const sequences = this.#sequencesOf(topic)
-      // Encoded once per leader; a resend reuses these bytes (and so their sequence numbers).
-      const pending = new Map<number, {records: readonly BatchRecord[]; sequence: number; batch?: PartitionBatch}>()
-      for (const b of wanted) pending.set(b.partition, {records: b.records, sequence: sequences.get(b.partition) ?? 0})
+      // Finished once; a resend reuses these bytes (and so their sequence numbers).
+      const pending = new Map<number, Pending>()
+      for (const b of wanted) pending.set(b.partition, {count: b.count, encode: b.encode, sequence: sequences.get(b.partition) ?? 0})
       let refresh = false
       for (let attempt = 1; pending.size > 0; attempt++) {
         let failure: unknown
@@ -125,12 +142,11 @@ export class DirectProducer {
           const rounds = [...byLeader].map(async ([leader, partitions]) => {
             const broker = await this.#cluster.findBroker({nodeId: leader})
             const version = produceVersion(broker, leader)
-            const parts = partitions.map((p) => ({partition: p, ...pending.get(p)!}))
             // Each batch once, compressed side by side off the main thread; a resend reuses it.
-            await Promise.all(parts.filter((p) => p.batch === undefined).map(async (p) => {
-              pending.get(p.partition)!.batch = {partition: p.partition, batch: await writeBatchAsync(p.records, identity, p.sequence, this.#codec)}
+            await Promise.all(partitions.map((p) => pending.get(p)!).filter((p) => p.batch === undefined).map(async (p) => {
+              p.batch = await finishBatch(p.encode(), identity, p.sequence, this.#codec)
             }))
-            const body = encodeProduceRequest(topic, ACKS_ALL, TIMEOUT_MS, partitions.map((p) => pending.get(p)!.batch!))
+            const body = encodeProduceRequest(topic, ACKS_ALL, TIMEOUT_MS, partitions.map((p) => ({partition: p, batch: pending.get(p)!.batch!})))
             const answer = await sendProduce(broker, version, body, topic)
             return this.#settle(topic, partitions, answer, pending, result)
           })
@@ -148,7 +164,7 @@ export class DirectProducer {
         await sleep(Math.min(2000, 100 * 2 ** attempt))
       }
     }
-    return batches.map((b) => (b.records.length === 0 ? -1 : result.get(b.partition)!))
+    return batches.map((b) => (b.count === 0 ? -1 : result.get(b.partition)!))
   }
 
   /**
@@ -157,7 +173,7 @@ export class DirectProducer {
    * appended must move its sequence on, or its next batch would reuse the sequence and the broker
    * would acknowledge it as a duplicate without appending it.
    */
-  #settle(topic: string, partitions: number[], answer: ProducedPartition[], pending: Map<number, {records: readonly BatchRecord[]; sequence: number}>, result: Map<number, number>): void {
+  #settle(topic: string, partitions: number[], answer: ProducedPartition[], pending: Map<number, Pending>, result: Map<number, number>): void {
     const sequences = this.#sequencesOf(topic)
     for (const p of partitions) {
       const a = answer.find((x) => x.partition === p)
@@ -165,7 +181,7 @@ export class DirectProducer {
       if (!(a.baseOffset >= 0)) throw new KbkError('KBK_INTERNAL', `No offset came back for partition ${p} of "${topic}".`, {kind: 'internal'})
       const sent = pending.get(p)!
       result.set(p, a.baseOffset)
-      sequences.set(p, nextSequence(sent.sequence, sent.records.length))
+      sequences.set(p, nextSequence(sent.sequence, sent.count))
     }
     let resend: Error | undefined
     for (const p of partitions) {
@@ -183,7 +199,7 @@ export class DirectProducer {
         continue
       }
       if (TOO_LARGE.has(a.errorCode)) {
-        throw new KbkError('KBK_KAFKA_TOO_LARGE', `Partition ${p} of "${topic}" refused a batch of ${sent.records.length} record(s): ${detail}.`, {
+        throw new KbkError('KBK_KAFKA_TOO_LARGE', `Partition ${p} of "${topic}" refused a batch of ${sent.count} record(s): ${detail}.`, {
           kind: 'environment',
           suggestion: 'Raise the target topic\'s max.message.bytes (and the broker\'s message.max.bytes) to at least the source topic\'s, then run `kbk apply` again: the restore resumes where it stopped.',
           cause: error,
