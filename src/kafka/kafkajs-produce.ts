@@ -13,7 +13,7 @@ import {KbkError} from '../errors.js'
 import {isTransientKafkaError} from './kafkajs-errors.js'
 import {createReadCluster, type KafkajsCluster} from './kafkajs-fetch.js'
 import type {EncodedRecords, PartitionEncoded, PartitionRecords, ProduceRecord} from './port.js'
-import {batchBound, encodeProduceRequest, encodeRecords, finishBatch, nextSequence, parseProduceResponse, type AsyncBatchCodec, type ProducedPartition, type ProducerIdentity} from './produce-batch.js'
+import {batchBound, encodeRecords, produceRequestPieces, finishBatch, nextSequence, parseProduceResponse, type AsyncBatchCodec, type ProducedPartition, type ProducerIdentity} from './produce-batch.js'
 import {sleep} from '../sleep.js'
 
 const require = createRequire(import.meta.url)
@@ -63,7 +63,11 @@ const TOO_LARGE = new Set([10, 18]) // MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE
 
 export interface ProduceBroker {
   versions?: Record<number, {minVersion: number; maxVersion: number}>
-  connectionPool: {send(r: {request: object; response: {decode(b: Buffer): Promise<unknown>; parse(d: unknown): Promise<unknown>}}): Promise<unknown>}
+  connectionPool: {
+    send(r: {request: object; response: {decode(b: Buffer): Promise<unknown>; parse(d: unknown): Promise<unknown>}}): Promise<unknown>
+    /** kafkajs' pool has it: the connection a request would go on (then framed by kbk, sendFramed). */
+    getConnectionByRequest?(r: {request: {apiKey: number}}): Promise<unknown>
+  }
   initProducerId(args: {transactionalId?: string; transactionTimeout?: number}): Promise<{producerId: string; producerEpoch: number}>
 }
 
@@ -79,6 +83,8 @@ interface Pending {
   encode: () => EncodedRecords
   sequence: number
   batch?: Buffer
+  /** The batch was finished in place (uncompressed): release its records' buffer once acknowledged. */
+  release?: (() => void) | undefined
 }
 
 /** A retriable failure of some partitions: resend them after a metadata refresh. */
@@ -144,10 +150,14 @@ export class DirectProducer {
             const version = produceVersion(broker, leader)
             // Each batch once, compressed side by side off the main thread; a resend reuses it.
             await Promise.all(partitions.map((p) => pending.get(p)!).filter((p) => p.batch === undefined).map(async (p) => {
-              p.batch = await finishBatch(p.encode(), identity, p.sequence, this.#codec)
+              const encoded = p.encode()
+              p.batch = await finishBatch(encoded, identity, p.sequence, this.#codec)
+              // Compressed into a buffer of its own: the records' buffer is free at once.
+              if (p.batch.buffer !== encoded.buf.buffer) encoded.release?.()
+              else p.release = encoded.release
             }))
-            const body = encodeProduceRequest(topic, ACKS_ALL, TIMEOUT_MS, partitions.map((p) => ({partition: p, batch: pending.get(p)!.batch!})))
-            const answer = await sendProduce(broker, version, body, topic)
+            const pieces = produceRequestPieces(topic, ACKS_ALL, TIMEOUT_MS, partitions.map((p) => ({partition: p, batch: pending.get(p)!.batch!})))
+            const answer = await sendProduce(broker, version, pieces, topic)
             return this.#settle(topic, partitions, answer, pending, result)
           })
           const outcomes = await Promise.allSettled(rounds)
@@ -156,7 +166,14 @@ export class DirectProducer {
           failure = e
         }
         // Whatever succeeded moved its partition's sequence; what is left is resent as it was.
-        for (const [p, done] of result) if (pending.has(p) && done >= 0) pending.delete(p)
+        for (const [p, done] of result) {
+          const sent = pending.get(p)
+          if (sent === undefined || done < 0) continue
+          // Acknowledged on the first attempt, so no earlier send of these bytes can still sit in
+          // some connection's write queue: the memory may be reused. After a resend it is left to GC.
+          if (attempt === 1) sent.release?.()
+          pending.delete(p)
+        }
         if (pending.size === 0) break
         if (failure === undefined) failure = new Resend(`partitions ${[...pending.keys()].join(', ')} got no answer`)
         if (!isRetriable(failure) || attempt >= MAX_ATTEMPTS) throw unwrap(failure, topic)
@@ -265,15 +282,86 @@ function produceVersion(broker: ProduceBroker, leader: number): number {
   return version
 }
 
-async function sendProduce(broker: ProduceBroker, version: number, body: Buffer, topic: string): Promise<ProducedPartition[]> {
-  // kafkajs' connection wants an "encoder": anything with the bytes in `buf` and `buffer`.
-  const request = {apiKey: PRODUCE_API_KEY, apiVersion: version, apiName: 'Produce', encode: async () => ({buf: body, buffer: body})}
-  const answer = await broker.connectionPool.send({
-    request,
-    // kafkajs hands the raw response body (after the correlation id) to decode, then to parse.
-    response: {decode: async (raw: Buffer) => raw, parse: async (raw: unknown) => parseProduceResponse(raw as Buffer, version, topic)},
-  })
+async function sendProduce(broker: ProduceBroker, version: number, pieces: Buffer[], topic: string): Promise<ProducedPartition[]> {
+  const response = {decode: async (raw: Buffer) => raw, parse: async (raw: unknown) => parseProduceResponse(raw as Buffer, version, topic)}
+  const request = {apiKey: PRODUCE_API_KEY, apiVersion: version, apiName: 'Produce'}
+  const connection = await broker.connectionPool.getConnectionByRequest?.({request})
+  // With SASL, a session that needs (re)authenticating goes through kafkajs' send, which does that.
+  if (connection !== undefined && isRawConnection(connection) && connection.isConnected() && (!connection.sasl || connection.isAuthenticated())) {
+    return parseProduceResponse(await sendFramed(connection, version, pieces), version, topic)
+  }
+  // kafkajs' own send: it wants an "encoder" (anything with the bytes in `buf` and `buffer`) and
+  // copies them twice into its frame. Used where its connection is not as sendFramed expects it.
+  const body = Buffer.concat(pieces)
+  const answer = await broker.connectionPool.send({request: {...request, encode: async () => ({buf: body, buffer: body})}, response})
   return answer as ProducedPartition[]
+}
+
+/** The parts of a kafkajs Connection (src/network/connection.js) that sendFramed uses. */
+interface RawConnection {
+  clientId: string
+  /** SASL settings, when the connection authenticates (kafkajs sends nothing else before it has). */
+  sasl?: unknown
+  socket: {cork(): void; uncork(): void; write(b: Buffer): boolean}
+  requestQueue: {push(r: {entry: RequestEntry; expectResponse: boolean; requestTimeout: number | null; sendRequest(): void}): void}
+  isConnected(): boolean
+  isAuthenticated(): boolean
+  nextCorrelationId(): number
+}
+
+interface RequestEntry {
+  apiKey: number
+  apiName: string
+  apiVersion: number
+  correlationId: number
+  resolve(r: {payload: Buffer}): void
+  reject(e: unknown): void
+}
+
+function isRawConnection(c: unknown): c is RawConnection {
+  const x = c as Partial<RawConnection>
+  return typeof x.nextCorrelationId === 'function' && typeof x.isAuthenticated === 'function' && typeof x.requestQueue?.push === 'function' && typeof x.socket?.write === 'function' && typeof x.clientId === 'string'
+}
+
+/**
+ * Sends a Produce request on a kafkajs connection the way Connection#send does (its request queue
+ * keeps in-flight limits, timeouts and matching responses to correlation ids), but framed here:
+ * the size, request header and body pieces go to the socket as they are. kafkajs' own framing
+ * copied every request twice into buffers it grows by doubling and zero-fills (~half a restore's
+ * bytes in "node internals"). Resolves with the response body after the correlation id.
+ */
+function sendFramed(connection: RawConnection, version: number, pieces: Buffer[]): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const correlationId = connection.nextCorrelationId()
+    const client = Buffer.from(connection.clientId, 'utf8')
+    let size = 2 + 2 + 4 + 2 + client.length
+    for (const p of pieces) size += p.length
+    const head = Buffer.allocUnsafe(4 + 2 + 2 + 4 + 2 + client.length)
+    let pos = head.writeInt32BE(size, 0)
+    pos = head.writeInt16BE(PRODUCE_API_KEY, pos)
+    pos = head.writeInt16BE(version, pos)
+    pos = head.writeInt32BE(correlationId, pos)
+    pos = head.writeInt16BE(client.length, pos)
+    client.copy(head, pos)
+    const entry: RequestEntry = {apiKey: PRODUCE_API_KEY, apiName: 'Produce', apiVersion: version, correlationId, resolve: (r) => resolve(r.payload), reject}
+    try {
+      if (!connection.isConnected()) throw Object.assign(new Error('Not connected'), {name: 'KafkaJSConnectionError', retriable: true})
+      connection.requestQueue.push({
+        entry,
+        expectResponse: true,
+        requestTimeout: null,
+        sendRequest: () => {
+          // One writev for the whole request.
+          connection.socket.cork()
+          connection.socket.write(head)
+          for (const p of pieces) connection.socket.write(p)
+          connection.socket.uncork()
+        },
+      })
+    } catch (e) {
+      reject(e)
+    }
+  })
 }
 
 function isRetriable(e: unknown): boolean {

@@ -111,6 +111,11 @@ export interface EncodedRecords {
   /** The first record's timestamp (the batch's base timestamp), and the largest. */
   baseTimestamp: number
   maxTimestamp: number
+  /**
+   * Called by the producer once it no longer needs `buf` and never will (its bytes compressed into
+   * another buffer, or sent and acknowledged without a resend): the caller may reuse the memory.
+   */
+  release?: () => void
 }
 
 /** One partition's share of a produceEncoded call. */

@@ -280,19 +280,29 @@ function writeRequestHead(buf: Buffer, name: Buffer, acks: number, timeoutMs: nu
   return buf.writeInt32BE(partitions, pos)
 }
 
+/**
+ * The Produce request body for batches already written, as pieces to send one after the other
+ * (a socket writes them in one go): the batches are not copied into a body of their own.
+ */
+export function produceRequestPieces(topic: string, acks: number, timeoutMs: number, partitions: readonly PartitionBatch[]): Buffer[] {
+  const name = Buffer.from(topic, 'utf8')
+  const head = Buffer.allocUnsafe(2 + 2 + 4 + 4 + 2 + name.length + 4 + 8 * partitions.length)
+  let pos = writeRequestHead(head, name, acks, timeoutMs, partitions.length)
+  const pieces: Buffer[] = []
+  let from = 0
+  for (const p of partitions) {
+    pos = head.writeInt32BE(p.partition, pos)
+    pos = head.writeInt32BE(p.batch.length, pos)
+    pieces.push(head.subarray(from, pos), p.batch)
+    from = pos
+  }
+  if (partitions.length === 0) pieces.push(head.subarray(0, pos))
+  return pieces
+}
+
 /** The Produce request body for batches already written (a retry of some of a request's). */
 export function encodeProduceRequest(topic: string, acks: number, timeoutMs: number, partitions: readonly PartitionBatch[]): Buffer {
-  const name = Buffer.from(topic, 'utf8')
-  let size = 2 + 2 + 4 + 4 + 2 + name.length + 4
-  for (const p of partitions) size += 4 + 4 + p.batch.length
-  const buf = Buffer.allocUnsafe(size)
-  let pos = writeRequestHead(buf, name, acks, timeoutMs, partitions.length)
-  for (const p of partitions) {
-    pos = buf.writeInt32BE(p.partition, pos)
-    pos = buf.writeInt32BE(p.batch.length, pos)
-    pos += p.batch.copy(buf, pos)
-  }
-  return buf
+  return Buffer.concat(produceRequestPieces(topic, acks, timeoutMs, partitions))
 }
 
 export interface ProducedPartition {

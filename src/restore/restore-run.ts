@@ -15,7 +15,7 @@
 import {createHash} from 'node:crypto'
 import {KbkError} from '../errors.js'
 import type {EncodedRecords, KafkaPort, KafkaRecord} from '../kafka/port.js'
-import {encodeRecords} from '../kafka/produce-batch.js'
+import {BATCH_HEADER_BYTES, encodeRecords} from '../kafka/produce-batch.js'
 import type {RestoreRun, RestoreTopicPlan} from '../plan/types.js'
 import {readSegment, readSegmentBlocks, TRAILER_BYTES, type SegmentReadOptions} from '../segment/index.js'
 import type {ScannedBlock} from '../segment/index.js'
@@ -27,7 +27,7 @@ import type {Reporter} from '../apply/events.js'
 import type {StateCommitter} from '../apply/state-committer.js'
 import {interruptedError} from '../apply/backup-run.js'
 import {perProcessRateLimit, RateLimiter, rateLimitOf} from '../apply/rate-limit.js'
-import {EncodedChunkBuilder} from './transcode.js'
+import {BufferPool, EncodedChunkBuilder} from './transcode.js'
 
 export interface RestoreDeps {
   store: ObjectStore
@@ -269,6 +269,8 @@ async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: R
   // producer does); lanes then build each batch's records ahead, while a request is in flight.
   const produceEncoded = deps.kafka.produceEncoded?.bind(deps.kafka)
   const encode = produceEncoded !== undefined
+  // Each lane holds up to LANE_AHEAD chunks plus the one in flight.
+  const buffers = new BufferPool(BATCH_HEADER_BYTES + limits.bytes, MAX_ACTIVE_LANES * (LANE_AHEAD + 1))
   const budget = new ByteBudget(deps.segmentBudgetBytes ?? SEGMENT_BUDGET_BYTES)
   interface Running {
     lane: Lane
@@ -303,7 +305,7 @@ async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: R
       notify()
       while (r.queue.length >= LANE_AHEAD && failure === undefined) await new Promise<void>((resolve) => (r.space = resolve))
     }
-    r.pump = pumpLane(lane, pitMs, deps, limits, encode, budget, push, () => failure !== undefined)
+    r.pump = pumpLane(lane, pitMs, deps, limits, encode ? buffers : undefined, budget, push, () => failure !== undefined)
       .catch(fail)
       .finally(() => {
         r.done = true
@@ -362,8 +364,9 @@ async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: R
  * straight from the segment's blocks (transcode.ts) unless a per-record transform needs them as
  * objects, in which case the transformed objects are encoded here.
  */
-async function pumpLane(lane: Lane, pitMs: number, deps: RestoreDeps, limits: {bytes: number; records: number}, encode: boolean, budget: ByteBudget, push: (c: Chunk) => Promise<void>, stopped: () => boolean): Promise<void> {
-  if (encode && !deps.transformRecord) return transcodeLane(lane, pitMs, deps, limits, budget, push, stopped)
+async function pumpLane(lane: Lane, pitMs: number, deps: RestoreDeps, limits: {bytes: number; records: number}, buffers: BufferPool | undefined, budget: ByteBudget, push: (c: Chunk) => Promise<void>, stopped: () => boolean): Promise<void> {
+  const encode = buffers !== undefined
+  if (buffers && !deps.transformRecord) return transcodeLane(lane, pitMs, deps, limits, buffers, budget, push, stopped)
   let position = 0
   const transform = deps.transformRecord
   for (const source of lane.sources) {
@@ -415,13 +418,13 @@ async function pumpLane(lane: Lane, pitMs: number, deps: RestoreDeps, limits: {b
 }
 
 /** pumpLane's fast path: no record objects, each chunk's records written into its batch as they are read. */
-async function transcodeLane(lane: Lane, pitMs: number, deps: RestoreDeps, limits: {bytes: number; records: number}, budget: ByteBudget, push: (c: Chunk) => Promise<void>, stopped: () => boolean): Promise<void> {
+async function transcodeLane(lane: Lane, pitMs: number, deps: RestoreDeps, limits: {bytes: number; records: number}, buffers: BufferPool, budget: ByteBudget, push: (c: Chunk) => Promise<void>, stopped: () => boolean): Promise<void> {
   let position = 0
   for (const source of lane.sources) {
-    let builder = new EncodedChunkBuilder(limits.bytes)
+    let builder = new EncodedChunkBuilder(limits.bytes, buffers)
     const flush = async (): Promise<void> => {
       const b = builder
-      builder = new EncodedChunkBuilder(limits.bytes)
+      builder = new EncodedChunkBuilder(limits.bytes, buffers)
       await push({target: lane.target, entries: source.entries, offsets: b.offsets, encoded: b.finish(), count: b.count, bytes: b.bytes, minTimestamp: b.minTimestamp, maxTimestamp: b.maxTimestamp})
     }
     for (const seg of source.segments) {

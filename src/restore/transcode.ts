@@ -11,6 +11,34 @@ import type {ScannedBlock} from '../segment/index.js'
 /** kbk record layout (record-codec.ts): attributes, offset, timestamp, then the key's length. */
 const KEY_LENGTH_AT = 17
 
+/** Below this many bytes a loop beats Buffer#copy's per-call overhead (keys, header values). */
+const SMALL_COPY = 48
+
+function copyBytes(from: Buffer, start: number, end: number, to: Buffer, at: number): number {
+  if (end - start > SMALL_COPY) return at + from.copy(to, at, start, end)
+  for (let i = start; i < end; i++) to[at++] = from[i]!
+  return at
+}
+
+/**
+ * Batch buffers of one size, reused once a batch is acknowledged: a 1 MiB buffer per batch counted
+ * as external memory and had V8 run twice as many full collections (docs/performance.md).
+ */
+export class BufferPool {
+  readonly #free: Buffer[] = []
+  constructor(readonly size: number, readonly max: number) {}
+
+  take(size: number): Buffer {
+    return size === this.size ? (this.#free.pop() ?? Buffer.allocUnsafe(size)) : Buffer.allocUnsafe(size)
+  }
+
+  /** Hands back the memory of a buffer take() gave (any view of it); nothing may use it afterwards. */
+  give(view: Buffer): void {
+    if (view.byteOffset !== 0 || view.buffer.byteLength !== this.size || this.#free.length >= this.max) return
+    this.#free.push(Buffer.from(view.buffer, 0, this.size))
+  }
+}
+
 /** A varint-prefixed byte string (Kafka) of a kbk length-prefixed one of `len` (-1: null). */
 function bytesSize(len: number): number {
   return len < 0 ? 1 : uvarintSize(len * 2) + len
@@ -35,7 +63,7 @@ export class EncodedChunkBuilder {
   readonly offsets: number[] = []
 
   /** `capacity`: bytes of records the chunk is allowed (a single larger record still goes alone). */
-  constructor(readonly capacity: number) {}
+  constructor(readonly capacity: number, readonly pool?: BufferPool) {}
 
   get size(): number {
     return this.#pos
@@ -71,7 +99,10 @@ export class EncodedChunkBuilder {
     if (this.count === 0) this.baseTimestamp = timestamp
     if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp
     if (timestamp < this.minTimestamp) this.minTimestamp = timestamp
-    if (this.#buf === undefined) this.#buf = Buffer.allocUnsafe(BATCH_HEADER_BYTES + Math.max(this.capacity, size))
+    if (this.#buf === undefined) {
+      const n = BATCH_HEADER_BYTES + Math.max(this.capacity, size)
+      this.#buf = this.pool ? this.pool.take(n) : Buffer.allocUnsafe(n)
+    }
     else if (this.#pos + size > this.#buf.length) {
       // Only when the caller let one record past the capacity: grow (rare: a chunk of one huge record).
       const bigger = Buffer.allocUnsafe(this.#pos + size)
@@ -90,7 +121,7 @@ export class EncodedChunkBuilder {
       if (len < 0) out[o++] = 1 // zig-zag -1: null
       else {
         o = writeUvarint(out, o, len * 2)
-        o += plain.copy(out, o, p, p + len)
+        o = copyBytes(plain, p, p + len, out, o)
         p += len
         this.bytes += len
       }
@@ -102,14 +133,14 @@ export class EncodedChunkBuilder {
       const hk = plain.readUInt32LE(p)
       p += 4
       o = writeUvarint(out, o, hk * 2)
-      o += plain.copy(out, o, p, p + hk)
+      o = copyBytes(plain, p, p + hk, out, o)
       p += hk
       const hv = plain.readInt32LE(p)
       p += 4
       if (hv < 0) out[o++] = 1
       else {
         o = writeUvarint(out, o, hv * 2)
-        o += plain.copy(out, o, p, p + hv)
+        o = copyBytes(plain, p, p + hv, out, o)
         p += hv
       }
     }
@@ -121,6 +152,8 @@ export class EncodedChunkBuilder {
 
   finish(): EncodedRecords {
     if (this.#buf === undefined) throw new Error('an empty chunk has no batch')
-    return {buf: this.#buf.subarray(0, this.#pos), count: this.count, baseTimestamp: this.baseTimestamp, maxTimestamp: this.maxTimestamp}
+    const buf = this.#buf.subarray(0, this.#pos)
+    const pool = this.pool
+    return {buf, count: this.count, baseTimestamp: this.baseTimestamp, maxTimestamp: this.maxTimestamp, ...(pool ? {release: () => pool.give(buf)} : {})}
   }
 }
