@@ -19,7 +19,6 @@ import {BATCH_HEADER_BYTES, encodeRecords} from '../kafka/produce-batch.js'
 import type {RestoreRun, RestoreTopicPlan} from '../plan/types.js'
 import {readSegment, readSegmentBlocks, TRAILER_BYTES, type SegmentReadOptions} from '../segment/index.js'
 import type {ScannedBlock} from '../segment/index.js'
-import {sharedCompressPool} from '../segment/compress-pool.js'
 import type {ObjectStore} from '../storage/object-store.js'
 import type {RestoreRecord, SegmentRef, TopicIndex} from '../state/types.js'
 import {topicKey} from '../state/types.js'
@@ -582,8 +581,9 @@ async function createIfMissing(kafka: KafkaPort, t: RestoreTopicPlan): Promise<v
  *
  * The object is hashed once: one pass gives both the digest of the bytes before the trailer (for
  * the reader's own check, which then does not hash the object again) and, with the trailer, the
- * whole object's (against the state). Blocks decompress on the worker pool. Restores had hashed
- * every stored byte three times and decompressed on the main thread (docs/performance.md).
+ * whole object's (against the state). Restores had hashed every stored byte three times.
+ * Blocks decompress in line: handing each to the worker pool (postMessage and a copy) cost the main
+ * thread more than zstd's decompression of it, and ~60 MiB more peak RSS (docs/performance.md).
  * (WebCrypto would hash off the main thread, but copies its input: two more copies of every
  * segment in memory, which showed as ~80 MiB more peak RSS.)
  */
@@ -614,8 +614,7 @@ async function fetchVerified(store: ObjectStore, seg: SegmentRef, keyring: Map<s
       kind: 'environment',
     })
   }
-  const pool = sharedCompressPool()
-  return {bytes, options: {keyring, objectName: seg.key, decompress: (packed) => pool.decompress(packed), ...(beforeTrailer ? {digestBeforeTrailer: beforeTrailer} : {})}}
+  return {bytes, options: {keyring, objectName: seg.key,  ...(beforeTrailer ? {digestBeforeTrailer: beforeTrailer} : {})}}
 }
 
 function addMapping(entries: OffsetMapEntry[], source: number, targetPartition: number, target: number): void {
