@@ -97,6 +97,33 @@ export interface PartitionRecords {
   records: Array<Omit<ProduceRecord, 'partition'>>
 }
 
+/**
+ * The records of one Kafka record batch already written in Kafka's v2 record format (offset
+ * deltas 0..count-1, timestamp deltas from baseTimestamp), uncompressed, after BATCH_HEADER_BYTES
+ * (61) of room for the batch header: what the producer adds (header, producer id, sequence, CRC,
+ * compression) does not depend on the records. Built ahead by a restore (src/restore/transcode.ts)
+ * while the previous request is in flight.
+ */
+export interface EncodedRecords {
+  /** 61 bytes of room, then the records; nothing after them. */
+  buf: Buffer
+  count: number
+  /** The first record's timestamp (the batch's base timestamp), and the largest. */
+  baseTimestamp: number
+  maxTimestamp: number
+  /**
+   * Called by the producer once it no longer needs `buf` and never will (its bytes compressed into
+   * another buffer, or sent and acknowledged without a resend): the caller may reuse the memory.
+   */
+  release?: () => void
+}
+
+/** One partition's share of a produceEncoded call. */
+export interface PartitionEncoded {
+  partition: number
+  records: EncodedRecords
+}
+
 export interface KafkaPort {
   listTopics(): Promise<string[]>
   describeTopics(topics: string[]): Promise<TopicInfo[]>
@@ -138,6 +165,11 @@ export interface KafkaPort {
    * never duplicates. Calls must not overlap.
    */
   producePartitions(topic: string, batches: PartitionRecords[]): Promise<number[]>
+  /**
+   * producePartitions for records already encoded (EncodedRecords): the same contract, without a
+   * JS object per record. Optional: a port without it gets records (restores fall back).
+   */
+  produceEncoded?(topic: string, batches: PartitionEncoded[]): Promise<number[]>
   /** Commit offsets for a group that has no active members (else KBK_KAFKA_GROUP_ACTIVE). */
   commitGroupOffsets(groupId: string, topic: string, offsets: {partition: number; offset: number}[]): Promise<void>
   /** Delete topics (a drill's scratch topics); a topic already gone is not an error. Optional: test doubles may lack it. */

@@ -3,7 +3,7 @@
 // request on a kafkajs connection. Every record is written once, straight into the request
 // buffer (then compressed in place): no per-record objects or buffers (kafkajs' own encoder
 // allocated several per record and was most of a restore's time, docs/performance.md).
-import type {RecordHeader} from './port.js'
+import type {EncodedRecords, RecordHeader} from './port.js'
 import {crc32c} from './crc32c.js'
 import {WireReader} from './wire-reader.js'
 
@@ -43,11 +43,11 @@ const ATTRIBUTES_OFFSET = 21
 const TWO_31 = 2 ** 31
 
 /** Zig-zag of a safe integer, as a non-negative number (exact up to 2^53). */
-function zigzag(n: number): number {
+export function zigzag(n: number): number {
   return n >= 0 ? n * 2 : -n * 2 - 1
 }
 
-function uvarintSize(z: number): number {
+export function uvarintSize(z: number): number {
   if (z < 0x80) return 1
   if (z < 0x4000) return 2
   if (z < 0x200000) return 3
@@ -61,7 +61,7 @@ function uvarintSize(z: number): number {
   return n
 }
 
-function writeUvarint(buf: Buffer, pos: number, z: number): number {
+export function writeUvarint(buf: Buffer, pos: number, z: number): number {
   if (z < TWO_31) {
     while (z >= 0x80) {
       buf[pos++] = (z & 0x7f) | 0x80
@@ -149,21 +149,37 @@ export function writeBatch(buf: Buffer, pos: number, records: readonly BatchReco
  * The CRC is computed once, over the final (compressed or not) bytes.
  */
 export async function writeBatchAsync(records: readonly BatchRecord[], id: ProducerIdentity, baseSequence: number, codec?: AsyncBatchCodec): Promise<Buffer> {
+  return finishBatch(encodeRecords(records), id, baseSequence, codec)
+}
+
+/** The records of one batch in Kafka's format, with room for the header in front (see EncodedRecords). */
+export function encodeRecords(records: readonly BatchRecord[]): EncodedRecords {
   const buf = Buffer.allocUnsafe(batchBound(records))
   const {end, baseTimestamp, maxTimestamp} = writeBatchRecords(buf, 0, records)
+  return {buf: buf.subarray(0, end), count: records.length, baseTimestamp, maxTimestamp}
+}
+
+/**
+ * The whole record batch of `encoded`: compressed off the main thread when a codec is given and
+ * that makes it smaller, then the header, CRC last (computed once, over the final bytes). An
+ * uncompressed batch is finished in place in `encoded.buf`.
+ */
+export async function finishBatch(encoded: EncodedRecords, id: ProducerIdentity, baseSequence: number, codec?: AsyncBatchCodec): Promise<Buffer> {
+  const {buf, count, baseTimestamp, maxTimestamp} = encoded
+  if (count === 0) throw new Error('a record batch needs at least one record')
   if (codec) {
-    const raw = buf.subarray(BATCH_HEADER_BYTES, end)
+    const raw = buf.subarray(BATCH_HEADER_BYTES)
     const packed = await codec.compress(raw)
     if (packed.length < raw.length) {
       // The header goes in front of the compressed records; the uncompressed buffer is dropped.
       const out = Buffer.allocUnsafe(BATCH_HEADER_BYTES + packed.length)
       packed.copy(out, BATCH_HEADER_BYTES)
-      writeBatchHeader(out, 0, out.length, records.length, baseTimestamp, maxTimestamp, id, baseSequence, codec.id)
+      writeBatchHeader(out, 0, out.length, count, baseTimestamp, maxTimestamp, id, baseSequence, codec.id)
       return out
     }
   }
-  writeBatchHeader(buf, 0, end, records.length, baseTimestamp, maxTimestamp, id, baseSequence, 0)
-  return buf.subarray(0, end)
+  writeBatchHeader(buf, 0, buf.length, count, baseTimestamp, maxTimestamp, id, baseSequence, 0)
+  return buf
 }
 
 /** Writes the records of a batch after its header's place at `start`; returns where they end. */
@@ -264,19 +280,29 @@ function writeRequestHead(buf: Buffer, name: Buffer, acks: number, timeoutMs: nu
   return buf.writeInt32BE(partitions, pos)
 }
 
+/**
+ * The Produce request body for batches already written, as pieces to send one after the other
+ * (a socket writes them in one go): the batches are not copied into a body of their own.
+ */
+export function produceRequestPieces(topic: string, acks: number, timeoutMs: number, partitions: readonly PartitionBatch[]): Buffer[] {
+  const name = Buffer.from(topic, 'utf8')
+  const head = Buffer.allocUnsafe(2 + 2 + 4 + 4 + 2 + name.length + 4 + 8 * partitions.length)
+  let pos = writeRequestHead(head, name, acks, timeoutMs, partitions.length)
+  const pieces: Buffer[] = []
+  let from = 0
+  for (const p of partitions) {
+    pos = head.writeInt32BE(p.partition, pos)
+    pos = head.writeInt32BE(p.batch.length, pos)
+    pieces.push(head.subarray(from, pos), p.batch)
+    from = pos
+  }
+  if (partitions.length === 0) pieces.push(head.subarray(0, pos))
+  return pieces
+}
+
 /** The Produce request body for batches already written (a retry of some of a request's). */
 export function encodeProduceRequest(topic: string, acks: number, timeoutMs: number, partitions: readonly PartitionBatch[]): Buffer {
-  const name = Buffer.from(topic, 'utf8')
-  let size = 2 + 2 + 4 + 4 + 2 + name.length + 4
-  for (const p of partitions) size += 4 + 4 + p.batch.length
-  const buf = Buffer.allocUnsafe(size)
-  let pos = writeRequestHead(buf, name, acks, timeoutMs, partitions.length)
-  for (const p of partitions) {
-    pos = buf.writeInt32BE(p.partition, pos)
-    pos = buf.writeInt32BE(p.batch.length, pos)
-    pos += p.batch.copy(buf, pos)
-  }
-  return buf
+  return Buffer.concat(produceRequestPieces(topic, acks, timeoutMs, partitions))
 }
 
 export interface ProducedPartition {

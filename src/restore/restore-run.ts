@@ -14,10 +14,11 @@
 // partition's order and never duplicates a retried batch, so the rule above still holds.
 import {createHash} from 'node:crypto'
 import {KbkError} from '../errors.js'
-import type {KafkaPort, KafkaRecord} from '../kafka/port.js'
+import type {EncodedRecords, KafkaPort, KafkaRecord} from '../kafka/port.js'
+import {BATCH_HEADER_BYTES, encodeRecords} from '../kafka/produce-batch.js'
 import type {RestoreRun, RestoreTopicPlan} from '../plan/types.js'
-import {readSegment, TRAILER_BYTES} from '../segment/index.js'
-import {sharedCompressPool} from '../segment/compress-pool.js'
+import {readSegment, readSegmentBlocks, TRAILER_BYTES, type SegmentReadOptions} from '../segment/index.js'
+import type {ScannedBlock} from '../segment/index.js'
 import type {ObjectStore} from '../storage/object-store.js'
 import type {RestoreRecord, SegmentRef, TopicIndex} from '../state/types.js'
 import {topicKey} from '../state/types.js'
@@ -25,6 +26,7 @@ import type {Reporter} from '../apply/events.js'
 import type {StateCommitter} from '../apply/state-committer.js'
 import {interruptedError} from '../apply/backup-run.js'
 import {perProcessRateLimit, RateLimiter, rateLimitOf} from '../apply/rate-limit.js'
+import {BufferPool, EncodedChunkBuilder} from './transcode.js'
 
 export interface RestoreDeps {
   store: ObjectStore
@@ -217,11 +219,17 @@ interface Chunk {
   target: number
   /** The offset map of the source partition all of the chunk's records come from. */
   entries: OffsetMapEntry[]
-  records: KafkaRecord[]
+  /** Source offsets of the records, in order. */
+  offsets: number[]
+  /** The records as objects: a port without produceEncoded gets these. */
+  records?: KafkaRecord[]
+  /** The records already in Kafka's format (built in the lane, ahead of the request in flight). */
+  encoded?: EncodedRecords
+  count: number
   /** Key and value bytes, for progress. */
   bytes: number
-  /** encodedSize of the records, to cap the chunk. */
-  size: number
+  minTimestamp: number
+  maxTimestamp: number
 }
 
 function lanesOf(run: RestoreRun, t: RestoreTopicPlan, segments: SegmentRef[], partitions: Record<number, OffsetMapEntry[]>, progressOf: (target: number) => {base: number; already: number}): Lane[] {
@@ -256,6 +264,12 @@ function lanesOf(run: RestoreRun, t: RestoreTopicPlan, segments: SegmentRef[], p
  */
 async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: RestoreDeps, limiter: RateLimiter | undefined, onProduced: (records: number, bytes: number) => void): Promise<void> {
   const limits = {bytes: deps.chunkBytes ?? CHUNK_BYTES, records: deps.batchRecords ?? CHUNK_RECORDS}
+  // Records go to the target already in Kafka's format when the port takes them so (kbk's own
+  // producer does); lanes then build each batch's records ahead, while a request is in flight.
+  const produceEncoded = deps.kafka.produceEncoded?.bind(deps.kafka)
+  const encode = produceEncoded !== undefined
+  // Each lane holds up to LANE_AHEAD chunks plus the one in flight.
+  const buffers = new BufferPool(BATCH_HEADER_BYTES + limits.bytes, MAX_ACTIVE_LANES * (LANE_AHEAD + 1))
   const budget = new ByteBudget(deps.segmentBudgetBytes ?? SEGMENT_BUDGET_BYTES)
   interface Running {
     lane: Lane
@@ -290,7 +304,7 @@ async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: R
       notify()
       while (r.queue.length >= LANE_AHEAD && failure === undefined) await new Promise<void>((resolve) => (r.space = resolve))
     }
-    r.pump = pumpLane(lane, pitMs, deps, limits, budget, push, () => failure !== undefined)
+    r.pump = pumpLane(lane, pitMs, deps, limits, encode ? buffers : undefined, budget, push, () => failure !== undefined)
       .catch(fail)
       .finally(() => {
         r.done = true
@@ -315,20 +329,23 @@ async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: R
       const chunks = ready.map((r) => r.queue.shift()!)
       // Paid for before it is sent: the target cluster never sees more than the limit.
       if (limiter) {
-        await limiter.take(chunks.reduce((n, c) => n + c.bytes, 0), chunks.reduce((n, c) => n + c.records.length, 0), deps.signal)
+        await limiter.take(chunks.reduce((n, c) => n + c.bytes, 0), chunks.reduce((n, c) => n + c.count, 0), deps.signal)
         if (deps.signal?.aborted) throw interruptedError(deps.signal, `Restore into "${topic}"`)
       }
       // Let the lanes decode their next chunks while this request is in flight.
       for (const r of ready) release(r)
-      const bases = await deps.kafka.producePartitions(topic, chunks.map((c) => ({partition: c.target, records: c.records}))).catch((error: unknown) => {
+      const sent = produceEncoded
+        ? produceEncoded(topic, chunks.map((c) => ({partition: c.target, records: c.encoded!})))
+        : deps.kafka.producePartitions(topic, chunks.map((c) => ({partition: c.target, records: c.records!})))
+      const bases = await sent.catch((error: unknown) => {
         throw timestampRejected(error, topic, chunks) ?? error
       })
       let records = 0
       let bytes = 0
       chunks.forEach((c, i) => {
         const first = bases[i]!
-        for (let k = 0; k < c.records.length; k++) addMapping(c.entries, c.records[k]!.offset, c.target, first + k)
-        records += c.records.length
+        for (let k = 0; k < c.count; k++) addMapping(c.entries, c.offsets[k]!, c.target, first + k)
+        records += c.count
         bytes += c.bytes
       })
       onProduced(records, bytes)
@@ -340,13 +357,33 @@ async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: R
   if (failure !== undefined) throw failure.error
 }
 
-/** Reads one lane's segments in order and hands its records over in chunks, skipping what an interrupted run produced. */
-async function pumpLane(lane: Lane, pitMs: number, deps: RestoreDeps, limits: {bytes: number; records: number}, budget: ByteBudget, push: (c: Chunk) => Promise<void>, stopped: () => boolean): Promise<void> {
+/**
+ * Reads one lane's segments in order and hands its records over in chunks, skipping what an
+ * interrupted run produced. With `encode` the chunks carry their records in Kafka's format: copied
+ * straight from the segment's blocks (transcode.ts) unless a per-record transform needs them as
+ * objects, in which case the transformed objects are encoded here.
+ */
+async function pumpLane(lane: Lane, pitMs: number, deps: RestoreDeps, limits: {bytes: number; records: number}, buffers: BufferPool | undefined, budget: ByteBudget, push: (c: Chunk) => Promise<void>, stopped: () => boolean): Promise<void> {
+  const encode = buffers !== undefined
+  if (buffers && !deps.transformRecord) return transcodeLane(lane, pitMs, deps, limits, buffers, budget, push, stopped)
   let position = 0
   const transform = deps.transformRecord
   for (const source of lane.sources) {
-    const fresh = (): Chunk => ({target: lane.target, entries: source.entries, records: [], bytes: 0, size: 0})
-    let chunk = fresh()
+    let records: KafkaRecord[] = []
+    let size = 0
+    const flush = async (): Promise<void> => {
+      const chunk: Chunk = {target: lane.target, entries: source.entries, offsets: records.map((r) => r.offset), count: records.length, bytes: 0, minTimestamp: Number.POSITIVE_INFINITY, maxTimestamp: Number.NEGATIVE_INFINITY}
+      for (const r of records) {
+        chunk.bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0)
+        if (r.timestamp < chunk.minTimestamp) chunk.minTimestamp = r.timestamp
+        if (r.timestamp > chunk.maxTimestamp) chunk.maxTimestamp = r.timestamp
+      }
+      if (encode) chunk.encoded = encodeRecords(records)
+      else chunk.records = records
+      records = []
+      size = 0
+      await push(chunk)
+    }
     for (const seg of source.segments) {
       if (!(await budget.acquire(seg.bytes, stopped))) return
       try {
@@ -362,22 +399,62 @@ async function pumpLane(lane: Lane, pitMs: number, deps: RestoreDeps, limits: {b
             }
             position++
             const out = transform ? transform(r, {topic: lane.topic, partition: source.partition, offset: r.offset}) : r
-            const size = encodedSize(out)
-            if (chunk.records.length > 0 && (chunk.size + size > limits.bytes || chunk.records.length >= limits.records)) {
-              await push(chunk)
+            const bound = encodedSize(out)
+            if (records.length > 0 && (size + bound > limits.bytes || records.length >= limits.records)) {
+              await flush()
               if (stopped()) return
-              chunk = fresh()
             }
-            chunk.records.push(out)
-            chunk.size += size
-            chunk.bytes += (out.key?.length ?? 0) + (out.value?.length ?? 0)
+            records.push(out)
+            size += bound
           }
         }
       } finally {
         budget.release(seg.bytes)
       }
     }
-    if (chunk.records.length > 0) await push(chunk)
+    if (records.length > 0) await flush()
+  }
+}
+
+/** pumpLane's fast path: no record objects, each chunk's records written into its batch as they are read. */
+async function transcodeLane(lane: Lane, pitMs: number, deps: RestoreDeps, limits: {bytes: number; records: number}, buffers: BufferPool, budget: ByteBudget, push: (c: Chunk) => Promise<void>, stopped: () => boolean): Promise<void> {
+  let position = 0
+  for (const source of lane.sources) {
+    let builder = new EncodedChunkBuilder(limits.bytes, buffers)
+    const flush = async (): Promise<void> => {
+      const b = builder
+      builder = new EncodedChunkBuilder(limits.bytes, buffers)
+      await push({target: lane.target, entries: source.entries, offsets: b.offsets, encoded: b.finish(), count: b.count, bytes: b.bytes, minTimestamp: b.minTimestamp, maxTimestamp: b.maxTimestamp})
+    }
+    for (const seg of source.segments) {
+      if (!(await budget.acquire(seg.bytes, stopped))) return
+      try {
+        for await (const block of readVerifiedBlocks(deps.store, seg, deps.keyring)) {
+          if (stopped()) return
+          const {offsets, timestamps} = block
+          for (let i = 0; i < block.count; i++) {
+            if (timestamps[i]! > pitMs) continue
+            if (position < lane.already) {
+              // Produced by the interrupted run: its target offset is base + position.
+              addMapping(source.entries, offsets[i]!, lane.target, lane.base + position)
+              position++
+              continue
+            }
+            position++
+            let size = builder.measure(block, i)
+            if (builder.count > 0 && (builder.size + size > limits.bytes || builder.count >= limits.records)) {
+              await flush()
+              if (stopped()) return
+              size = builder.measure(block, i) // its deltas restart in a new batch
+            }
+            builder.add(block, i, size)
+          }
+        }
+      } finally {
+        budget.release(seg.bytes)
+      }
+    }
+    if (builder.count > 0) await flush()
   }
 }
 
@@ -469,7 +546,7 @@ function checkStillKept(t: RestoreTopicPlan, now: Date): void {
  * setting can change after planning. Not retriable: the same records fail again until the
  * setting changes; what was produced before stays counted, so the rerun resumes exactly.
  */
-function timestampRejected(error: unknown, topic: string, chunks: Array<{target: number; records: Array<{timestamp: number}>}>): KbkError | undefined {
+function timestampRejected(error: unknown, topic: string, chunks: Array<{minTimestamp: number; maxTimestamp: number}>): KbkError | undefined {
   const seen = new Set<unknown>()
   const rejected = (e: unknown): boolean => {
     if (e === null || typeof e !== 'object' || seen.has(e)) return false
@@ -480,7 +557,7 @@ function timestampRejected(error: unknown, topic: string, chunks: Array<{target:
   if (!rejected(error)) return undefined
   let min = Number.POSITIVE_INFINITY
   let max = Number.NEGATIVE_INFINITY
-  for (const c of chunks) for (const r of c.records) [min, max] = [Math.min(min, r.timestamp), Math.max(max, r.timestamp)]
+  for (const c of chunks) [min, max] = [Math.min(min, c.minTimestamp), Math.max(max, c.maxTimestamp)]
   const oldest = new Date(min).toISOString()
   const newest = new Date(max).toISOString()
   return new KbkError('KBK_RESTORE_TIMESTAMP_REJECTED', `Topic "${topic}" rejected restored records for their timestamps (INVALID_TIMESTAMP; this request held records from ${oldest} to ${newest}): they are outside its message.timestamp.before.max.ms / message.timestamp.after.max.ms.`, {
@@ -504,12 +581,24 @@ async function createIfMissing(kafka: KafkaPort, t: RestoreTopicPlan): Promise<v
  *
  * The object is hashed once: one pass gives both the digest of the bytes before the trailer (for
  * the reader's own check, which then does not hash the object again) and, with the trailer, the
- * whole object's (against the state). Blocks decompress on the worker pool. Restores had hashed
- * every stored byte three times and decompressed on the main thread (docs/performance.md).
+ * whole object's (against the state). Restores had hashed every stored byte three times.
+ * Blocks decompress in line: handing each to the worker pool (postMessage and a copy) cost the main
+ * thread more than zstd's decompression of it, and ~60 MiB more peak RSS (docs/performance.md).
  * (WebCrypto would hash off the main thread, but copies its input: two more copies of every
  * segment in memory, which showed as ~80 MiB more peak RSS.)
  */
 async function* readVerified(store: ObjectStore, seg: SegmentRef, keyring: Map<string, Buffer>): AsyncGenerator<KafkaRecord[]> {
+  const {bytes, options} = await fetchVerified(store, seg, keyring)
+  yield* readSegment([bytes], options)
+}
+
+/** readVerified, each block's records left in place (readSegmentBlocks): the fast path's. */
+async function* readVerifiedBlocks(store: ObjectStore, seg: SegmentRef, keyring: Map<string, Buffer>): AsyncGenerator<ScannedBlock> {
+  const {bytes, options} = await fetchVerified(store, seg, keyring)
+  yield* readSegmentBlocks([bytes], options)
+}
+
+async function fetchVerified(store: ObjectStore, seg: SegmentRef, keyring: Map<string, Buffer>): Promise<{bytes: Buffer; options: SegmentReadOptions}> {
   const bytes = await store.get(seg.key)
   const hash = createHash('sha256')
   let beforeTrailer: Buffer | undefined
@@ -525,8 +614,7 @@ async function* readVerified(store: ObjectStore, seg: SegmentRef, keyring: Map<s
       kind: 'environment',
     })
   }
-  const pool = sharedCompressPool()
-  yield* readSegment([bytes], {keyring, objectName: seg.key, decompress: (packed) => pool.decompress(packed), ...(beforeTrailer ? {digestBeforeTrailer: beforeTrailer} : {})})
+  return {bytes, options: {keyring, objectName: seg.key,  ...(beforeTrailer ? {digestBeforeTrailer: beforeTrailer} : {})}}
 }
 
 function addMapping(entries: OffsetMapEntry[], source: number, targetPartition: number, target: number): void {

@@ -14,6 +14,7 @@ import {
 } from './layout.js'
 import {ByteSource} from './byte-source.js'
 import {decodeRecords} from './record-codec.js'
+import {scanRecords, type ScannedBlock} from './record-scan.js'
 import type {SegmentBlockInfo, SegmentReadOptions, SegmentSummary} from './types.js'
 
 /** Stands in for the running hash when the caller hashed the object already (digestBeforeTrailer). */
@@ -45,7 +46,34 @@ export interface SegmentFooter {
  * record; the footer, trailer and whole-object digest are checked after the last block. Stop
  * consuming and the source is closed. The generator's return value is the verified summary.
  */
-export async function* readSegment(source: AsyncIterable<Buffer> | Iterable<Buffer> | Readable, options: SegmentReadOptions): AsyncGenerator<KafkaRecord[], SegmentSummary> {
+export function readSegment(source: AsyncIterable<Buffer> | Iterable<Buffer> | Readable, options: SegmentReadOptions): AsyncGenerator<KafkaRecord[], SegmentSummary> {
+  return readBlocks(source, options, (plain, count) => {
+    const records = decodeRecords(plain, count)
+    return {block: records, count, offset: (i) => records[i]!.offset, timestamp: (i) => records[i]!.timestamp}
+  })
+}
+
+/**
+ * readSegment without a JS object per record: each block's records stay in place in its
+ * decompressed bytes (record-scan.ts), for a restore that copies them into Kafka record batches
+ * as they are. Same checks, in the same order.
+ */
+export function readSegmentBlocks(source: AsyncIterable<Buffer> | Iterable<Buffer> | Readable, options: SegmentReadOptions): AsyncGenerator<ScannedBlock, SegmentSummary> {
+  return readBlocks(source, options, (plain, count) => {
+    const b = scanRecords(plain, count)
+    return {block: b, count, offset: (i) => b.offsets[i]!, timestamp: (i) => b.timestamps[i]!}
+  })
+}
+
+/** A block's records as a reader yields them, with what the reader checks of each. */
+interface DecodedBlock<T> {
+  block: T
+  count: number
+  offset(i: number): number
+  timestamp(i: number): number
+}
+
+async function* readBlocks<T>(source: AsyncIterable<Buffer> | Iterable<Buffer> | Readable, options: SegmentReadOptions, decode: (plain: Buffer, count: number) => DecodedBlock<T>): AsyncGenerator<T, SegmentSummary> {
   const name = options.objectName
   const hash: Hash = options.digestBeforeTrailer ? NO_HASH : createHash('sha256')
   const it: AsyncIterator<unknown> | Iterator<unknown> = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()
@@ -75,23 +103,25 @@ export async function* readSegment(source: AsyncIterable<Buffer> | Iterable<Buff
         throw corrupt(name, `block ${blockIndex} checksum does not match (bytes ${blockOffset}–${src.consumed - 1})`, {block: blockIndex, byteOffset: blockOffset})
       }
       const plain = options.decompress && header.codecId !== 0 ? await unpackBlockOffThread(header, blockIndex, head, payload, plainLength, name, options.decompress) : unpackBlock(header, blockIndex, head, payload, plainLength, name)
-      let records: KafkaRecord[]
+      let records: DecodedBlock<T>
       try {
-        records = decodeRecords(plain, count)
+        records = decode(plain, count)
       } catch (e) {
         throw corrupt(name, `block ${blockIndex} does not decode: ${(e as Error).message}`, {block: blockIndex})
       }
-      const info: SegmentBlockInfo = {offset: blockOffset, size: src.consumed - blockOffset, recordCount: count, firstOffset: records[0]!.offset, lastOffset: 0, minTimestamp: records[0]!.timestamp, maxTimestamp: records[0]!.timestamp}
-      for (const r of records) {
-        if (r.offset <= lastOffset) throw corrupt(name, `block ${blockIndex}: offset ${r.offset} follows ${lastOffset}`, {block: blockIndex})
-        lastOffset = r.offset
-        if (r.timestamp < info.minTimestamp) info.minTimestamp = r.timestamp
-        if (r.timestamp > info.maxTimestamp) info.maxTimestamp = r.timestamp
+      const info: SegmentBlockInfo = {offset: blockOffset, size: src.consumed - blockOffset, recordCount: count, firstOffset: records.offset(0), lastOffset: 0, minTimestamp: records.timestamp(0), maxTimestamp: records.timestamp(0)}
+      for (let i = 0; i < count; i++) {
+        const offset = records.offset(i)
+        const timestamp = records.timestamp(i)
+        if (offset <= lastOffset) throw corrupt(name, `block ${blockIndex}: offset ${offset} follows ${lastOffset}`, {block: blockIndex})
+        lastOffset = offset
+        if (timestamp < info.minTimestamp) info.minTimestamp = timestamp
+        if (timestamp > info.maxTimestamp) info.maxTimestamp = timestamp
       }
       info.lastOffset = lastOffset
       seen.push(info)
       uncompressed += plainLength
-      yield records
+      yield records.block
     }
 
     const footerOffset = src.consumed - 4

@@ -8,6 +8,7 @@ import type {
   GroupOffsets,
   KafkaPort,
   KafkaRecord,
+  PartitionEncoded,
   PartitionRecords,
   PartitionWatermarks,
   ProduceRecord,
@@ -16,6 +17,8 @@ import type {
   RecordHeader,
   TopicInfo,
 } from '../../src/kafka/port.js'
+import {finishBatch} from '../../src/kafka/produce-batch.js'
+import {decodePartition} from '../../src/kafka/record-batch.js'
 
 interface Partition {
   /** Records still on the "broker", in offset order; offsets may have gaps (control records, compaction). */
@@ -254,6 +257,22 @@ export class MemoryKafka implements KafkaPort {
       }
       return first
     })
+  }
+
+  /**
+   * The restore's fast path: each batch is finished as kbk's producer finishes it (header, CRC) and
+   * decoded back with kbk's own fetch decoder, so what lands here is what a broker would store.
+   */
+  async produceEncoded(topic: string, batches: PartitionEncoded[]): Promise<number[]> {
+    const decoded: PartitionRecords[] = []
+    for (const b of batches) {
+      // finishBatch writes the header in place: the caller's buffer stays as it was.
+      const batch = await finishBatch({...b.records, buf: Buffer.from(b.records.buf)}, {producerId: 1n, producerEpoch: 0}, 0)
+      const {records} = await decodePartition(batch, 0, [], {})
+      if (records.length !== b.records.count) throw new Error(`produceEncoded: a batch of ${b.records.count} record(s) decoded to ${records.length}`)
+      decoded.push({partition: b.partition, records: records.map((r) => ({timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers}))})
+    }
+    return this.producePartitions(topic, decoded)
   }
 
   async commitGroupOffsets(groupId: string, topic: string, offsets: {partition: number; offset: number}[]): Promise<void> {

@@ -7,7 +7,7 @@
 // test/integration/kafka-produce.test.ts.
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
-import {DirectProducer, type ProduceBroker, type ProduceCluster} from '../../../src/kafka/kafkajs-produce.js'
+import {DirectProducer, isLoopback, type ProduceBroker, type ProduceCluster} from '../../../src/kafka/kafkajs-produce.js'
 import {KbkError} from '../../../src/errors.js'
 import {batchesOf, decodePartition} from '../../../src/kafka/record-batch.js'
 import {kafkaDecompressors} from '../../../src/kafka/kafkajs-codecs.js'
@@ -69,11 +69,16 @@ class ScriptedBrokers implements ProduceCluster {
     return this.#broker(nodeId)
   }
 
+  /** The brokers' address as their connections say (the producer picks its codec by it). */
+  host: string | undefined
+
   #broker(id: number): ProduceBroker {
     return {
       versions: {0: {minVersion: 0, maxVersion: 9}},
       initProducerId: async () => ({producerId: String(PRODUCER_ID), producerEpoch: EPOCH}),
       connectionPool: {
+        // Only the host: the producer then sends through `send` below.
+        getConnectionByRequest: async () => (this.host === undefined ? undefined : {host: this.host}),
         send: async ({request, response}) => {
           const body = ((await (request as {encode(): Promise<{buffer: Buffer}>}).encode()).buffer)
           const req = parseProduceRequest(body)
@@ -212,5 +217,28 @@ describe('DirectProducer: idempotent resends against scripted brokers', () => {
     assert.deepEqual(await producer.producePartitions(TOPIC, [{partition: 1, records: recs('c', 2)}]), [2])
     assert.deepEqual(await brokers.values(1), [...names('b', 2), ...names('c', 2)])
     assert.equal(brokers.duplicates, 0)
+  })
+})
+
+describe('DirectProducer: the codec of produced batches', () => {
+  it('auto: uncompressed to a broker on the loopback interface, lz4 to any other; the records the same', async () => {
+    for (const [host, codec] of [['127.0.0.1', 0], ['localhost', 0], ['kafka-1.prod.internal', 3], ['10.0.0.7', 3]] as const) {
+      const brokers = new ScriptedBrokers([0])
+      brokers.host = host
+      const producer = new DirectProducer(brokers)
+      // Repetitive values: lz4 makes them smaller, so an lz4 batch says so.
+      await producer.producePartitions(TOPIC, [{partition: 0, records: recs('same-value-same-value', 50)}])
+      assert.deepEqual(brokers.batchesSent(0).map((b) => b.readInt16BE(21) & 7), [codec], host)
+      assert.deepEqual(await brokers.values(0), names('same-value-same-value', 50))
+    }
+    const forced = new ScriptedBrokers([0])
+    forced.host = '127.0.0.1'
+    await new DirectProducer(forced, 'lz4').producePartitions(TOPIC, [{partition: 0, records: recs('same-value-same-value', 50)}])
+    assert.deepEqual(forced.batchesSent(0).map((b) => b.readInt16BE(21) & 7), [3], 'an explicit codec wins')
+  })
+
+  it('knows loopback addresses', () => {
+    for (const h of ['localhost', 'LOCALHOST', 'kafka.localhost', '127.0.0.1', '127.1.2.3', '::1', '[::1]', '::ffff:127.0.0.1']) assert.equal(isLoopback(h), true, h)
+    for (const h of ['10.0.0.1', '128.0.0.1', 'kafka', 'localhost.example.com', '::2', '1127.0.0.1', '']) assert.equal(isLoopback(h), false, h)
   })
 })
