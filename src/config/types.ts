@@ -200,6 +200,8 @@ export interface RestoreConfig {
   /** With to.schemaRegistry: a record whose schema ID the snapshot lacks stops the restore, or is copied unchanged. */
   unknownSchemaIds: 'fail' | 'copy'  /** As on policies: the restore produces no faster. */
   rateLimit?: {bytesPerSecond: number; recordsPerSecond?: number}
+  /** Compression of the batches produced to the target; absent: auto (none on loopback, lz4 elsewhere). */
+  compression?: 'auto' | 'none' | 'lz4'
 
 }
 

@@ -2,7 +2,7 @@
 // comment in markdown. Pure functions over the Plan value; colors come from colors.ts.
 import type {Drift, Plan, ResourceChange} from '../plan/types.js'
 import {c} from './colors.js'
-import {formatBytes, formatCount} from './numbers.js'
+import {formatBytes, formatCount, formatRate} from './numbers.js'
 import {formatOffsetsLines, offsetsHeadline} from './offsets-text.js'
 import {egressLines, formatReplicateChange} from './replication-text.js'
 
@@ -79,12 +79,26 @@ export function formatChange(ch: ResourceChange): string[] {
       lines.push(`${ind}${t.source_topic} -> ${t.target_topic}${t.create ? c.green(` (create, ${t.partitions} partitions)`) : ''}: ${formatCount(t.estimated_records)} record(s) at most, ~${formatBytes(t.estimated_bytes)}`)
     }
     if (r.consumer_groups.length > 0) lines.push(`${ind}consumer groups translated: ${r.consumer_groups.join(', ')}`)
+    const produced = producedLine(ch.after)
+    if (produced) lines.push(`${ind}${produced}`)
     for (const d of ch.diff ?? []) lines.push(`${ind}${c.yellow('~')} ${d.path}: ${value(d.before)} ${c.dim('->')} ${value(d.after)}`)
   }
   if (ch.offsets) lines.push(...formatOffsetsLines(ch, ind))
   for (const n of ch.notes ?? []) lines.push(`${ind}${c.dim(n)}`)
   if (ch.blocked) lines.push(`${ind}${c.yellow(ch.blocked)}`)
   return lines
+}
+
+/**
+ * How a restore produces, when its intent says (rateLimit, compression): the brakes and the
+ * codec the apply will use are part of what the plan promises.
+ */
+function producedLine(after: unknown): string | undefined {
+  const s = (after ?? {}) as {rateLimit?: {bytesPerSecond: number; recordsPerSecond?: number}; compression?: string}
+  const parts: string[] = []
+  if (s.rateLimit) parts.push(`at most ${formatRate(s.rateLimit.bytesPerSecond)}${s.rateLimit.recordsPerSecond ? ` and ${formatCount(s.rateLimit.recordsPerSecond)} records/s` : ''} over all partitions (rateLimit)`)
+  if (s.compression) parts.push(s.compression === 'auto' ? 'batches uncompressed to a loopback broker, lz4 otherwise (compression: auto)' : `batches ${s.compression === 'none' ? 'uncompressed' : s.compression + '-compressed'} (compression: ${s.compression})`)
+  return parts.length > 0 ? `produced ${parts.join('; ')}` : undefined
 }
 
 export function formatDrift(d: Drift): string[] {

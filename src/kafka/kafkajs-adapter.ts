@@ -14,7 +14,7 @@ import {createReadCluster, fetchRanges, type FetchLimits, type KafkajsCluster} f
 import {describeLogSizes} from './kafkajs-log-dirs.js'
 import {mapKafkaError, noTopic, type ErrorContext} from './kafkajs-errors.js'
 import {kafkajsLogCreator, stderrLogger, type KafkaLogger} from './kafkajs-logger.js'
-import type {GroupDescription, GroupOffsets, KafkaPort, PartitionEncoded, PartitionWatermarks, ProduceRecord, ReadRange, RecordBatchHandler, TopicInfo} from './port.js'
+import type {GroupDescription, GroupOffsets, KafkaPort, PartitionEncoded, PartitionWatermarks, ProduceOptions, ProduceRecord, ReadRange, RecordBatchHandler, TopicInfo} from './port.js'
 import {RangeProgress} from './range-progress.js'
 import {DirectProducer, produceRecords, type PartitionRecords} from './kafkajs-produce.js'
 
@@ -303,14 +303,14 @@ class KafkajsAdapter implements KafkaPort {
     return this.#guard(`producing to "${topic}"`, topic, async () => produceRecords(await this.#producerClient(), topic, records))
   }
 
-  async producePartitions(topic: string, batches: PartitionRecords[]): Promise<number[]> {
+  async producePartitions(topic: string, batches: PartitionRecords[], options?: ProduceOptions): Promise<number[]> {
     if (batches.length === 0) return []
-    return this.#guard(`producing to "${topic}"`, topic, async () => (await this.#producerClient()).producePartitions(topic, batches))
+    return this.#guard(`producing to "${topic}"`, topic, async () => (await this.#producerClient()).producePartitions(topic, batches, options))
   }
 
-  async produceEncoded(topic: string, batches: PartitionEncoded[]): Promise<number[]> {
+  async produceEncoded(topic: string, batches: PartitionEncoded[], options?: ProduceOptions): Promise<number[]> {
     if (batches.length === 0) return []
-    return this.#guard(`producing to "${topic}"`, topic, async () => (await this.#producerClient()).produceEncoded(topic, batches))
+    return this.#guard(`producing to "${topic}"`, topic, async () => (await this.#producerClient()).produceEncoded(topic, batches, options))
   }
 
   /** Idempotent, on its own kafkajs cluster (kafkajs-produce.ts). */

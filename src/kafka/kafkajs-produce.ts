@@ -12,7 +12,7 @@ import {compressFrame} from 'lz4-napi'
 import {KbkError} from '../errors.js'
 import {isTransientKafkaError} from './kafkajs-errors.js'
 import {createReadCluster, type KafkajsCluster} from './kafkajs-fetch.js'
-import type {EncodedRecords, PartitionEncoded, PartitionRecords, ProduceRecord} from './port.js'
+import type {EncodedRecords, PartitionEncoded, PartitionRecords, ProduceCompression, ProduceOptions, ProduceRecord} from './port.js'
 import {batchBound, encodeRecords, produceRequestPieces, finishBatch, nextSequence, parseProduceResponse, type AsyncBatchCodec, type ProducedPartition, type ProducerIdentity} from './produce-batch.js'
 import {sleep} from '../sleep.js'
 
@@ -117,16 +117,16 @@ export class DirectProducer {
   }
 
   /** See KafkaPort.producePartitions. */
-  async producePartitions(topic: string, batches: PartitionRecords[]): Promise<number[]> {
-    return this.#produce(topic, batches.map((b) => ({partition: b.partition, count: b.records.length, encode: () => encodeRecords(b.records)})))
+  async producePartitions(topic: string, batches: PartitionRecords[], options?: ProduceOptions): Promise<number[]> {
+    return this.#produce(topic, batches.map((b) => ({partition: b.partition, count: b.records.length, encode: () => encodeRecords(b.records)})), options?.compression)
   }
 
   /** See KafkaPort.produceEncoded: the records are written already, the batch is finished here. */
-  async produceEncoded(topic: string, batches: PartitionEncoded[]): Promise<number[]> {
-    return this.#produce(topic, batches.map((b) => ({partition: b.partition, count: b.records.count, encode: () => b.records})))
+  async produceEncoded(topic: string, batches: PartitionEncoded[], options?: ProduceOptions): Promise<number[]> {
+    return this.#produce(topic, batches.map((b) => ({partition: b.partition, count: b.records.count, encode: () => b.records})), options?.compression)
   }
 
-  async #produce(topic: string, batches: Array<{partition: number; count: number; encode: () => EncodedRecords}>): Promise<number[]> {
+  async #produce(topic: string, batches: Array<{partition: number; count: number; encode: () => EncodedRecords}>, compression: ProduceCompression | undefined): Promise<number[]> {
     const seen = new Set<number>()
     for (const b of batches) {
       if (seen.has(b.partition)) throw new KbkError('KBK_INTERNAL', `Partition ${b.partition} of "${topic}" appears twice in one produce call.`, {kind: 'internal'})
@@ -150,7 +150,7 @@ export class DirectProducer {
             const broker = await this.#cluster.findBroker({nodeId: leader})
             const version = produceVersion(broker, leader)
             const connection = await broker.connectionPool.getConnectionByRequest?.({request: {apiKey: PRODUCE_API_KEY}})
-            const codec = this.#codecFor(connection)
+            const codec = this.#codecFor(connection, compression)
             // Each batch once, compressed side by side off the main thread; a resend reuses it.
             await Promise.all(partitions.map((p) => pending.get(p)!).filter((p) => p.batch === undefined).map(async (p) => {
               const encoded = p.encode()
@@ -237,8 +237,10 @@ export class DirectProducer {
    * record), and on the 2-core bench a 256 MiB restore took 0.7–1 s less of kbk's CPU and ~60 MiB
    * less memory without it (docs/performance.md). Any other broker gets lz4, a third of the bytes.
    */
-  #codecFor(connection: unknown): AsyncBatchCodec | undefined {
-    if (this.#codec !== 'auto') return PRODUCE_CODECS[this.#codec]
+  #codecFor(connection: unknown, compression: ProduceCompression | undefined): AsyncBatchCodec | undefined {
+    // The call's choice (a restore's `compression`) wins over the producer's own default.
+    const choice = compression ?? this.#codec
+    if (choice !== 'auto') return PRODUCE_CODECS[choice]
     const host = (connection as {host?: unknown} | undefined)?.host
     return typeof host === 'string' && isLoopback(host) ? undefined : LZ4
   }

@@ -90,6 +90,16 @@ export interface ProduceRecord {
   headers: RecordHeader[]
 }
 
+/**
+ * How produced record batches are compressed: `auto` (the default) leaves them uncompressed for a
+ * broker on the loopback interface and uses lz4 for any other; `none` and `lz4` say so outright.
+ */
+export type ProduceCompression = 'auto' | 'none' | 'lz4'
+
+export interface ProduceOptions {
+  compression?: ProduceCompression
+}
+
 /** One partition's share of a producePartitions call. */
 export interface PartitionRecords {
   partition: number
@@ -164,12 +174,12 @@ export interface KafkaPort {
    * the order given, the offset of each entry's first record. Idempotent: a retry inside the call
    * never duplicates. Calls must not overlap.
    */
-  producePartitions(topic: string, batches: PartitionRecords[]): Promise<number[]>
+  producePartitions(topic: string, batches: PartitionRecords[], options?: ProduceOptions): Promise<number[]>
   /**
    * producePartitions for records already encoded (EncodedRecords): the same contract, without a
    * JS object per record. Optional: a port without it gets records (restores fall back).
    */
-  produceEncoded?(topic: string, batches: PartitionEncoded[]): Promise<number[]>
+  produceEncoded?(topic: string, batches: PartitionEncoded[], options?: ProduceOptions): Promise<number[]>
   /** Commit offsets for a group that has no active members (else KBK_KAFKA_GROUP_ACTIVE). */
   commitGroupOffsets(groupId: string, topic: string, offsets: {partition: number; offset: number}[]): Promise<void>
   /** Delete topics (a drill's scratch topics); a topic already gone is not an error. Optional: test doubles may lack it. */

@@ -118,6 +118,8 @@ export function restoreSettings(r: RestoreConfig): Record<string, unknown> {
     ...(r.from.store !== undefined ? {store: r.from.store} : {}),
     // Pinned in the plan: the restore's apply reads its limit from here (restore-run.ts).
     ...(r.rateLimit ? {rateLimit: {...r.rateLimit}} : {}),
+    // Only when set, like extendRetention: pinned in the plan, read by the restore's apply.
+    ...(r.compression ? {compression: r.compression} : {}),
   }
 }
 

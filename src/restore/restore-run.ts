@@ -14,7 +14,7 @@
 // partition's order and never duplicates a retried batch, so the rule above still holds.
 import {createHash} from 'node:crypto'
 import {KbkError} from '../errors.js'
-import type {EncodedRecords, KafkaPort, KafkaRecord} from '../kafka/port.js'
+import type {EncodedRecords, KafkaPort, KafkaRecord, ProduceCompression} from '../kafka/port.js'
 import {BATCH_HEADER_BYTES, encodeRecords} from '../kafka/produce-batch.js'
 import type {RestoreRun, RestoreTopicPlan} from '../plan/types.js'
 import {readSegment, readSegmentBlocks, TRAILER_BYTES, type SegmentReadOptions} from '../segment/index.js'
@@ -267,6 +267,9 @@ async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: R
   // Records go to the target already in Kafka's format when the port takes them so (kbk's own
   // producer does); lanes then build each batch's records ahead, while a request is in flight.
   const produceEncoded = deps.kafka.produceEncoded?.bind(deps.kafka)
+  // The intent's `compression` of produced batches, as the plan pinned it (default: auto).
+  const compression = produceCompressionOf(deps.settings)
+  const produceOptions = compression ? {compression} : undefined
   const encode = produceEncoded !== undefined
   // Each lane holds up to LANE_AHEAD chunks plus the one in flight.
   const buffers = new BufferPool(BATCH_HEADER_BYTES + limits.bytes, MAX_ACTIVE_LANES * (LANE_AHEAD + 1))
@@ -335,8 +338,8 @@ async function restoreLanes(topic: string, lanes: Lane[], pitMs: number, deps: R
       // Let the lanes decode their next chunks while this request is in flight.
       for (const r of ready) release(r)
       const sent = produceEncoded
-        ? produceEncoded(topic, chunks.map((c) => ({partition: c.target, records: c.encoded!})))
-        : deps.kafka.producePartitions(topic, chunks.map((c) => ({partition: c.target, records: c.records!})))
+        ? produceEncoded(topic, chunks.map((c) => ({partition: c.target, records: c.encoded!})), produceOptions)
+        : deps.kafka.producePartitions(topic, chunks.map((c) => ({partition: c.target, records: c.records!})), produceOptions)
       const bases = await sent.catch((error: unknown) => {
         throw timestampRejected(error, topic, chunks) ?? error
       })
@@ -689,4 +692,10 @@ export function translateGroupOffsets(committed: Record<number, number>, partiti
     out.push({partition: targetPartition, offset: target})
   }
   return out.sort((a, b) => a.partition - b.partition)
+}
+
+/** `compression` of the restore as the plan pinned it; undefined (the producer's auto) when not set. */
+export function produceCompressionOf(settings: Record<string, unknown> | undefined): ProduceCompression | undefined {
+  const c = settings?.compression
+  return c === 'auto' || c === 'none' || c === 'lz4' ? c : undefined
 }

@@ -143,6 +143,21 @@ describe('${ENV} interpolation', () => {
     assert.equal(errors(zero).length, 1)
   })
 
+  test('restores.X.compression: auto, none or lz4 reach the restore; anything else is an error at its position', async () => {
+    const restore = (value: string): string => BASE + `restores:\n  again:\n    from: {policy: orders, pointInTime: latest}\n    to: {cluster: prod, topicSuffix: -again}\n    compression: ${value}\n`
+    for (const v of ['auto', 'none', 'lz4'] as const) {
+      const ok = await load(restore(v))
+      assert.deepEqual(ok.diagnostics, [], v)
+      assert.equal(ok.workspace!.restores.again!.compression, v)
+    }
+    const unset = await load(BASE + 'restores:\n  again:\n    from: {policy: orders, pointInTime: latest}\n    to: {cluster: prod, topicSuffix: -again}\n')
+    assert.equal(unset.workspace!.restores.again!.compression, undefined, 'unset: the producer decides (auto)')
+    const bad = await load(restore('zstd'))
+    assert.equal(errors(bad).length, 1)
+    assert.match(errors(bad)[0]!.message, /compression/)
+    assert.ok(errors(bad)[0]!.line > 20)
+  })
+
   test('a value from the environment is never echoed in a diagnostic', async () => {
     const r = await load(BASE.replace('maxAge: 90d', 'maxAge: "${AGE}"'), {AGE: 'topsecret-ninety'})
     const d = r.diagnostics.find((x) => x.code === 'KBK_CONFIG_BAD_DURATION')!

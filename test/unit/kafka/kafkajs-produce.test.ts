@@ -237,6 +237,17 @@ describe('DirectProducer: the codec of produced batches', () => {
     assert.deepEqual(forced.batchesSent(0).map((b) => b.readInt16BE(21) & 7), [3], 'an explicit codec wins')
   })
 
+  it("a call's compression (a restore's `compression`) wins over the producer's default, both ways", async () => {
+    for (const [host, compression, codec] of [['127.0.0.1', 'lz4', 3], ['kafka-1.prod.internal', 'none', 0], ['10.0.0.7', 'auto', 3]] as const) {
+      const brokers = new ScriptedBrokers([0])
+      brokers.host = host
+      const producer = new DirectProducer(brokers)
+      await producer.producePartitions(TOPIC, [{partition: 0, records: recs('same-value-same-value', 50)}], {compression})
+      assert.deepEqual(brokers.batchesSent(0).map((b) => b.readInt16BE(21) & 7), [codec], `${host} ${compression}`)
+      assert.deepEqual(await brokers.values(0), names('same-value-same-value', 50))
+    }
+  })
+
   it('knows loopback addresses', () => {
     for (const h of ['localhost', 'LOCALHOST', 'kafka.localhost', '127.0.0.1', '127.1.2.3', '::1', '[::1]', '::ffff:127.0.0.1']) assert.equal(isLoopback(h), true, h)
     for (const h of ['10.0.0.1', '128.0.0.1', 'kafka', 'localhost.example.com', '::2', '1127.0.0.1', '']) assert.equal(isLoopback(h), false, h)
