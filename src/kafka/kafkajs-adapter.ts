@@ -10,11 +10,11 @@ import kafkajs from 'kafkajs'
 import type {Admin, KafkaConfig, SASLOptions} from 'kafkajs'
 import {KbkError} from '../errors.js'
 import {kafkaDecompressors} from './kafkajs-codecs.js'
-import {createReadCluster, fetchRanges, type FetchLimits, type KafkajsCluster} from './kafkajs-fetch.js'
+import {createReadCluster, fetchRanges, type FetchHooks, type FetchLimits, type KafkajsCluster} from './kafkajs-fetch.js'
 import {describeLogSizes} from './kafkajs-log-dirs.js'
 import {mapKafkaError, noTopic, type ErrorContext} from './kafkajs-errors.js'
 import {kafkajsLogCreator, stderrLogger, type KafkaLogger} from './kafkajs-logger.js'
-import type {GroupDescription, GroupOffsets, KafkaPort, PartitionWatermarks, ProduceRecord, ReadRange, RecordBatchHandler, TopicInfo} from './port.js'
+import type {GroupDescription, GroupOffsets, KafkaPort, PartitionWatermarks, ProduceRecord, ReadRange, RecordBatchHandler, RecordCursorHandler, TopicInfo} from './port.js'
 import {RangeProgress} from './range-progress.js'
 import {DirectProducer, produceRecords, type PartitionRecords} from './kafkajs-produce.js'
 
@@ -352,7 +352,15 @@ class KafkajsAdapter implements KafkaPort {
     })
   }
 
-  async readRanges(topic: string, ranges: ReadRange[], onBatch: RecordBatchHandler, options: {signal?: AbortSignal} = {}): Promise<void> {
+  readRanges(topic: string, ranges: ReadRange[], onBatch: RecordBatchHandler, options: {signal?: AbortSignal} = {}): Promise<void> {
+    return this.#readRanges(topic, ranges, {onBatch}, options)
+  }
+
+  readRecordRanges(topic: string, ranges: ReadRange[], onRecords: RecordCursorHandler, options: {signal?: AbortSignal} = {}): Promise<void> {
+    return this.#readRanges(topic, ranges, {onRecords}, options)
+  }
+
+  async #readRanges(topic: string, ranges: ReadRange[], handler: {onBatch: RecordBatchHandler} | {onRecords: RecordCursorHandler}, options: {signal?: AbortSignal}): Promise<void> {
     const progress = new RangeProgress(ranges)
     if (progress.allDone()) return // empty ranges: nothing to read, no consumer
     if (options.signal?.aborted) throw new KbkError('KBK_ABORTED', `Reading "${topic}" was cancelled.`, {kind: 'user'})
@@ -379,14 +387,17 @@ class KafkajsAdapter implements KafkaPort {
     const cluster = createReadCluster(this.#kafka)
     this.#readers.add(cluster)
     try {
+      const hooks: FetchHooks = {
+        decompressors: kafkaDecompressors,
+        ...(options.signal ? {signal: options.signal} : {}),
+        offsetGone: (partition, from, to, low) => this.#offsetGone(topic, partition, from, to, low),
+        noTopic: (cause) => noTopic(this.#errCtx('reading (the topic was deleted during the read)', topic), cause),
+        topicExists: async () => (await (await this.#adminClient()).listTopics()).includes(topic),
+      }
       await this.#guard(what, topic, () =>
-        fetchRanges(cluster, topic, progress, onBatch, FETCH_LIMITS, {
-          decompressors: kafkaDecompressors,
-          ...(options.signal ? {signal: options.signal} : {}),
-          offsetGone: (partition, from, to, low) => this.#offsetGone(topic, partition, from, to, low),
-          noTopic: (cause) => noTopic(this.#errCtx('reading (the topic was deleted during the read)', topic), cause),
-          topicExists: async () => (await (await this.#adminClient()).listTopics()).includes(topic),
-        }),
+        'onRecords' in handler
+          ? fetchRanges(cluster, topic, progress, handler.onRecords, FETCH_LIMITS, {...hooks, cursor: true})
+          : fetchRanges(cluster, topic, progress, handler.onBatch, FETCH_LIMITS, {...hooks, cursor: false}),
       )
     } finally {
       this.#readers.delete(cluster)
