@@ -7,13 +7,14 @@
 import {readFileSync} from 'node:fs'
 import type {ConnectionOptions} from 'node:tls'
 import kafkajs from 'kafkajs'
-import type {Admin, KafkaConfig, SASLOptions} from 'kafkajs'
+import type {Admin, ISocketFactory, KafkaConfig, SASLOptions} from 'kafkajs'
 import {KbkError} from '../errors.js'
 import {kafkaDecompressors} from './kafkajs-codecs.js'
 import {createReadCluster, fetchRanges, type FetchHooks, type FetchLimits, type KafkajsCluster} from './kafkajs-fetch.js'
 import {describeLogSizes} from './kafkajs-log-dirs.js'
 import {mapKafkaError, noTopic, type ErrorContext} from './kafkajs-errors.js'
 import {kafkajsLogCreator, stderrLogger, type KafkaLogger} from './kafkajs-logger.js'
+import {pooledSocketFactory} from './kafkajs-socket.js'
 import type {GroupDescription, GroupOffsets, KafkaPort, PartitionWatermarks, ProduceRecord, ReadRange, RecordBatchHandler, RecordCursorHandler, TopicInfo} from './port.js'
 import {RangeProgress} from './range-progress.js'
 import {DirectProducer, produceRecords, type PartitionRecords} from './kafkajs-produce.js'
@@ -107,6 +108,8 @@ export function openKafka(cluster: KafkaClusterConfig, ctx: KafkaContext): Kafka
 
 class KafkajsAdapter implements KafkaPort {
   readonly #kafka: InstanceType<typeof Kafka>
+  /** Fetch connections: read buffers recycled where plaintext, without SASL (kafkajs-socket.ts). */
+  readonly #readKafka: InstanceType<typeof Kafka>
   readonly #ctx: KafkaContext
   readonly #brokers: string[]
   #admin?: Promise<Admin>
@@ -120,6 +123,7 @@ class KafkajsAdapter implements KafkaPort {
     this.#ctx = ctx
     this.#brokers = cluster.brokers
     this.#kafka = new Kafka(kafkajsConfig(cluster, ctx))
+    this.#readKafka = cluster.tls || cluster.sasl || process.env.KBK_KAFKA_POOLED_READS === '0' ? this.#kafka : new Kafka({...kafkajsConfig(cluster, ctx), socketFactory: pooledSocketFactory() as unknown as ISocketFactory})
   }
 
   #errCtx(operation: string, topic?: string): ErrorContext {
@@ -384,7 +388,7 @@ class KafkajsAdapter implements KafkaPort {
         })
       }
     }
-    const cluster = createReadCluster(this.#kafka)
+    const cluster = createReadCluster(this.#readKafka)
     this.#readers.add(cluster)
     try {
       const hooks: FetchHooks = {
