@@ -2,7 +2,8 @@
 // record batches (magic 2) and the older messages (magic 0 and 1, at the end of this file). Every
 // batch's CRC can be checked (batchCrcMatches; kafkajs-fetch.ts checks all). No Kafka client here: kafkajs-fetch.ts sends the request on a
 // kafkajs connection and hands the response bytes over. Keys, values and header values are views
-// into the response (no copy); one object per record and per header is all that is allocated.
+// into the response (no copy); one object per record and per header is all that is allocated, and
+// BatchRecordCursor (the backup's path) allocates none: it decodes one record per next().
 // read_committed is applied here, the way Kafka's own consumer does it: data of aborted
 // transactions and control batches are skipped, but the position still moves past them.
 import {gunzipSync} from 'node:zlib'
