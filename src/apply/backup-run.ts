@@ -199,42 +199,73 @@ export async function applyBackupRun(
   const toRead = run.ranges.filter((r) => r.from < r.to).map((r) => ({partition: r.partition, from: r.from, to: r.to}))
   // One limiter for every partition of the run; a chunk is paid for before the next is taken.
   const limiter = runtime.rateLimit ? new RateLimiter(perProcessRateLimit(runtime.rateLimit, runtime.shards)) : undefined
-  if (toRead.length > 0) {
+  const writerOf = (partition: number): PartitionWriter => {
+    // Interrupted: stop at once. The open segments are dropped, never committed part-way.
+    stopIfInterrupted()
+    const pw = writers.get(partition)
+    if (!pw) throw new KbkError('KBK_INTERNAL', `Kafka returned partition ${partition} of "${run.topic}", which this run did not ask for.`, {kind: 'internal'})
+    return pw
+  }
+  // After a record went into its writer: wait for the workers if too many blocks are in flight,
+  // then take finished blocks and count the record. Synchronous unless there is something to
+  // wait for, so most records cost no promise.
+  const backpressure = (w: SegmentWriter): Promise<void> | undefined =>
+    w.pendingBlocks >= MAX_BLOCKS_IN_FLIGHT ? w.drain() : pool.inFlight >= poolLimit ? pool.whenBelow(poolLimit) : undefined
+  /** Counts a record the writer took; true when its segment is full (flush it). */
+  const accept = (pw: PartitionWriter, w: SegmentWriter, offset: number, kv: number): boolean => {
+    w.collect()
+    w.moveOutputTo(pw.chunks)
+    read.records++
+    read.bytes += kv
+    pw.pendingRecords++
+    pw.pendingBytes += kv
+    pw.consumedTo = offset + 1
+    return w.bufferedBytes + w.bytesWritten >= runtime.segmentMaxBytes || (runtime.segmentMaxRecords !== undefined && w.recordCount >= runtime.segmentMaxRecords)
+  }
+  /** After a fetch's records: the rate limit, the position reached, the partition's last segment. */
+  const fetched = async (pw: PartitionWriter, nextOffset: number, before: {records: number; bytes: number}): Promise<void> => {
+    if (limiter) await limiter.take(read.bytes - before.bytes, read.records - before.records, signal)
+    const reached = Math.min(nextOffset, pw.to)
+    if (reached > pw.consumedTo) pw.consumedTo = reached
+    if (pw.consumedTo >= pw.to && !pw.done) {
+      await flush(pw, pw.to)
+      pw.done = true
+    }
+    progress(false)
+  }
+  const options = signal ? {signal} : undefined
+  if (toRead.length > 0 && !runtime.transform && kafka.readRecordRanges) {
+    // The hot path: records go from the fetched bytes into the segment block, no object per record.
+    await kafka.readRecordRanges(run.topic, toRead, async (partition, cursor, nextOffset) => {
+      const pw = writerOf(partition)
+      const before = {records: read.records, bytes: read.bytes}
+      while (cursor.next()) {
+        if (signal?.aborted) stopIfInterrupted()
+        const w = (pw.writer ??= new SegmentWriter(runtime.segment, pool))
+        w.addFromCursor(cursor)
+        const wait = backpressure(w)
+        if (wait) await wait
+        const kv = (cursor.keyLength > 0 ? cursor.keyLength : 0) + (cursor.valueLength > 0 ? cursor.valueLength : 0)
+        if (accept(pw, w, cursor.offset, kv)) await flush(pw, pw.consumedTo)
+      }
+      await fetched(pw, nextOffset, before)
+    }, options)
+  } else if (toRead.length > 0) {
     await kafka.readRanges(run.topic, toRead, async (partition, records, nextOffset) => {
-      // Interrupted: stop at once. The open segments are dropped, never committed part-way.
-      stopIfInterrupted()
-      const pw = writers.get(partition)
-      if (!pw) throw new KbkError('KBK_INTERNAL', `Kafka returned partition ${partition} of "${run.topic}", which this run did not ask for.`, {kind: 'internal'})
-      const readBefore = {records: read.records, bytes: read.bytes}
+      const pw = writerOf(partition)
+      const before = {records: read.records, bytes: read.bytes}
       for (const raw of records) {
         if (raw.offset >= pw.to) break
         stopIfInterrupted()
         const record = runtime.transform ? runtime.transform(raw) : raw
-        if (!pw.writer) pw.writer = new SegmentWriter(runtime.segment, pool)
-        pw.writer.add(record)
-        if (pw.writer.pendingBlocks >= MAX_BLOCKS_IN_FLIGHT) await pw.writer.drain()
-        else if (pool.inFlight >= poolLimit) await pool.whenBelow(poolLimit)
-        pw.writer.collect()
-        pw.chunks.push(...pw.writer.takeOutput())
-        const kv = (record.key?.length ?? 0) + (record.value?.length ?? 0)
-        read.records++
-        read.bytes += kv
-        pw.pendingRecords++
-        pw.pendingBytes += kv
-        pw.consumedTo = record.offset + 1
-        if (pw.writer.bufferedBytes + pw.writer.bytesWritten >= runtime.segmentMaxBytes || (runtime.segmentMaxRecords !== undefined && pw.writer.recordCount >= runtime.segmentMaxRecords)) {
-          await flush(pw, pw.consumedTo)
-        }
+        const w = (pw.writer ??= new SegmentWriter(runtime.segment, pool))
+        w.add(record)
+        const wait = backpressure(w)
+        if (wait) await wait
+        if (accept(pw, w, record.offset, (record.key?.length ?? 0) + (record.value?.length ?? 0))) await flush(pw, pw.consumedTo)
       }
-      if (limiter) await limiter.take(read.bytes - readBefore.bytes, read.records - readBefore.records, signal)
-      const reached = Math.min(nextOffset, pw.to)
-      if (reached > pw.consumedTo) pw.consumedTo = reached
-      if (pw.consumedTo >= pw.to && !pw.done) {
-        await flush(pw, pw.to)
-        pw.done = true
-      }
-      progress(false)
-    }, signal ? {signal} : undefined)
+      await fetched(pw, nextOffset, before)
+    }, options)
   }
   // The read may end cut short by the signal (KBK_ABORTED from the adapter) or whole: either way
   // an interrupted run must not flush the segments it has open.

@@ -7,14 +7,15 @@
 import {readFileSync} from 'node:fs'
 import type {ConnectionOptions} from 'node:tls'
 import kafkajs from 'kafkajs'
-import type {Admin, KafkaConfig, SASLOptions} from 'kafkajs'
+import type {Admin, ISocketFactory, KafkaConfig, SASLOptions} from 'kafkajs'
 import {KbkError} from '../errors.js'
 import {kafkaDecompressors} from './kafkajs-codecs.js'
-import {createReadCluster, fetchRanges, type FetchLimits, type KafkajsCluster} from './kafkajs-fetch.js'
+import {createReadCluster, fetchRanges, type FetchHooks, type FetchLimits, type KafkajsCluster} from './kafkajs-fetch.js'
 import {describeLogSizes} from './kafkajs-log-dirs.js'
 import {mapKafkaError, noTopic, type ErrorContext} from './kafkajs-errors.js'
 import {kafkajsLogCreator, stderrLogger, type KafkaLogger} from './kafkajs-logger.js'
-import type {GroupDescription, GroupOffsets, KafkaPort, PartitionEncoded, PartitionWatermarks, ProduceOptions, ProduceRecord, ReadRange, RecordBatchHandler, TopicInfo} from './port.js'
+import {pooledSocketFactory} from './kafkajs-socket.js'
+import type {GroupDescription, GroupOffsets, KafkaPort, PartitionEncoded, PartitionWatermarks, ProduceOptions, ProduceRecord, ReadRange, RecordBatchHandler, RecordCursorHandler, TopicInfo} from './port.js'
 import {RangeProgress} from './range-progress.js'
 import {DirectProducer, produceRecords, type PartitionRecords} from './kafkajs-produce.js'
 
@@ -107,6 +108,8 @@ export function openKafka(cluster: KafkaClusterConfig, ctx: KafkaContext): Kafka
 
 class KafkajsAdapter implements KafkaPort {
   readonly #kafka: InstanceType<typeof Kafka>
+  /** Fetch connections: read buffers recycled where plaintext, without SASL (kafkajs-socket.ts). */
+  readonly #readKafka: InstanceType<typeof Kafka>
   readonly #ctx: KafkaContext
   readonly #brokers: string[]
   #admin?: Promise<Admin>
@@ -120,6 +123,7 @@ class KafkajsAdapter implements KafkaPort {
     this.#ctx = ctx
     this.#brokers = cluster.brokers
     this.#kafka = new Kafka(kafkajsConfig(cluster, ctx))
+    this.#readKafka = cluster.tls || cluster.sasl || process.env.KBK_KAFKA_POOLED_READS === '0' ? this.#kafka : new Kafka({...kafkajsConfig(cluster, ctx), socketFactory: pooledSocketFactory() as unknown as ISocketFactory})
   }
 
   #errCtx(operation: string, topic?: string): ErrorContext {
@@ -357,7 +361,15 @@ class KafkajsAdapter implements KafkaPort {
     })
   }
 
-  async readRanges(topic: string, ranges: ReadRange[], onBatch: RecordBatchHandler, options: {signal?: AbortSignal} = {}): Promise<void> {
+  readRanges(topic: string, ranges: ReadRange[], onBatch: RecordBatchHandler, options: {signal?: AbortSignal} = {}): Promise<void> {
+    return this.#readRanges(topic, ranges, {onBatch}, options)
+  }
+
+  readRecordRanges(topic: string, ranges: ReadRange[], onRecords: RecordCursorHandler, options: {signal?: AbortSignal} = {}): Promise<void> {
+    return this.#readRanges(topic, ranges, {onRecords}, options)
+  }
+
+  async #readRanges(topic: string, ranges: ReadRange[], handler: {onBatch: RecordBatchHandler} | {onRecords: RecordCursorHandler}, options: {signal?: AbortSignal}): Promise<void> {
     const progress = new RangeProgress(ranges)
     if (progress.allDone()) return // empty ranges: nothing to read, no consumer
     if (options.signal?.aborted) throw new KbkError('KBK_ABORTED', `Reading "${topic}" was cancelled.`, {kind: 'user'})
@@ -381,17 +393,20 @@ class KafkajsAdapter implements KafkaPort {
         })
       }
     }
-    const cluster = createReadCluster(this.#kafka)
+    const cluster = createReadCluster(this.#readKafka)
     this.#readers.add(cluster)
     try {
+      const hooks: FetchHooks = {
+        decompressors: kafkaDecompressors,
+        ...(options.signal ? {signal: options.signal} : {}),
+        offsetGone: (partition, from, to, low) => this.#offsetGone(topic, partition, from, to, low),
+        noTopic: (cause) => noTopic(this.#errCtx('reading (the topic was deleted during the read)', topic), cause),
+        topicExists: async () => (await (await this.#adminClient()).listTopics()).includes(topic),
+      }
       await this.#guard(what, topic, () =>
-        fetchRanges(cluster, topic, progress, onBatch, FETCH_LIMITS, {
-          decompressors: kafkaDecompressors,
-          ...(options.signal ? {signal: options.signal} : {}),
-          offsetGone: (partition, from, to, low) => this.#offsetGone(topic, partition, from, to, low),
-          noTopic: (cause) => noTopic(this.#errCtx('reading (the topic was deleted during the read)', topic), cause),
-          topicExists: async () => (await (await this.#adminClient()).listTopics()).includes(topic),
-        }),
+        'onRecords' in handler
+          ? fetchRanges(cluster, topic, progress, handler.onRecords, FETCH_LIMITS, {...hooks, cursor: true})
+          : fetchRanges(cluster, topic, progress, handler.onBatch, FETCH_LIMITS, {...hooks, cursor: false}),
       )
     } finally {
       this.#readers.delete(cluster)

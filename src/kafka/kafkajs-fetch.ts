@@ -10,9 +10,9 @@ import {createRequire} from 'node:module'
 import kafkajs from 'kafkajs'
 import {KbkError} from '../errors.js'
 import {isTransientKafkaError} from './kafkajs-errors.js'
-import type {KafkaRecord} from './port.js'
+import type {KafkaRecord, RecordCursor} from './port.js'
 import type {RangeProgress} from './range-progress.js'
-import {batchesOf, decodePartition, firstCorruptBatch, nextFetchOffset, parseFetchResponse, RecordFormatError, type Decompressors, type FetchedPartition, type FetchResponse} from './record-batch.js'
+import {batchesOf, cursorPartition, decodePartition, firstCorruptBatch, nextFetchOffset, parseFetchResponse, RecordFormatError, type Decompressors, type FetchedPartition, type FetchResponse} from './record-batch.js'
 import {sleep} from '../sleep.js'
 
 const require = createRequire(import.meta.url)
@@ -109,7 +109,7 @@ export interface FetchHooks {
   topicExists(): Promise<boolean>
 }
 
-type Deliver = (partition: number, records: KafkaRecord[], nextOffset: number) => Promise<void>
+type Deliver = (partition: number, records: never, nextOffset: number) => Promise<void>
 
 /** Thrown inside a leader's loop when partitions must be regrouped under fresh metadata. */
 class Relocate extends Error {}
@@ -119,9 +119,11 @@ class HandlerFailed extends Error {}
 
 /**
  * Reads every partition in `progress` up to its `to`, delivering records in offset order per
- * partition. `deliver` calls never overlap (they are chained), so a slow consumer slows the reads.
+ * partition: as KafkaRecords, or with `cursor: true` as a cursor over each fetch's records. `deliver` calls never overlap (they are chained), so a slow consumer slows the reads.
  */
-export async function fetchRanges(cluster: KafkajsCluster, topic: string, progress: RangeProgress, deliver: Deliver, limits: FetchLimits, hooks: FetchHooks): Promise<void> {
+export async function fetchRanges(cluster: KafkajsCluster, topic: string, progress: RangeProgress, deliver: (partition: number, records: KafkaRecord[], nextOffset: number) => Promise<void>, limits: FetchLimits, hooks: FetchHooks & {cursor?: false}): Promise<void>
+export async function fetchRanges(cluster: KafkajsCluster, topic: string, progress: RangeProgress, deliver: (partition: number, records: RecordCursor, nextOffset: number) => Promise<void>, limits: FetchLimits, hooks: FetchHooks & {cursor: true}): Promise<void>
+export async function fetchRanges(cluster: KafkajsCluster, topic: string, progress: RangeProgress, deliver: Deliver, limits: FetchLimits, hooks: FetchHooks & {cursor?: boolean}): Promise<void> {
   let chain: Promise<void> = Promise.resolve()
   const serialDeliver: Deliver = (p, records, next) => {
     const run = chain.then(() => deliver(p, records, next))
@@ -201,7 +203,7 @@ async function leaderLoop(
   progress: RangeProgress,
   deliver: Deliver,
   limits: FetchLimits,
-  hooks: FetchHooks,
+  hooks: FetchHooks & {cursor?: boolean},
   stop: {stopped: boolean},
 ): Promise<void> {
   const broker = await cluster.findBroker({nodeId: leader})
@@ -273,19 +275,23 @@ async function leaderLoop(
           continue
         }
         const from = state.position
-        const decoded = await decodePartition(records, from, fp.aborted, hooks.decompressors).catch((e: unknown) => {
-          throw e instanceof RecordFormatError
+        const badRecords = (e: unknown): unknown =>
+          e instanceof RecordFormatError
             ? new KbkError('KBK_KAFKA_BAD_RECORDS', `Partition ${fp.partition} of "${topic}" returned record data kbk cannot decode: ${e.message}.`, {kind: 'environment', cause: e})
             : e
+        const decoded = await (hooks.cursor ? cursorPartition(records, from, state.to, fp.aborted, hooks.decompressors, badRecords) : decodePartition(records, from, fp.aborted, hooks.decompressors)).catch((e: unknown) => {
+          throw badRecords(e)
         })
         // A first batch past our position: compaction removed the offsets between, unless retention did.
         if (decoded.firstBatchOffset !== undefined && decoded.firstBatchOffset > from && fp.logStartOffset > from) {
           throw hooks.offsetGone(fp.partition, from, state.to, fp.logStartOffset)
         }
-        const step = progress.take(fp.partition, decoded.records, decoded.nextOffset)
+        const step = Array.isArray(decoded.records)
+          ? progress.take(fp.partition, decoded.records, decoded.nextOffset)
+          : progress.advance(fp.partition, decoded.nextOffset, decoded.records)
         if (step) {
           try {
-            await deliver(fp.partition, step.records, step.nextOffset)
+            await deliver(fp.partition, step.records as never, step.nextOffset)
           } catch (e) {
             throw new HandlerFailed('record handler failed', {cause: e})
           }

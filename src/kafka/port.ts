@@ -60,6 +60,35 @@ export interface RecordBatchHandler {
   (partition: number, records: KafkaRecord[], nextOffset: number): Promise<void>
 }
 
+/**
+ * The records of one delivery, one at a time, without an object per record: the fields describe
+ * the current record and are overwritten by next(). Keys, values and headers are byte ranges of
+ * `buf` (the fetched or decompressed bytes), valid until the handler's promise resolves. What a
+ * KafkaRecord holds, field for field: a length of -1 is null; a header key is UTF-8 bytes (a
+ * KafkaRecord holds it decoded as a string).
+ */
+export interface RecordCursor {
+  /** Moves to the next record; false once there are none left. */
+  next(): boolean
+  readonly offset: number
+  readonly timestamp: number
+  /** timestampType 'log-append' (else 'create'). */
+  readonly logAppend: boolean
+  readonly buf: Buffer
+  readonly keyStart: number
+  /** -1: null key. */
+  readonly keyLength: number
+  readonly valueStart: number
+  /** -1: null value (a tombstone). */
+  readonly valueLength: number
+  readonly headerCount: number
+  /** Per header, 4 numbers: key start, key length (-1: null), value start, value length (-1: null). */
+  readonly headers: Int32Array
+}
+
+/** Like RecordBatchHandler, with a cursor over the records instead of an array of objects. */
+export type RecordCursorHandler = (partition: number, records: RecordCursor, nextOffset: number) => Promise<void>
+
 export interface GroupOffsets {
   groupId: string
   state: string
@@ -163,6 +192,12 @@ export interface KafkaPort {
    * (retention deleted it), KBK_KAFKA_NO_TOPIC when the topic disappears mid-read.
    */
   readRanges(topic: string, ranges: ReadRange[], onBatch: RecordBatchHandler, options?: {signal?: AbortSignal}): Promise<void>
+  /**
+   * readRanges without an object per record (a backup's hot path): the same contract, each call
+   * hands a cursor over the records of [from, to) not yet delivered, in offset order. Optional:
+   * test doubles may lack it, and callers then use readRanges.
+   */
+  readRecordRanges?(topic: string, ranges: ReadRange[], onRecords: RecordCursorHandler, options?: {signal?: AbortSignal}): Promise<void>
   /** Throws KBK_KAFKA_TOPIC_EXISTS (kind conflict) when the topic already exists. */
   createTopic(topic: TopicInfo): Promise<void>
   /** Produce records to one topic, preserving order per partition; returns the offsets assigned. */

@@ -1,7 +1,7 @@
 // Pure bookkeeping for reading exact offset ranges: which fetched records a range still needs and
 // how far each partition has been read. Kept apart from kafkajs so it can be tested alone.
 import {KbkError} from '../errors.js'
-import type {ReadRange} from './port.js'
+import type {ReadRange, RecordCursor} from './port.js'
 
 export interface PartitionState {
   readonly partition: number
@@ -66,4 +66,19 @@ export class RangeProgress {
     p.position = nextOffset
     return {records, nextOffset}
   }
+
+  /**
+   * take() for a cursor (which yields only records in [position, to) of the batches it covers, so
+   * none lies at or past `seenUpTo`): moves the position to `seenUpTo` (at most `to`) and returns
+   * the cursor, or null when the fetch moves nothing.
+   */
+  advance(partition: number, seenUpTo: number, cursor: RecordCursor): {records: RecordCursor; nextOffset: number} | null {
+    const p = this.#parts.get(partition)
+    if (!p || p.position >= p.to) return null
+    const nextOffset = Math.min(Math.max(seenUpTo, p.position), p.to)
+    if (nextOffset <= p.position) return null
+    p.position = nextOffset
+    return {records: cursor, nextOffset}
+  }
 }
+

@@ -2,11 +2,12 @@
 // record batches (magic 2) and the older messages (magic 0 and 1, at the end of this file). Every
 // batch's CRC can be checked (batchCrcMatches; kafkajs-fetch.ts checks all). No Kafka client here: kafkajs-fetch.ts sends the request on a
 // kafkajs connection and hands the response bytes over. Keys, values and header values are views
-// into the response (no copy); one object per record and per header is all that is allocated.
+// into the response (no copy); one object per record and per header is all that is allocated, and
+// BatchRecordCursor (the backup's path) allocates none: it decodes one record per next().
 // read_committed is applied here, the way Kafka's own consumer does it: data of aborted
 // transactions and control batches are skipped, but the position still moves past them.
 import {gunzipSync} from 'node:zlib'
-import type {KafkaRecord, RecordHeader} from './port.js'
+import type {KafkaRecord, RecordCursor, RecordHeader} from './port.js'
 import {crc32c} from './crc32c.js'
 import {int64At, RecordFormatError, WireReader as Cursor} from './wire-reader.js'
 
@@ -187,6 +188,43 @@ export interface DecodedPartition {
 export async function decodePartition(records: Buffer, from: number, aborted: readonly AbortedTransaction[], decompressors: Decompressors): Promise<DecodedPartition> {
   const batches = batchesOf(records)
   const out: KafkaRecord[] = []
+  const wanted = committedBatches(records, batches, from, aborted)
+  const bodies = decompressAll(records, wanted, decompressors)
+  for (let i = 0; i < wanted.length; i++) {
+    const b = wanted[i]!
+    if (b.magic < 2) decodeLegacy(records, b, from, out, await bodies[i])
+    else decodeBatch(records, b, from, out, await bodies[i])
+  }
+  return {records: out, nextOffset: nextFetchOffset(batches, from), firstBatchOffset: batches[0]?.baseOffset}
+}
+
+/** What cursorPartition gives: decodePartition's answer with a cursor in place of the records. */
+export interface PartitionCursor {
+  records: BatchRecordCursor
+  nextOffset: number
+  firstBatchOffset: number | undefined
+}
+
+/**
+ * decodePartition without an object per record: the same batches (read_committed, `from`), every
+ * body decompressed before it resolves, and a cursor that decodes one record per next(), yielding
+ * those in [from, to). Damaged record data surfaces from next() as a RecordFormatError.
+ */
+export async function cursorPartition(records: Buffer, from: number, to: number, aborted: readonly AbortedTransaction[], decompressors: Decompressors, wrapError: (e: unknown) => unknown = (e) => e): Promise<PartitionCursor> {
+  const batches = batchesOf(records)
+  const wanted = committedBatches(records, batches, from, aborted)
+  const pending = decompressAll(records, wanted, decompressors)
+  const bodies: Array<Buffer | undefined> = []
+  for (const body of pending) bodies.push(await body) // in order: the first damaged batch is the one reported
+  return {records: new BatchRecordCursor(records, wanted, bodies, from, to, wrapError), nextOffset: nextFetchOffset(batches, from), firstBatchOffset: batches[0]?.baseOffset}
+}
+
+/**
+ * The batches whose records a read_committed consumer sees, from the one holding `from` on:
+ * transactional batches of producers with an aborted transaction at that point are dropped, and
+ * control batches (commit/abort markers) are never delivered.
+ */
+function committedBatches(records: Buffer, batches: readonly BatchView[], from: number, aborted: readonly AbortedTransaction[]): BatchView[] {
   const pending = [...aborted].sort((a, b) => a.firstOffset - b.firstOffset)
   const abortedProducers = new Set<bigint>()
   const wanted: BatchView[] = []
@@ -206,23 +244,23 @@ export async function decodePartition(records: Buffer, from: number, aborted: re
     if (control) continue
     wanted.push(b)
   }
-  // Start every decompression at once (lz4 runs on libuv's thread pool, in parallel), then decode
-  // in offset order.
-  const bodies = wanted.map((b) => {
+  return wanted
+}
+
+/**
+ * Starts every decompression at once (lz4 runs on libuv's thread pool, in parallel); the caller
+ * awaits them in offset order. Undefined for an uncompressed batch.
+ */
+function decompressAll(records: Buffer, wanted: readonly BatchView[], decompressors: Decompressors): Array<Promise<Buffer> | undefined> {
+  return wanted.map((b) => {
     const codec = (b.attributes & COMPRESSION_MASK) as Compression
     if (codec === Compression.None) return undefined
     const packed = b.magic < 2 ? legacyFields(records, b).value : records.subarray(b.start + BATCH_HEADER_BYTES, b.end)
     if (packed === null) return Promise.reject(new RecordFormatError(`compressed message at offset ${b.baseOffset} has no value`))
     const body = Promise.resolve().then(() => decompress(codec, packed, decompressors, b.baseOffset))
-    body.catch(() => undefined) // awaited below, in order; a later failure must not go unhandled meanwhile
+    body.catch(() => undefined) // awaited in order; a later failure must not go unhandled meanwhile
     return body
   })
-  for (let i = 0; i < wanted.length; i++) {
-    const b = wanted[i]!
-    if (b.magic < 2) decodeLegacy(records, b, from, out, await bodies[i])
-    else decodeBatch(records, b, from, out, await bodies[i])
-  }
-  return {records: out, nextOffset: nextFetchOffset(batches, from), firstBatchOffset: batches[0]?.baseOffset}
 }
 
 function isAbortMarker(records: Buffer, b: BatchView): boolean {
@@ -268,6 +306,171 @@ function decodeBatch(records: Buffer, b: BatchView, from: number, out: KafkaReco
     if (c.pos !== recordEnd) throw new RecordFormatError(`record at offset ${offset} is ${length} bytes long but its fields take ${c.pos - recordEnd + length}`)
     out.push({offset, timestamp: logAppend ? b.maxTimestamp : baseTimestamp + timestampDelta, timestampType, key, value, headers})
   }
+}
+
+const NO_BYTES = Buffer.alloc(0)
+
+/** A v0/v1 record, as positions in the buffer it was found in (legacy logs only: rare). */
+interface LegacyRecord {
+  buf: Buffer
+  offset: number
+  timestamp: number
+  keyStart: number
+  keyLength: number
+  valueStart: number
+  valueLength: number
+}
+
+/**
+ * The data records of one fetch of one partition, decoded one per next() straight from the
+ * fetched (or decompressed) bytes into the fields below: what decodeBatch and decodeLegacy decode,
+ * field for field, without a KafkaRecord, Buffer view or header object per record. Records before
+ * `from` are skipped; the cursor ends at the first record at or past `to`. Damaged data throws
+ * from next() whatever `wrapError` makes of the RecordFormatError.
+ */
+export class BatchRecordCursor implements RecordCursor {
+  offset = 0
+  timestamp = 0
+  logAppend = false
+  buf: Buffer = NO_BYTES
+  keyStart = 0
+  keyLength = -1
+  valueStart = 0
+  valueLength = -1
+  headerCount = 0
+  headers = new Int32Array(32)
+
+  readonly #records: Buffer
+  readonly #batches: readonly BatchView[]
+  readonly #bodies: ReadonlyArray<Buffer | undefined>
+  readonly #from: number
+  readonly #to: number
+  #index = -1
+  #batch: BatchView | undefined
+  #reader: Cursor | undefined
+  #left = 0
+  #baseTimestamp = 0
+  #legacy: LegacyRecord[] | undefined
+  #legacyIndex = 0
+  #ended = false
+  readonly #wrapError: (e: unknown) => unknown
+
+  constructor(records: Buffer, batches: readonly BatchView[], bodies: ReadonlyArray<Buffer | undefined>, from: number, to: number, wrapError: (e: unknown) => unknown = (e) => e) {
+    this.#wrapError = wrapError
+    this.#records = records
+    this.#batches = batches
+    this.#bodies = bodies
+    this.#from = from
+    this.#to = to
+  }
+
+  next(): boolean {
+    try {
+      return this.#advance()
+    } catch (e) {
+      this.#ended = true
+      throw this.#wrapError(e)
+    }
+  }
+
+  #advance(): boolean {
+    while (!this.#ended) {
+      if (this.#left > 0) {
+        this.#left--
+        if (this.#legacy ? this.#nextLegacy() : this.#nextRecord()) {
+          if (this.offset < this.#from) continue
+          if (this.offset >= this.#to) break
+          return true
+        }
+        continue
+      }
+      if (!this.#nextBatch()) break
+    }
+    this.#ended = true
+    return false
+  }
+
+  #nextBatch(): boolean {
+    const i = ++this.#index
+    const b = this.#batches[i]
+    if (b === undefined) return false
+    this.#batch = b
+    const unpacked = this.#bodies[i]
+    if (b.magic < 2) {
+      this.#legacy = legacyRecords(this.#records, b, unpacked)
+      this.#legacyIndex = 0
+      this.#left = this.#legacy.length
+      this.logAppend = b.magic === 1 && (b.attributes & LEGACY_TIMESTAMP_LOG_APPEND) !== 0
+      this.headerCount = 0
+      return true
+    }
+    this.#legacy = undefined
+    this.#baseTimestamp = int64At(this.#records, b.start + 27)
+    this.logAppend = (b.attributes & TIMESTAMP_LOG_APPEND) !== 0
+    this.buf = unpacked ?? this.#records
+    this.#reader = unpacked ? new Cursor(unpacked, 0, unpacked.length) : new Cursor(this.#records, b.start + BATCH_HEADER_BYTES, b.end)
+    this.#left = b.recordsCount
+    return true
+  }
+
+  /** Decodes the next v2 record into the fields; false when it lies before `from` (skipped). */
+  #nextRecord(): boolean {
+    const c = this.#reader!
+    const b = this.#batch!
+    const length = c.varint()
+    const recordEnd = c.pos + length
+    c.int8() // record attributes (unused)
+    const timestampDelta = c.varint()
+    const offset = b.baseOffset + c.varint()
+    this.offset = offset
+    if (offset < this.#from) {
+      c.pos = recordEnd
+      return false
+    }
+    // A record past the batch's last offset would let the position run ahead of what was read.
+    if (offset >= b.nextOffset) throw new RecordFormatError(`record at offset ${offset} lies past its batch's last offset ${b.nextOffset - 1}`)
+    this.timestamp = this.logAppend ? b.maxTimestamp : this.#baseTimestamp + timestampDelta
+    this.keyLength = span(c)
+    this.keyStart = c.pos - (this.keyLength > 0 ? this.keyLength : 0)
+    this.valueLength = span(c)
+    this.valueStart = c.pos - (this.valueLength > 0 ? this.valueLength : 0)
+    const headerCount = c.varint()
+    if (headerCount < 0) throw new RecordFormatError(`record at offset ${offset} has ${headerCount} headers`)
+    if (headerCount * 4 > this.headers.length) this.headers = new Int32Array(headerCount * 4)
+    const h = this.headers
+    for (let i = 0; i < headerCount; i++) {
+      const kl = span(c)
+      h[4 * i] = c.pos - (kl > 0 ? kl : 0)
+      h[4 * i + 1] = kl
+      const vl = span(c)
+      h[4 * i + 2] = c.pos - (vl > 0 ? vl : 0)
+      h[4 * i + 3] = vl
+    }
+    this.headerCount = headerCount
+    if (c.pos !== recordEnd) throw new RecordFormatError(`record at offset ${offset} is ${length} bytes long but its fields take ${c.pos - recordEnd + length}`)
+    return true
+  }
+
+  #nextLegacy(): boolean {
+    const r = this.#legacy![this.#legacyIndex++]!
+    this.offset = r.offset
+    this.timestamp = this.logAppend ? this.#batch!.maxTimestamp : r.timestamp
+    this.buf = r.buf
+    this.keyStart = r.keyStart
+    this.keyLength = r.keyLength
+    this.valueStart = r.valueStart
+    this.valueLength = r.valueLength
+    return true
+  }
+}
+
+/** Skips varint-length bytes; returns their length, -1 for null (any negative length, as bytes() reads it). */
+function span(c: Cursor): number {
+  const len = c.varint()
+  if (len < 0) return -1
+  c.need(len)
+  c.pos += len
+  return len
 }
 
 async function decompress(codec: Compression, packed: Buffer, decompressors: Decompressors, baseOffset: number): Promise<Buffer> {
@@ -345,6 +548,27 @@ function decodeLegacy(records: Buffer, b: BatchView, from: number, out: KafkaRec
     // Log-append time on the wrapper: the broker stamped the wrapper, not the inner messages.
     out.push({offset, timestamp: logAppend ? b.maxTimestamp : f.timestamp, timestampType, key: f.key, value: f.value, headers: []})
   }
+}
+
+/** decodeLegacy's records as positions (the cursor's v0/v1 path): same checks, same offsets. */
+function legacyRecords(records: Buffer, b: BatchView, unpacked: Buffer | undefined): LegacyRecord[] {
+  if (unpacked === undefined) return [legacyRecord(records, b, b.baseOffset)]
+  const inner = batchesOf(unpacked)
+  if (inner.length === 0) throw new RecordFormatError(`compressed message at offset ${b.baseOffset} holds no complete message`)
+  const shift = b.magic === 1 ? b.baseOffset - inner[inner.length - 1]!.baseOffset : 0
+  const out: LegacyRecord[] = []
+  for (const m of inner) {
+    if (m.magic !== b.magic) throw new RecordFormatError(`compressed message at offset ${b.baseOffset} (v${b.magic}) holds a v${m.magic} message`)
+    if ((m.attributes & COMPRESSION_MASK) !== 0) throw new RecordFormatError(`compressed message at offset ${b.baseOffset} holds another compressed message`)
+    out.push(legacyRecord(unpacked, m, m.baseOffset + shift))
+  }
+  return out
+}
+
+function legacyRecord(buf: Buffer, m: BatchView, offset: number): LegacyRecord {
+  const f = legacyFields(buf, m)
+  const at = (x: Buffer | null): number => (x === null ? 0 : x.byteOffset - buf.byteOffset)
+  return {buf, offset, timestamp: f.timestamp, keyStart: at(f.key), keyLength: f.key?.length ?? -1, valueStart: at(f.value), valueLength: f.value?.length ?? -1}
 }
 
 // CRC-32 (IEEE, as zlib), for v0/v1 messages only: rare, so one table lookup per byte is enough.

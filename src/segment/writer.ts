@@ -3,7 +3,7 @@
 import {createHash, randomBytes, type Hash} from 'node:crypto'
 import {compress} from 'zstd-napi'
 import {KbkError} from '../errors.js'
-import type {KafkaRecord} from '../kafka/port.js'
+import type {KafkaRecord, RecordCursor} from '../kafka/port.js'
 import {checkMasterKey, newDataKey, sealBlock, wrapDataKey} from './crypto.js'
 import {
   BLOCK_CHECKSUM_BYTES, BLOCK_HEADER_BYTES, BLOCK_TAG, CODEC_IDS, DEFAULT_BLOCK_BYTES, DEFAULT_ZSTD_LEVEL, ENCRYPTION_AES_256_GCM,
@@ -12,7 +12,7 @@ import {
   TRAILER_CHECKSUM_BYTES, TRAILER_MAGIC, digest, u32, writeInt64,
 } from './layout.js'
 import type {CompressPool} from './compress-pool.js'
-import {encodeRecord, encodedBound} from './record-codec.js'
+import {cursorEncodedBound, encodeCursorRecord, encodeRecord, encodedBound} from './record-codec.js'
 import type {SegmentOptions, SegmentSummary} from './types.js'
 
 /** First block buffer size; it doubles up to the block size, so tiny segments stay tiny. */
@@ -73,9 +73,10 @@ export class SegmentWriter {
 
   /**
    * With a pool, zstd blocks are compressed on worker threads: takeOutput() then returns only
-   * blocks already written, and the caller must `await drain()` before finish().
+   * blocks already written, and the caller must `await drain()` before finish(). `segmentId` is
+   * random unless given (tests that compare two writers' bytes).
    */
-  constructor(options: SegmentOptions, pool?: CompressPool) {
+  constructor(options: SegmentOptions, pool?: CompressPool, segmentId?: Buffer) {
     const codec = options.codec
     if (codec !== 'zstd' && codec !== 'none') throw optionError(`Unknown segment codec "${String(codec)}"; kbk writes "zstd" or "none".`, 'Set the policy\'s `compression.codec` to zstd or none.')
     this.codecId = CODEC_IDS[codec]
@@ -110,7 +111,8 @@ export class SegmentWriter {
     fixed[12] = encrypted ? ENCRYPTION_AES_256_GCM : ENCRYPTION_NONE
     fixed[13] = keyIdBytes.length
     fixed.writeUInt32LE(blockBytes, 16)
-    randomBytes(SEGMENT_ID_BYTES).copy(fixed, 20)
+    const id = segmentId ?? randomBytes(SEGMENT_ID_BYTES)
+    id.copy(fixed, 20, 0, SEGMENT_ID_BYTES)
     const parts: Buffer[] = [fixed, keyIdBytes]
     if (this.dataKey && this.noncePrefix && options.encryption) {
       const w = wrapDataKey(options.encryption.masterKey, this.dataKey, Buffer.concat(parts))
@@ -136,8 +138,27 @@ export class SegmentWriter {
   }
 
   add(record: KafkaRecord): void {
+    this.#check(record.offset, record.timestamp)
+    const bound = encodedBound(record)
+    this.#reserve(record.offset, bound)
+    this.fill = encodeRecord(this.buf, this.fill, record)
+    this.#account(record.offset, record.timestamp)
+  }
+
+  /**
+   * add() of the cursor's current record, without a KafkaRecord: the same checks and the same
+   * bytes (a backup's hot path; test/unit/segment/cursor-writer.test.ts compares the two).
+   */
+  addFromCursor(record: RecordCursor): void {
+    this.#check(record.offset, record.timestamp)
+    const bound = cursorEncodedBound(record)
+    this.#reserve(record.offset, bound)
+    this.fill = encodeCursorRecord(this.buf, this.fill, record)
+    this.#account(record.offset, record.timestamp)
+  }
+
+  #check(offset: number, timestamp: number): void {
     if (this.finished) throw new KbkError('KBK_INTERNAL', 'SegmentWriter.add() after finish(): this is a bug in kbk.', {kind: 'internal'})
-    const {offset, timestamp} = record
     if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(timestamp)) {
       throw new KbkError('KBK_SEGMENT_RECORD', `Record at offset ${offset} has an offset or timestamp kbk cannot store (timestamp ${timestamp}).`, {kind: 'internal'})
     }
@@ -147,14 +168,19 @@ export class SegmentWriter {
         suggestion: 'This is a bug in kbk (or the Kafka client returned records out of order). Report it with the topic and partition.',
       })
     }
-    const bound = encodedBound(record)
+  }
+
+  /** Room for a record of at most `bound` bytes in the block, sealing the block first if it would not fit. */
+  #reserve(offset: number, bound: number): void {
     if (bound > MAX_BLOCK_BYTES) {
       throw new KbkError('KBK_SEGMENT_RECORD_TOO_LARGE', `Record at offset ${offset} is ${bound} bytes; a segment block holds at most ${MAX_BLOCK_BYTES}.`, {kind: 'user'})
     }
     if (this.fill > 0 && this.fill + bound > this.blockBytes) this.sealBlock()
     this.ensureCapacity(this.fill + bound)
-    this.fill = encodeRecord(this.buf, this.fill, record)
+  }
 
+  /** Counts the record just encoded into the block's and the segment's offsets and timestamps. */
+  #account(offset: number, timestamp: number): void {
     if (this.blockRecords === 0) {
       this.blockFirst = offset
       this.blockMinTs = timestamp
@@ -198,6 +224,13 @@ export class SegmentWriter {
       this.pending.shift()
       this.writeBlock(packed, next.meta)
     }
+  }
+
+  /** takeOutput() appended to `into`, without an array per call when there is nothing to take. */
+  moveOutputTo(into: Buffer[]): void {
+    if (this.out.length === 0) return
+    for (const b of this.out) into.push(b)
+    this.out = []
   }
 
   /** Bytes ready to be written out; drain after add() to keep memory at one block. */

@@ -8,6 +8,7 @@ import {KbkError} from '../../../src/errors.js'
 import {fetchRanges, type FetchHooks, type KafkajsCluster} from '../../../src/kafka/kafkajs-fetch.js'
 import type {KafkaRecord} from '../../../src/kafka/port.js'
 import {RangeProgress} from '../../../src/kafka/range-progress.js'
+import {crc32c} from '../../../src/kafka/crc32c.js'
 import {batch, fetchResponse, parseFetchRequest, type FetchRequestView, type PartitionAnswer} from '../../helpers/kafka-wire.js'
 
 const TOPIC = 'orders'
@@ -79,7 +80,49 @@ async function read(cluster: KafkajsCluster, ranges: {partition: number; from: n
 
 const span = (from: number, to: number): number[] => Array.from({length: to - from}, (_, i) => from + i)
 
+/** Each delivery (partition, offsets, nextOffset), reading with a cursor (readRecordRanges) or with objects. */
+async function deliveries(cluster: KafkajsCluster, ranges: {partition: number; from: number; to: number}[], cursor: boolean): Promise<string[]> {
+  const out: string[] = []
+  const progress = new RangeProgress(ranges)
+  if (cursor) {
+    await fetchRanges(cluster, TOPIC, progress, async (p, c, next) => {
+      const offsets: number[] = []
+      while (c.next()) {
+        assert.equal(c.buf.toString('utf8', c.valueStart, c.valueStart + c.valueLength), `v${c.offset}`)
+        offsets.push(c.offset)
+      }
+      out.push(`${p}:${offsets.join(',')}->${next}`)
+    }, limits, {...hooks, cursor: true})
+  } else {
+    await fetchRanges(cluster, TOPIC, progress, async (p, records, next) => {
+      out.push(`${p}:${records.map((r) => r.offset).join(',')}->${next}`)
+    }, limits, hooks)
+  }
+  return out
+}
+
 describe('fetchRanges', () => {
+  it('with a cursor delivers what it delivers with objects, call for call, across a leader move', async () => {
+    const ranges = [{partition: 0, from: 3, to: 23}, {partition: 1, from: 7, to: 12}]
+    const answer: Answer = (req, n) => (n === 3 ? req.partitions.map((p) => ({partition: p.partition, errorCode: 6})) : fromLog(req, n))
+    const objects = await deliveries(new ScriptedCluster([0, 1], answer), ranges, false)
+    const cursor = await deliveries(new ScriptedCluster([0, 1], answer), ranges, true)
+    assert.deepEqual(cursor, objects)
+    assert.ok(objects.length >= 4, objects.join(' '))
+  })
+
+  it('with a cursor, damaged record data ends the read with KBK_KAFKA_BAD_RECORDS, as with objects', async () => {
+    const damaged: Answer = () => {
+      const set = batch({baseOffset: 0, records: [{offsetDelta: 0, key: null, value: 'v0'}, {offsetDelta: 1, key: null, value: 'v1'}]})
+      set[70] = 0x7e // the second record's length (after the header and the first record's 9 bytes): far more than its fields take
+      set.writeUInt32BE(crc32c(set, 21, set.length), 17)
+      return [{partition: 0, records: set}]
+    }
+    for (const cursor of [false, true]) {
+      await assert.rejects(deliveries(new ScriptedCluster([0], damaged), [{partition: 0, from: 0, to: 2}], cursor), (e: unknown) => e instanceof KbkError && e.code === 'KBK_KAFKA_BAD_RECORDS')
+    }
+  })
+
   it('reads exactly [from, to) of each partition in order, resuming after a cut batch at its offset', async () => {
     const cluster = new ScriptedCluster([0, 1], fromLog)
     const got = await read(cluster, [{partition: 0, from: 3, to: 23}, {partition: 1, from: 0, to: 10}])

@@ -1,10 +1,23 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import {RangeProgress} from '../../../src/kafka/range-progress.js'
+import type {RecordCursor} from '../../../src/kafka/port.js'
 
 const recs = (...offsets: number[]) => offsets.map((offset) => ({offset}))
 
 describe('RangeProgress', () => {
+  it('advance (a cursor\'s fetch) moves the position as take does with the same batch ends', () => {
+    const cursor = {} as RecordCursor
+    const p = new RangeProgress([{partition: 1, from: 0, to: 20}])
+    assert.deepEqual(p.advance(1, 3, cursor), {records: cursor, nextOffset: 3})
+    assert.equal(p.advance(1, 3, cursor), null, 'a repeated fetch moves nothing')
+    assert.equal(p.advance(1, 2, cursor), null, 'nor does an older one')
+    assert.equal(p.advance(2, 5, cursor), null, 'nor a partition not read')
+    assert.deepEqual(p.advance(1, 25, cursor), {records: cursor, nextOffset: 20})
+    assert.equal(p.advance(1, 30, cursor), null, 'done')
+    assert.equal(p.allDone(), true)
+  })
+
   it('delivers only [position, to) and trims at to', () => {
     const p = new RangeProgress([{partition: 0, from: 5, to: 8}])
     const step = p.take(0, recs(3, 4, 5, 6, 7, 8, 9), 10)
