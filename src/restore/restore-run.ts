@@ -12,7 +12,7 @@
 // decoding ahead while a request is in flight, and one produce request carries a chunk of every
 // lane that has one. Only a target partition's own lane writes to it, and the producer keeps each
 // partition's order and never duplicates a retried batch, so the rule above still holds.
-import {createHash} from 'node:crypto'
+import {sharedCompressPool} from '../segment/compress-pool.js'
 import {KbkError} from '../errors.js'
 import type {EncodedRecords, KafkaPort, KafkaRecord, ProduceCompression} from '../kafka/port.js'
 import {BATCH_HEADER_BYTES, encodeRecords} from '../kafka/produce-batch.js'
@@ -582,11 +582,13 @@ async function createIfMissing(kafka: KafkaPort, t: RestoreTopicPlan): Promise<v
  * decodes it one block at a time: memory holds the stored (compressed) bytes and one block of
  * records, not the segment's records all at once.
  *
- * The object is hashed once: one pass gives both the digest of the bytes before the trailer (for
+ * The object is hashed once, on a worker: one pass gives both the digest of the bytes before the trailer (for
  * the reader's own check, which then does not hash the object again) and, with the trailer, the
  * whole object's (against the state). Restores had hashed every stored byte three times.
- * Blocks decompress in line: handing each to the worker pool (postMessage and a copy) cost the main
- * thread more than zstd's decompression of it, and ~60 MiB more peak RSS (docs/performance.md).
+ * Blocks decompress on the worker pool. In line it cost less CPU in all (no postMessage, no copy),
+ * but on the quiet 2-core bench it was a quarter of the main thread (2.6 s of a 1 GiB restore) while
+ * the second core sat idle; on the pool the same restores took 7.5 instead of 9.2 s, at ~90 MiB
+ * more peak RSS (docs/performance.md, session 5).
  * (WebCrypto would hash off the main thread, but copies its input: two more copies of every
  * segment in memory, which showed as ~80 MiB more peak RSS.)
  */
@@ -603,21 +605,17 @@ async function* readVerifiedBlocks(store: ObjectStore, seg: SegmentRef, keyring:
 
 async function fetchVerified(store: ObjectStore, seg: SegmentRef, keyring: Map<string, Buffer>): Promise<{bytes: Buffer; options: SegmentReadOptions}> {
   const bytes = await store.get(seg.key)
-  const hash = createHash('sha256')
-  let beforeTrailer: Buffer | undefined
-  if (bytes.length >= TRAILER_BYTES) {
-    hash.update(bytes.subarray(0, bytes.length - TRAILER_BYTES))
-    beforeTrailer = hash.copy().digest()
-    hash.update(bytes.subarray(bytes.length - TRAILER_BYTES))
-  } else hash.update(bytes)
-  const digest = hash.digest('hex')
+  // Hashed on a worker, in one pass: the digest before the trailer and the whole object's.
+  const hashed = await sharedCompressPool().sha256(bytes, Math.max(0, bytes.length - TRAILER_BYTES))
+  const beforeTrailer = bytes.length >= TRAILER_BYTES ? hashed.before : undefined
+  const digest = hashed.whole.toString('hex')
   if (digest !== seg.sha256 || bytes.length !== seg.bytes) {
     throw new KbkError('KBK_SEGMENT_CORRUPT', `Segment ${seg.key} does not match what kbk wrote (sha256 or size differs): restore stopped before producing any of its records.`, {
       suggestion: 'Run `kbk verify --deep` to see which segments are damaged; restore the object from a bucket version or another copy.',
       kind: 'environment',
     })
   }
-  return {bytes, options: {keyring, objectName: seg.key,  ...(beforeTrailer ? {digestBeforeTrailer: beforeTrailer} : {})}}
+  return {bytes, options: {keyring, objectName: seg.key, decompress: (p) => sharedCompressPool().decompress(p), ...(beforeTrailer ? {digestBeforeTrailer: beforeTrailer} : {})}}
 }
 
 function addMapping(entries: OffsetMapEntry[], source: number, targetPartition: number, target: number): void {

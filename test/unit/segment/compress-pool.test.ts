@@ -1,5 +1,6 @@
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
+import {createHash} from 'node:crypto'
 import {compress, decompress} from 'zstd-napi'
 import {CompressPool} from '../../../src/segment/compress-pool.js'
 
@@ -68,5 +69,16 @@ describe('CompressPool', () => {
     const reused = pool.takeBuffer(size)
     assert.equal(reused.length, size)
     assert.ok(reused.buffer.byteLength === size && reused.byteOffset === 0, 'a whole buffer of its own, transferable again')
+  })
+
+  it('hashes on a worker: the sha256 of the first split bytes and of all, as createHash gives; the caller keeps its buffer', async () => {
+    const bytes = block(300_000, 7)
+    const copy = Buffer.from(bytes)
+    for (const split of [0, 1, 299_936, 300_000]) {
+      const {before, whole} = await pool.sha256(bytes, split)
+      assert.deepEqual(before, createHash('sha256').update(bytes.subarray(0, split)).digest(), `before ${split}`)
+      assert.deepEqual(whole, createHash('sha256').update(bytes).digest(), `whole ${split}`)
+    }
+    assert.deepEqual(bytes, copy, 'not transferred away or changed')
   })
 })
