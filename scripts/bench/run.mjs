@@ -104,6 +104,11 @@ function machineCpu() {
  * child's CPU seconds (user + system), the machine's busy share over the run, and output.
  */
 function measure(cmd, cmdArgs, opts = {}) {
+  // Every timed command starts with the page cache written back: producing the datasets leaves
+  // gigabytes dirty, and the writeback (plus a durable writer's fsync waiting behind it) slowed
+  // whatever ran first. In one run kbk's first backups of (a) took 11.5 s while the same
+  // backup at twice the size, later, ran at 136 MB/s, and OSO, measured last, saw none of it.
+  spawnSync('sync')
   return new Promise((resolve, reject) => {
     const argv = timeBin ? [timeBin, ['-v', cmd, ...cmdArgs]] : [cmd, cmdArgs]
     const cpu0 = machineCpu()
