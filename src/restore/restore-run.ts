@@ -604,9 +604,11 @@ async function* readVerifiedBlocks(store: ObjectStore, seg: SegmentRef, keyring:
 }
 
 async function fetchVerified(store: ObjectStore, seg: SegmentRef, keyring: Map<string, Buffer>): Promise<{bytes: Buffer; options: SegmentReadOptions}> {
-  const bytes = await store.get(seg.key)
-  // Hashed on a worker, in one pass: the digest before the trailer and the whole object's.
-  const hashed = await sharedCompressPool().sha256(bytes, Math.max(0, bytes.length - TRAILER_BYTES))
+  const read = await store.get(seg.key)
+  // Hashed on a worker, in one pass: the digest before the trailer and the whole object's. The
+  // bytes travel there and back (no copy): `read` is detached, `hashed.bytes` holds them.
+  const hashed = await sharedCompressPool().sha256(read, Math.max(0, read.length - TRAILER_BYTES))
+  const bytes = hashed.bytes
   const beforeTrailer = bytes.length >= TRAILER_BYTES ? hashed.before : undefined
   const digest = hashed.whole.toString('hex')
   if (digest !== seg.sha256 || bytes.length !== seg.bytes) {

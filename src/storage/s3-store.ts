@@ -23,7 +23,7 @@ import {httpStatusOf, isRetriable, networkErrorCode, withMappedRetry, type Retry
 import {revealSecret, type S3StoreConfig, type StoreContext} from './store-config.js'
 import {StoreErrors} from './store-errors.js'
 import {s3Location} from './store-location.js'
-import {readUpTo, rejoin} from './streams.js'
+import {readAll, readUpTo, rejoin} from './streams.js'
 import {ownWriteLanded} from './ambiguous-write.js'
 
 /** Below this a stream is read into memory and sent with one PutObject; above it, multipart. */
@@ -199,7 +199,7 @@ export class S3ObjectStore implements ObjectStore {
     return this.call('read', `reading "${key}"`, key, async () => {
       const out = await this.client.send(new GetObjectCommand({Bucket: this.config.bucket, Key: this.fullKey(key)}))
       if (!out.Body) return Buffer.alloc(0)
-      return Buffer.from(await out.Body.transformToByteArray())
+      return readAll(out.Body as AsyncIterable<unknown>, out.ContentLength)
     })
   }
 

@@ -33,3 +33,31 @@ export function rejoin(head: Buffer, rest: AsyncIterator<unknown>): Readable {
   }
   return Readable.from(gen())
 }
+
+/**
+ * A whole body read into one buffer. With its length known (Content-Length) the chunks are copied
+ * into one buffer of that size as they arrive, so a stored segment is in memory once, not twice
+ * (chunks plus their join) or three times (and a copy of the join), as a restore read it before.
+ * The buffer owns its memory (never a slab), so it can be handed to a worker whole. A body longer
+ * or shorter than announced is returned as read: the caller's checksum says what is wrong.
+ */
+export async function readAll(stream: AsyncIterable<unknown>, length?: number): Promise<Buffer> {
+  if (length === undefined || !Number.isSafeInteger(length) || length < 0) {
+    const chunks: Buffer[] = []
+    for await (const c of stream) chunks.push(toBuffer(c))
+    return Buffer.concat(chunks)
+  }
+  let out = Buffer.allocUnsafeSlow(length)
+  let fill = 0
+  for await (const c of stream) {
+    const buf = toBuffer(c)
+    if (fill + buf.length > out.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(fill + buf.length, out.length * 2))
+      out.copy(grown, 0, 0, fill)
+      out = grown
+    }
+    buf.copy(out, fill)
+    fill += buf.length
+  }
+  return fill === out.length ? out : out.subarray(0, fill)
+}

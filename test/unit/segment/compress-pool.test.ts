@@ -71,14 +71,29 @@ describe('CompressPool', () => {
     assert.ok(reused.buffer.byteLength === size && reused.byteOffset === 0, 'a whole buffer of its own, transferable again')
   })
 
-  it('hashes on a worker: the sha256 of the first split bytes and of all, as createHash gives; the caller keeps its buffer', async () => {
-    const bytes = block(300_000, 7)
-    const copy = Buffer.from(bytes)
+  it('hashes on a worker: the sha256 of the first split bytes and of all, as createHash gives', async () => {
+    const shared = Buffer.concat([Buffer.alloc(1), block(300_000, 7)]).subarray(1)
+    const copy = Buffer.from(shared)
     for (const split of [0, 1, 299_936, 300_000]) {
-      const {before, whole} = await pool.sha256(bytes, split)
-      assert.deepEqual(before, createHash('sha256').update(bytes.subarray(0, split)).digest(), `before ${split}`)
-      assert.deepEqual(whole, createHash('sha256').update(bytes).digest(), `whole ${split}`)
+      const {before, whole, bytes} = await pool.sha256(shared, split)
+      assert.deepEqual(before, createHash('sha256').update(copy.subarray(0, split)).digest(), `before ${split}`)
+      assert.deepEqual(whole, createHash('sha256').update(copy).digest(), `whole ${split}`)
+      assert.equal(bytes, shared, 'a view of shared memory is copied, not moved: the caller keeps it')
     }
-    assert.deepEqual(bytes, copy, 'not transferred away or changed')
+    assert.deepEqual(shared, copy, 'not changed')
+  })
+
+  it('moves a buffer that owns its memory to the worker and back, without a copy', async () => {
+    let own = Buffer.allocUnsafeSlow(300_000)
+    block(300_000, 9).copy(own)
+    const copy = Buffer.from(own)
+    for (let i = 0; i < 3; i++) {
+      const sent = own
+      const {whole, bytes} = await pool.sha256(sent, 1000)
+      assert.deepEqual(whole, createHash('sha256').update(copy).digest())
+      assert.equal(sent.length, 0, 'the caller\'s view is detached: the memory went to the worker')
+      assert.deepEqual(bytes, copy, 'the same bytes come back')
+      own = bytes
+    }
   })
 })
