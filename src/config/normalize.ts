@@ -325,7 +325,7 @@ export function normalizeWorkspace(raw: unknown, ctx: NormalizeContext): Workspa
       ...(str(obj(r.streams).applicationId) !== undefined ? {streams: {applicationId: str(obj(r.streams).applicationId)!}} : {}),
       unknownSchemaIds: r.unknownSchemaIds === 'copy' ? 'copy' : 'fail',
       ...rateLimitOf(r.rateLimit),
-      ...(r.compression === 'auto' || r.compression === 'none' || r.compression === 'lz4' ? {compression: r.compression} : {}),
+      ...(r.compression === 'auto' || r.compression === 'none' || r.compression === 'lz4' || r.compression === 'zstd' ? {compression: r.compression} : {}),
     }
   }
 

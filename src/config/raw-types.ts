@@ -312,8 +312,8 @@ export interface RawRestore {
   /** fail (default) or append when a target topic already has records. */
   ifTargetNotEmpty?: "fail" | "append"
   rateLimit?: RawRateLimit
-  /** How the record batches produced to the target cluster are compressed: auto (default) sends them uncompressed to a broker on this machine's loopback interface and lz4 to any other; none or lz4 choose outright (lz4 puts a third of the bytes on the link and the target's disk, at CPU cost on both ends). */
-  compression?: "auto" | "none" | "lz4"
+  /** How the record batches produced to the target cluster are compressed: auto (default) sends them uncompressed to a broker on this machine's loopback interface and lz4 to any other; none, lz4 or zstd choose outright (lz4 puts a third of the bytes on the link and the target's disk, at CPU cost on both ends; zstd, compressed on kbk's worker threads at level 3, about a fifth, and needs Kafka 2.1 or newer). */
+  compression?: "auto" | "none" | "lz4" | "zstd"
   /** Run this restore as a recovery drill: into scratch topics, validated record by record against the backup, timed against rto, with evidence in the store (docs/drills.md). */
   drill?: {
     /** The plan shows the drill as due when its last passing run is older than this, e.g. 30d. */

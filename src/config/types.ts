@@ -201,7 +201,7 @@ export interface RestoreConfig {
   unknownSchemaIds: 'fail' | 'copy'  /** As on policies: the restore produces no faster. */
   rateLimit?: {bytesPerSecond: number; recordsPerSecond?: number}
   /** Compression of the batches produced to the target; absent: auto (none on loopback, lz4 elsewhere). */
-  compression?: 'auto' | 'none' | 'lz4'
+  compression?: 'auto' | 'none' | 'lz4' | 'zstd'
 
 }
 

@@ -121,9 +121,10 @@ export interface ProduceRecord {
 
 /**
  * How produced record batches are compressed: `auto` (the default) leaves them uncompressed for a
- * broker on the loopback interface and uses lz4 for any other; `none` and `lz4` say so outright.
+ * broker on the loopback interface and uses lz4 for any other; `none`, `lz4` and `zstd` say so
+ * outright (zstd needs Produce v7, Kafka 2.1).
  */
-export type ProduceCompression = 'auto' | 'none' | 'lz4'
+export type ProduceCompression = 'auto' | 'none' | 'lz4' | 'zstd'
 
 export interface ProduceOptions {
   compression?: ProduceCompression

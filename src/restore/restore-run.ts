@@ -697,5 +697,5 @@ export function translateGroupOffsets(committed: Record<number, number>, partiti
 /** `compression` of the restore as the plan pinned it; undefined (the producer's auto) when not set. */
 export function produceCompressionOf(settings: Record<string, unknown> | undefined): ProduceCompression | undefined {
   const c = settings?.compression
-  return c === 'auto' || c === 'none' || c === 'lz4' ? c : undefined
+  return c === 'auto' || c === 'none' || c === 'lz4' || c === 'zstd' ? c : undefined
 }

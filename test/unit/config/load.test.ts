@@ -143,19 +143,24 @@ describe('${ENV} interpolation', () => {
     assert.equal(errors(zero).length, 1)
   })
 
-  test('restores.X.compression: auto, none or lz4 reach the restore; anything else is an error at its position', async () => {
+  test('restores.X.compression: auto, none, lz4 or zstd reach the restore; anything else is an error at its position', async () => {
     const restore = (value: string): string => BASE + `restores:\n  again:\n    from: {policy: orders, pointInTime: latest}\n    to: {cluster: prod, topicSuffix: -again}\n    compression: ${value}\n`
-    for (const v of ['auto', 'none', 'lz4'] as const) {
+    for (const v of ['auto', 'none', 'lz4', 'zstd'] as const) {
       const ok = await load(restore(v))
       assert.deepEqual(ok.diagnostics, [], v)
       assert.equal(ok.workspace!.restores.again!.compression, v)
     }
     const unset = await load(BASE + 'restores:\n  again:\n    from: {policy: orders, pointInTime: latest}\n    to: {cluster: prod, topicSuffix: -again}\n')
     assert.equal(unset.workspace!.restores.again!.compression, undefined, 'unset: the producer decides (auto)')
-    const bad = await load(restore('zstd'))
+    const text = restore('gzip')
+    const bad = await load(text)
     assert.equal(errors(bad).length, 1)
     assert.match(errors(bad)[0]!.message, /compression/)
-    assert.ok(errors(bad)[0]!.line > 20)
+    // At the value itself: its line and column in the file.
+    const lines = text.split('\n')
+    const line = lines.findIndex((l) => l.includes('compression: gzip')) + 1
+    assert.equal(errors(bad)[0]!.line, line)
+    assert.equal(errors(bad)[0]!.column, lines[line - 1]!.indexOf('gzip') + 1)
   })
 
   test('a value from the environment is never echoed in a diagnostic', async () => {

@@ -71,10 +71,12 @@ class ScriptedBrokers implements ProduceCluster {
 
   /** The brokers' address as their connections say (the producer picks its codec by it). */
   host: string | undefined
+  /** The newest Produce version the brokers speak. */
+  maxProduceVersion = 9
 
   #broker(id: number): ProduceBroker {
     return {
-      versions: {0: {minVersion: 0, maxVersion: 9}},
+      versions: {0: {minVersion: 0, maxVersion: this.maxProduceVersion}},
       initProducerId: async () => ({producerId: String(PRODUCER_ID), producerEpoch: EPOCH}),
       connectionPool: {
         // Only the host: the producer then sends through `send` below.
@@ -246,6 +248,25 @@ describe('DirectProducer: the codec of produced batches', () => {
       assert.deepEqual(brokers.batchesSent(0).map((b) => b.readInt16BE(21) & 7), [codec], `${host} ${compression}`)
       assert.deepEqual(await brokers.values(0), names('same-value-same-value', 50))
     }
+  })
+
+  it('zstd: batches compressed on the worker pool, the records the same; a broker older than Kafka 2.1 gets nothing', async () => {
+    const brokers = new ScriptedBrokers([0])
+    brokers.host = '127.0.0.1'
+    await new DirectProducer(brokers).producePartitions(TOPIC, [{partition: 0, records: recs('same-value-same-value', 50)}], {compression: 'zstd'})
+    assert.deepEqual(brokers.batchesSent(0).map((b) => b.readInt16BE(21) & 7), [4])
+    assert.deepEqual(await brokers.values(0), names('same-value-same-value', 50))
+
+    const old = new ScriptedBrokers([0])
+    old.maxProduceVersion = 6
+    await assert.rejects(new DirectProducer(old).producePartitions(TOPIC, [{partition: 0, records: recs('a', 3)}], {compression: 'zstd'}), (e: unknown) => {
+      assert.ok(e instanceof KbkError)
+      assert.equal(e.code, 'KBK_KAFKA_UNSUPPORTED')
+      assert.match(e.message, /zstd-compressed batches need v7 \(Kafka 2\.1 or newer\)/)
+      assert.match(e.suggestion ?? '', /compression` to lz4/)
+      return true
+    })
+    assert.deepEqual(old.batchesSent(0), [], 'nothing was sent')
   })
 
   it('knows loopback addresses', () => {
