@@ -64,6 +64,7 @@ export function formatChange(ch: ResourceChange): string[] {
     }
     const size = b.estimated_bytes === undefined ? 'size unknown (the brokers did not report their log sizes)' : `~${formatBytes(b.estimated_bytes)}${b.first_backup ? " (the brokers' log size)" : ''}`
     lines.push(`${ind}${formatCount(b.estimated_records)} record(s), ${size}`)
+    if (b.rate_limit) lines.push(`${ind}read ${rateLimitText(b.rate_limit)}`)
   }
   if (ch.expire) {
     const e = ch.expire
@@ -96,9 +97,14 @@ export function formatChange(ch: ResourceChange): string[] {
 function producedLine(after: unknown): string | undefined {
   const s = (after ?? {}) as {rateLimit?: {bytesPerSecond: number; recordsPerSecond?: number}; compression?: string}
   const parts: string[] = []
-  if (s.rateLimit) parts.push(`at most ${formatRate(s.rateLimit.bytesPerSecond)}${s.rateLimit.recordsPerSecond ? ` and ${formatCount(s.rateLimit.recordsPerSecond)} records/s` : ''} over all partitions (rateLimit)`)
+  if (s.rateLimit) parts.push(rateLimitText(s.rateLimit))
   if (s.compression) parts.push(s.compression === 'auto' ? 'batches uncompressed to a loopback broker, lz4 otherwise (compression: auto)' : `batches ${s.compression === 'none' ? 'uncompressed' : s.compression + '-compressed'} (compression: ${s.compression})`)
   return parts.length > 0 ? `produced ${parts.join('; ')}` : undefined
+}
+
+/** A rateLimit as the plan says it, for backups and restores alike. */
+function rateLimitText(r: {bytesPerSecond: number; recordsPerSecond?: number}): string {
+  return `at most ${formatRate(r.bytesPerSecond)}${r.recordsPerSecond ? ` and ${formatCount(r.recordsPerSecond)} records/s` : ''} over all partitions (rateLimit)`
 }
 
 export function formatDrift(d: Drift): string[] {

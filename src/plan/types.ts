@@ -42,6 +42,8 @@ export interface BackupRun {
    */
   estimated_bytes?: number
   first_backup: boolean
+  /** The policy's rateLimit: the run reads no faster, over all its partitions (absent: unlimited). */
+  rate_limit?: {bytesPerSecond: number; recordsPerSecond?: number}
 }
 
 export interface ExpirySet {

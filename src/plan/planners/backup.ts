@@ -101,6 +101,8 @@ function planTopicBackup(
   const estimatedRecords = ranges.reduce((n, r) => n + (r.to - r.from), 0)
   const perRecord = bytesPerRecord(index)
   const estimatedBytes = perRecord === undefined ? bytesFromLogSizes(ranges, view) : Math.round(estimatedRecords * perRecord)
+  // The policy's settings as recorded (desired.ts): the apply reads no faster than this.
+  const rate = policy.settings.rateLimit as BackupRun['rate_limit']
   return {
     policy: policy.name,
     topic,
@@ -112,6 +114,7 @@ function planTopicBackup(
     estimated_records: estimatedRecords,
     ...(estimatedBytes === undefined ? {} : {estimated_bytes: estimatedBytes}),
     first_backup: !index,
+    ...(rate ? {rate_limit: {...rate}} : {}),
   }
 }
 
