@@ -1,14 +1,9 @@
 // Per-record encoding inside a block: fixed-width little-endian fields written straight into a
 // preallocated buffer (no per-record allocation or JSON), so the format never limits throughput.
 import type {KafkaRecord, RecordCursor, RecordHeader} from '../kafka/port.js'
-import {readInt64, writeInt64} from './layout.js'
+import {writeInt64} from './layout.js'
+import {ATTR_LOG_APPEND, HEADER_FIXED_BYTES, NULL_LENGTH, RECORD_FIXED_BYTES, scanRecords} from './record-scan.js'
 
-const ATTR_LOG_APPEND = 0x01
-const NULL_LENGTH = -1
-/** attributes, offset, timestamp, key length, value length, header count. */
-const RECORD_FIXED_BYTES = 1 + 8 + 8 + 4 + 4 + 4
-/** header key length, header value length. */
-const HEADER_FIXED_BYTES = 8
 
 /**
  * Upper bound of a record's encoded size: header keys count 3 bytes per UTF-16 unit, the most
@@ -123,49 +118,36 @@ function copyBytes(buf: Buffer, pos: number, src: Buffer, start: number, length:
 
 /**
  * Decodes exactly `count` records filling `buf`. Keys and values are views into `buf` (no copy).
- * Throws a plain Error on malformed data; the reader turns it into KBK_SEGMENT_CORRUPT.
+ * Throws a plain Error on malformed data; the reader turns it into KBK_SEGMENT_CORRUPT. Every
+ * check is scanRecords' (the restore's fast path reads blocks with it alone), so both accept and
+ * refuse the same blocks; this only turns the records it found into objects.
  */
 export function decodeRecords(buf: Buffer, count: number): KafkaRecord[] {
+  const {starts, offsets, timestamps} = scanRecords(buf, count)
   const out: KafkaRecord[] = new Array<KafkaRecord>(count)
   let pos = 0
-  const need = (n: number): void => {
-    if (n < 0 || pos + n > buf.length) throw new Error(`record data ends early at byte ${pos}`)
-  }
   for (let i = 0; i < count; i++) {
-    need(RECORD_FIXED_BYTES - 4)
-    const attrs = buf[pos]!
-    if ((attrs & ~ATTR_LOG_APPEND) !== 0) throw new Error(`unknown record attributes 0x${attrs.toString(16)}`)
-    const offset = readInt64(buf, pos + 1)
-    const timestamp = readInt64(buf, pos + 9)
-    if (!(offset >= 0) || Number.isNaN(timestamp)) throw new Error(`record ${i} has an offset or timestamp out of range`)
-    pos += 17
+    const attrs = buf[starts[i]!]!
+    pos = starts[i]! + 17
     const key = readBytes()
     const value = readBytes()
-    need(4)
     const headerCount = buf.readUInt32LE(pos)
     pos += 4
-    // Each header takes at least 8 bytes: reject absurd counts before allocating for them.
-    need(headerCount * HEADER_FIXED_BYTES)
     const headers: RecordHeader[] = new Array<RecordHeader>(headerCount)
     for (let h = 0; h < headerCount; h++) {
-      need(4)
       const klen = buf.readUInt32LE(pos)
-      need(4 + klen)
       const hkey = buf.toString('utf8', pos + 4, pos + 4 + klen)
       pos += 4 + klen
       headers[h] = {key: hkey, value: readBytes()}
     }
-    out[i] = {offset, timestamp, timestampType: attrs & ATTR_LOG_APPEND ? 'log-append' : 'create', key, value, headers}
+    out[i] = {offset: offsets[i]!, timestamp: timestamps[i]!, timestampType: attrs & ATTR_LOG_APPEND ? 'log-append' : 'create', key, value, headers}
   }
-  if (pos !== buf.length) throw new Error(`${buf.length - pos} byte(s) left after the last record`)
   return out
 
   function readBytes(): Buffer | null {
-    need(4)
     const len = buf.readInt32LE(pos)
     pos += 4
     if (len === NULL_LENGTH) return null
-    need(len)
     const b = buf.subarray(pos, pos + len)
     pos += len
     return b

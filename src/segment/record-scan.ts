@@ -1,14 +1,17 @@
 // Reads a block's records in place: where each starts, its offset and timestamp, without a JS
 // object per record. The restore's fast path (src/restore/transcode.ts) copies the records
 // straight from these positions into Kafka record batches; the layout is record-codec.ts's, and
-// the checks are decodeRecords', so a block that one accepts the other accepts too.
+// decodeRecords finds its records with this scan, so both accept and refuse the same blocks.
 import {readInt64} from './layout.js'
 
-const ATTR_LOG_APPEND = 0x01
-const NULL_LENGTH = -1
-/** attributes, offset, timestamp, key length, value length, header count (record-codec.ts). */
-const RECORD_FIXED_BYTES = 1 + 8 + 8 + 4 + 4 + 4
-const HEADER_FIXED_BYTES = 8
+/** The record layout (record-codec.ts writes it): attribute bit 0 is LogAppendTime. */
+export const ATTR_LOG_APPEND = 0x01
+/** A length of -1: a null key, value or header value. */
+export const NULL_LENGTH = -1
+/** attributes, offset, timestamp, key length, value length, header count. */
+export const RECORD_FIXED_BYTES = 1 + 8 + 8 + 4 + 4 + 4
+/** header key length, header value length. */
+export const HEADER_FIXED_BYTES = 8
 
 /** One block's records, in place in `plain`. */
 export interface ScannedBlock {

@@ -6,27 +6,13 @@ import {HEAD_KEY, CHUNK_PREFIX, TOPIC_INDEX_PREFIX} from '../../../src/state/lay
 import type {SegmentRef} from '../../../src/state/types.js'
 import {isKbkError} from '../../../src/errors.js'
 import {MemoryStore} from '../../helpers/memory-store.js'
+import {segRef} from '../../helpers/segment-refs.js'
 
 const fixedNow = () => new Date('2026-03-22T10:00:00.000Z')
 
 function seg(partition: number, first: number, last: number, over: Partial<SegmentRef> = {}): SegmentRef {
-  return {
-    key: `data/orders/orders.created/${partition}/${String(first).padStart(20, '0')}.kbk`,
-    policy: 'orders',
-    topic: 'orders.created',
-    partition,
-    first_offset: first,
-    last_offset: last,
-    records: last - first + 1,
-    bytes: 100,
-    uncompressed_bytes: 400,
-    min_timestamp: 1000 + first,
-    max_timestamp: 1000 + last,
-    sha256: 'ab'.repeat(32),
-    run_id: 'run-1',
-    written_at: '2026-03-01T00:00:00.000Z',
-    ...over,
-  }
+  const key = `data/orders/orders.created/${partition}/${String(first).padStart(20, '0')}.kbk`
+  return segRef(partition, first, last, {key, policy: 'orders', topic: 'orders.created', min_timestamp: 1000 + first, max_timestamp: 1000 + last, ...over})
 }
 
 function newState(store = new MemoryStore(), opts: {maxChunksPerTopic?: number} = {}) {
