@@ -600,7 +600,9 @@ async function* readVerified(store: ObjectStore, seg: SegmentRef, keyring: Map<s
 /** readVerified, each block's records left in place (readSegmentBlocks): the fast path's. */
 async function* readVerifiedBlocks(store: ObjectStore, seg: SegmentRef, keyring: Map<string, Buffer>): AsyncGenerator<ScannedBlock> {
   const {bytes, options} = await fetchVerified(store, seg, keyring)
-  yield* readSegmentBlocks([bytes], options)
+  // transcodeLane copies each block's records before it asks for the next: the block's memory is reused.
+  const pool = sharedCompressPool()
+  yield* readSegmentBlocks([bytes], {...options, releaseBlock: (plain) => pool.recycle(plain)})
 }
 
 async function fetchVerified(store: ObjectStore, seg: SegmentRef, keyring: Map<string, Buffer>): Promise<{bytes: Buffer; options: SegmentReadOptions}> {
@@ -617,7 +619,8 @@ async function fetchVerified(store: ObjectStore, seg: SegmentRef, keyring: Map<s
       kind: 'environment',
     })
   }
-  return {bytes, options: {keyring, objectName: seg.key, decompress: (p) => sharedCompressPool().decompress(p), ...(beforeTrailer ? {digestBeforeTrailer: beforeTrailer} : {})}}
+  // Checked against the state above: every block is as written, so the reader skips its checksums.
+  return {bytes, options: {keyring, objectName: seg.key, decompress: (p, n) => sharedCompressPool().decompress(p, n), wholeObjectVerified: true, ...(beforeTrailer ? {digestBeforeTrailer: beforeTrailer} : {})}}
 }
 
 function addMapping(entries: OffsetMapEntry[], source: number, targetPartition: number, target: number): void {

@@ -99,7 +99,7 @@ async function* readBlocks<T>(source: AsyncIterable<Buffer> | Iterable<Buffer> |
       const sum = await src.take(BLOCK_CHECKSUM_BYTES, `block ${blockIndex} checksum`)
       const head = Buffer.concat([tag, fields])
       const indexBytes = u32(blockIndex)
-      if (!digest([header.headerSum, indexBytes, head, payload], BLOCK_CHECKSUM_BYTES).equals(sum)) {
+      if (!options.wholeObjectVerified && !digest([header.headerSum, indexBytes, head, payload], BLOCK_CHECKSUM_BYTES).equals(sum)) {
         throw corrupt(name, `block ${blockIndex} checksum does not match (bytes ${blockOffset}–${src.consumed - 1})`, {block: blockIndex, byteOffset: blockOffset})
       }
       const plain = options.decompress && header.codecId !== 0 ? await unpackBlockOffThread(header, blockIndex, head, payload, plainLength, name, options.decompress) : unpackBlock(header, blockIndex, head, payload, plainLength, name)
@@ -122,6 +122,8 @@ async function* readBlocks<T>(source: AsyncIterable<Buffer> | Iterable<Buffer> |
       seen.push(info)
       uncompressed += plainLength
       yield records.block
+      // Only memory the decompress callback returned is given back (never a view of the object).
+      if (options.releaseBlock && options.decompress && header.codecId !== 0) options.releaseBlock(plain)
     }
 
     const footerOffset = src.consumed - 4
@@ -262,11 +264,11 @@ async function readHeader(src: ByteSource, name: string, keyring: Map<string, Bu
 }
 
 /** unpackBlock with the zstd step handed to `decompress` (a worker). */
-async function unpackBlockOffThread(header: Header, blockIndex: number, head: Buffer, payload: Buffer, plainLength: number, name: string, decompress: (packed: Buffer) => Promise<Buffer>): Promise<Buffer> {
+async function unpackBlockOffThread(header: Header, blockIndex: number, head: Buffer, payload: Buffer, plainLength: number, name: string, decompress: (packed: Buffer, plainLength: number) => Promise<Buffer>): Promise<Buffer> {
   const packed = openPayload(header, blockIndex, head, payload, name)
   let plain: Buffer
   try {
-    plain = await decompress(packed)
+    plain = await decompress(packed, plainLength)
   } catch (e) {
     throw corrupt(name, `block ${blockIndex} does not decompress: ${(e as Error).message}`, {block: blockIndex})
   }

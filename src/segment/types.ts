@@ -51,11 +51,24 @@ export interface SegmentReadOptions {
    * zstd decompression of a block somewhere other than in line (a worker pool: restores). Its
    * failure is reported as a corrupt block, as in line.
    */
-  decompress?: (packed: Buffer) => Promise<Buffer>
+  decompress?: (packed: Buffer, plainLength: number) => Promise<Buffer>
+  /**
+   * readSegmentBlocks only: called with each decompressed block once the consumer asked for the
+   * next one (the block's records must be copied by then, no view kept), so its memory can be reused.
+   */
+  releaseBlock?: (plain: Buffer) => void
   /**
    * The caller already hashed the whole object in memory (and checked it against the state): the
    * sha256 of every byte before the trailer. The reader then checks the trailer against it and
-   * does not hash the object a second time (block checksums are still checked).
+   * does not hash the object a second time (block checksums are still checked, unless
+   * wholeObjectVerified).
    */
   digestBeforeTrailer?: Buffer
+  /**
+   * The caller checked the whole object's sha256 against the digest recorded when it was written
+   * (the state): every byte is as written, so each block's checksum, which the writer computed over
+   * those same bytes, holds too and is not computed again (a restore hashed every stored byte
+   * twice). Structure, lengths, offsets, the footer and the trailer are still checked.
+   */
+  wholeObjectVerified?: boolean
 }
