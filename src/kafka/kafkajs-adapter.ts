@@ -108,7 +108,7 @@ export function openKafka(cluster: KafkaClusterConfig, ctx: KafkaContext): Kafka
 
 class KafkajsAdapter implements KafkaPort {
   readonly #kafka: InstanceType<typeof Kafka>
-  /** Fetch connections: read buffers recycled where plaintext, without SASL (kafkajs-socket.ts). */
+  /** Fetch connections: each response read into a buffer of its own where plaintext, without SASL (kafkajs-socket.ts). */
   readonly #readKafka: InstanceType<typeof Kafka>
   readonly #ctx: KafkaContext
   readonly #brokers: string[]

@@ -1,12 +1,13 @@
-// Sockets for kbk's read connections (Fetch), with recycled read buffers. A plain Node socket
-// allocates a fresh buffer for every read (64 KiB): a backup reads every byte of the topic that
-// way, and those short-lived buffers were most of the external memory that kept V8 running full
-// garbage collections (about a quarter of a backup's CPU went to GC threads). kafkajs joins each
-// response's chunks into one buffer (its connection's processData), after which it holds none of
-// them: so the socket reads into buffers of its own pool, hands kafkajs views of them, and takes a
-// buffer back once every response with bytes in it is complete. Plaintext only: a TLS socket
-// decrypts into buffers of its own, and SASL hands raw reads to kafkajs' authenticators, so those
-// connections use kafkajs' own socket factory.
+// Sockets for kbk's read connections (Fetch): every response is read by the kernel straight into
+// a buffer of its own size. A plain Node socket reads into a fresh 64 KiB buffer per read, and
+// kafkajs' connection then joins a response's chunks into one buffer (its processData): a copy of
+// every byte a backup reads (~0.5 s of main thread per GiB on the bench machine), besides the short-
+// lived read buffers that kept V8 collecting. Here the socket's reads (`onread`) go first into the
+// 4-byte size of the next response, then into a buffer of exactly that response's size, so a read
+// never crosses a response's end, and each response is emitted once, whole, in memory nobody else
+// uses. kafkajs then takes it as it is, without a join (see patchProcessData). Plaintext only: a
+// TLS socket decrypts into buffers of its own, and SASL hands raw reads to kafkajs'
+// authenticators, so those connections use kafkajs' own socket factory.
 import net from 'node:net'
 import {createRequire} from 'node:module'
 
@@ -21,32 +22,37 @@ export interface SocketFactoryArgs {
 export type SocketFactory = (args: SocketFactoryArgs) => net.Socket
 
 const KEEP_ALIVE_DELAY = 60_000
-/** Bytes per read. */
-const CHUNK_BYTES = 64 * 1024
-/** Spare buffers kept per connection (more are left to the GC): 8 MiB, two 4 MiB responses. */
-const MAX_SPARE = 128
-/** Buffers tracked per connection at most (256 MiB of 64 KiB reads). */
-const MAX_TRACKED = 4096
+/**
+ * The largest response kbk accepts (a Fetch asks for a few MiB; a broker returns one larger first
+ * batch whole, up to the topic's max.message.bytes). A larger size is a broken stream.
+ */
+const MAX_RESPONSE_BYTES = 1024 * 1024 * 1024
 
 /** kafkajs' own factory (TLS, or whenever a connection must not use the pooled reader). */
 export function kafkajsSocketFactory(): SocketFactory {
   return (require('kafkajs/src/network/socketFactory.js') as () => SocketFactory)()
 }
 
-/** Plaintext connections read into recycled buffers (see above); TLS ones are kafkajs' own. */
+/** Plaintext connections read each response into its own buffer (see above); TLS ones are kafkajs' own. */
 export function pooledSocketFactory(): SocketFactory {
+  patchProcessData()
   const fallback = kafkajsSocketFactory()
   return (args) => {
     if (args.ssl) return fallback(args)
     // Reads (and so emits) begin only after net.connect returned.
-    const reader = new FrameReader((chunk) => socket.emit('data', chunk))
+    const reader = new ResponseReader((response) => socket.emit('data', response))
     const socket = net.connect({
       host: args.host,
       port: args.port,
       onread: {
         buffer: () => reader.nextBuffer(),
-        callback: (n: number, buf: Uint8Array) => {
-          reader.received(buf as Buffer, n)
+        callback: (n: number) => {
+          try {
+            reader.received(n)
+          } catch (e) {
+            socket.destroy(e as Error)
+            return false
+          }
           return true
         },
       },
@@ -57,92 +63,70 @@ export function pooledSocketFactory(): SocketFactory {
 }
 
 /**
- * Splits a stream of Kafka responses (int32 size, then that many bytes) at response ends, so no
- * chunk it emits holds bytes of two responses, and recycles a read buffer once every response
- * with bytes in it has been emitted whole (the consumer has then joined and released them).
+ * Splits a stream of Kafka responses (int32 size, then that many bytes) into whole responses, each
+ * read straight into a buffer of its own: nextBuffer() hands out the part still to be read, so the
+ * socket never reads past a response's end.
  */
-export class FrameReader {
-  readonly #emit: (chunk: Buffer) => void
-  readonly #chunkBytes: number
-  readonly #spare: Buffer[] = []
-  /** Buffers handed out, each with the number of the last response that has bytes in it. */
-  readonly #inUse: Array<{buf: Buffer; last: number}> = []
-  /** Number of the response being received (0, 1, ...). */
-  #frame = 0
-  #headerBytes = 0
-  #size = 0
-  /** Bytes of the current response's body still to come (once its size is read). */
-  #left = 0
-  #started = false
+export class ResponseReader {
+  readonly #emit: (response: Buffer) => void
+  readonly #size = Buffer.alloc(4)
+  #sizeFill = 0
+  /** The response being read (size prefix included), and how much of it has arrived. */
+  #response: Buffer | undefined
+  #fill = 0
 
-  constructor(emit: (chunk: Buffer) => void, chunkBytes = CHUNK_BYTES) {
+  constructor(emit: (response: Buffer) => void) {
     this.#emit = emit
-    this.#chunkBytes = chunkBytes
   }
 
-  /** A buffer for the next read. */
+  /** Where the next read goes: the rest of the size prefix, or the rest of the response. */
   nextBuffer(): Buffer {
-    const buf = this.#spare.pop() ?? Buffer.allocUnsafeSlow(this.#chunkBytes)
-    this.#inUse.push({buf, last: Number.MAX_SAFE_INTEGER})
-    // Never more than a few responses' worth tracked: forgetting a buffer only means it is not
-    // recycled (the GC takes it), never that it is reused early.
-    if (this.#inUse.length > MAX_TRACKED) this.#inUse.shift()
-    return buf
+    return this.#response ? this.#response.subarray(this.#fill) : this.#size.subarray(this.#sizeFill)
   }
 
-  /** `n` bytes were read into `buf`. */
-  received(buf: Buffer, n: number): void {
-    if (!this.#started) {
-      // kafkajs joins a response's chunks only when it holds more than one: its connection's very
-      // first response, arriving in one read, would stay a view of a buffer this pool reuses. An
-      // empty chunk first means it always holds two (its later remainders are its own memory).
-      this.#started = true
-      this.#emit(Buffer.alloc(0))
+  /** `n` bytes were read into the buffer nextBuffer() gave. */
+  received(n: number): void {
+    if (!this.#response) {
+      this.#sizeFill += n
+      if (this.#sizeFill < 4) return
+      const size = this.#size.readInt32BE(0)
+      if (size < 0 || size > MAX_RESPONSE_BYTES) throw new Error(`a Kafka response announced ${size} bytes: the connection's stream is broken`)
+      // Memory of its own (never a shared slab): kafkajs keeps views of it until it is decoded.
+      this.#response = Buffer.allocUnsafeSlow(4 + size)
+      this.#size.copy(this.#response, 0)
+      this.#fill = 4
+      this.#sizeFill = 0
+    } else {
+      this.#fill += n
     }
-    let start = 0
-    let pos = 0
-    while (pos < n) {
-      if (this.#headerBytes < 4) {
-        this.#size = this.#size * 256 + buf[pos]!
-        pos++
-        if (++this.#headerBytes < 4) continue
-        this.#left = this.#size
-      } else {
-        const take = Math.min(this.#left, n - pos)
-        pos += take
-        this.#left -= take
-      }
-      if (this.#headerBytes === 4 && this.#left === 0) {
-        // A response ends here: emit it whole before the next begins, then recycle what it used.
-        this.#mark(buf, pos < n ? this.#frame + 1 : this.#frame)
-        this.#emit(buf.subarray(start, pos))
-        start = pos
-        this.#release(this.#frame)
-        this.#frame++
-        this.#headerBytes = 0
-        this.#size = 0
-      }
-    }
-    if (start < n) {
-      this.#mark(buf, this.#frame)
-      this.#emit(buf.subarray(start, n))
+    if (this.#fill === this.#response.length) {
+      const response = this.#response
+      this.#response = undefined
+      this.#emit(response)
     }
   }
+}
 
-  #mark(buf: Buffer, last: number): void {
-    for (let i = this.#inUse.length - 1; i >= 0; i--) {
-      if (this.#inUse[i]!.buf === buf) {
-        this.#inUse[i]!.last = last
-        return
-      }
-    }
-  }
+let patched = false
 
-  /** Buffers whose responses all ended (up to `frame`) go back to the pool, oldest first. */
-  #release(frame: number): void {
-    while (this.#inUse.length > 0 && this.#inUse[0]!.last <= frame) {
-      const {buf} = this.#inUse.shift()!
-      if (this.#spare.length < MAX_SPARE) this.#spare.push(buf)
-    }
+/**
+ * kafkajs' Connection.processData (2.2.4) joins the chunks it holds when it holds more than one, and
+ * after each response it keeps the rest of the chunk, empty when the chunk ended with the response,
+ * as the first of the next response's chunks: so a response that arrives as one chunk is joined
+ * with that empty remainder, which copies all of it. Dropping an empty remainder before a chunk is
+ * added changes nothing else (the join of nothing with a chunk is the chunk) and lets a whole
+ * response through without a copy. Applied once, to kafkajs' Connection class; left alone if that
+ * class is not shaped as expected (then kafkajs joins as before).
+ */
+export function patchProcessData(): void {
+  if (patched) return
+  patched = true
+  const Connection = require('kafkajs/src/network/connection.js') as {prototype: {processData?: (raw: Buffer) => unknown}}
+  const original = Connection.prototype.processData
+  if (typeof original !== 'function' || !/this\.chunks/.test(original.toString())) return
+  Connection.prototype.processData = function (this: {chunks?: unknown; bytesBuffered?: unknown}, raw: Buffer) {
+    const chunks = this.chunks
+    if (Array.isArray(chunks) && chunks.length === 1 && (chunks[0] as Buffer).length === 0 && this.bytesBuffered === 0) this.chunks = []
+    return original.call(this, raw)
   }
 }

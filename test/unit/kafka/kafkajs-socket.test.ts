@@ -1,11 +1,12 @@
-// The pooled read socket's framing: responses cut at any read boundary come out whole and in
-// order, and no read buffer is reused while anything kafkajs' connection keeps still views it
+// The read socket's framing: responses cut at any read boundary come out whole, in order, each in
+// memory of its own; and kafkajs' connection, patched, takes such a response without copying it
 // (the consumer below is kafkajs' own buffering, step for step).
 import {describe, it} from 'node:test'
 import assert from 'node:assert/strict'
 import net from 'node:net'
 import fc from 'fast-check'
-import {FrameReader, pooledSocketFactory} from '../../../src/kafka/kafkajs-socket.js'
+import {createRequire} from 'node:module'
+import {ResponseReader, patchProcessData, pooledSocketFactory} from '../../../src/kafka/kafkajs-socket.js'
 
 function frame(body: Buffer): Buffer {
   const size = Buffer.alloc(4)
@@ -44,51 +45,84 @@ class Consumer {
   }
 }
 
-describe('FrameReader', () => {
-  it('emits each response whole and never reuses a buffer a pending response still uses', () => {
+describe('ResponseReader', () => {
+  it('emits each response whole, in memory of its own, however the reads are cut', () => {
     fc.assert(
       fc.property(
         fc.array(fc.uint8Array({maxLength: 300}), {minLength: 1, maxLength: 20}),
         fc.array(fc.integer({min: 1, max: 97}), {minLength: 1, maxLength: 30}),
-        fc.integer({min: 8, max: 64}),
-        (bodies, cuts, chunkBytes) => {
+        (bodies, cuts) => {
           const stream = Buffer.concat(bodies.map((b) => frame(Buffer.from(b))))
-          const consumer = new Consumer()
-          const reader = new FrameReader((c) => consumer.push(c), chunkBytes)
+          const emitted: Buffer[] = []
+          const reader = new ResponseReader((r) => emitted.push(r))
           let pos = 0
           for (let i = 0; pos < stream.length; i++) {
-            // As the socket does: read into the buffer the reader hands out, then report it.
+            // As the socket does: read at most what the buffer handed out holds, then report it.
             const buf = reader.nextBuffer()
-            buf.fill(0xee) // a reused buffer still viewed by the consumer would corrupt its response
-            const n = Math.min(cuts[i % cuts.length]!, chunkBytes, stream.length - pos)
+            assert.ok(buf.length > 0)
+            const n = Math.min(cuts[i % cuts.length]!, buf.length, stream.length - pos)
             stream.copy(buf, 0, pos, pos + n)
             pos += n
-            reader.received(buf, n)
+            reader.received(n)
           }
-          assert.equal(consumer.bytesBuffered, 0)
-          // Checked only now, after every buffer was refilled: a response that were a view of a
-          // recycled buffer would have changed.
-          assert.deepEqual(consumer.responses.map((r) => r.toString('hex')), bodies.map((b) => Buffer.from(b).toString('hex')))
+          assert.deepEqual(emitted.map((r) => r.toString('hex')), bodies.map((b) => frame(Buffer.from(b)).toString('hex')))
+          for (const r of emitted) assert.ok(r.byteOffset === 0 && r.buffer.byteLength === r.length, 'its own memory')
         },
       ),
       {numRuns: 300},
     )
   })
 
-  it('recycles its buffers: a long stream of small responses needs only a few', () => {
-    const allocated = new Set<Buffer>()
-    const consumer = new Consumer()
-    const reader = new FrameReader((c) => consumer.push(c), 64)
-    const stream = Buffer.concat(Array.from({length: 200}, (_, i) => frame(Buffer.alloc(i % 50, i))))
-    for (let pos = 0; pos < stream.length; pos += 40) {
-      const buf = reader.nextBuffer()
-      allocated.add(buf)
-      const n = Math.min(40, stream.length - pos)
-      stream.copy(buf, 0, pos, pos + n)
-      reader.received(buf, n)
-    }
-    assert.equal(consumer.responses.length, 200)
-    assert.ok(allocated.size <= 4, `${allocated.size} buffers`)
+  it('refuses an impossible size: the stream is broken', () => {
+    const reader = new ResponseReader(() => assert.fail('nothing is emitted'))
+    const buf = reader.nextBuffer()
+    Buffer.from([0xff, 0xff, 0xff, 0xfe]).copy(buf)
+    assert.throws(() => reader.received(4), /announced -2 bytes/)
+  })
+})
+
+describe("kafkajs' processData, patched", () => {
+  /** A kafkajs Connection as far as processData uses it, with the real (patched) method. */
+  function connection(): {push(raw: Buffer): void; payloads: Buffer[]} {
+    patchProcessData()
+    const Connection = createRequire(import.meta.url)('kafkajs/src/network/connection.js') as {prototype: object}
+    const payloads: Buffer[] = []
+    const c = Object.assign(Object.create(Connection.prototype) as {processData(raw: Buffer): void}, {
+      chunks: [] as Buffer[],
+      bytesBuffered: 0,
+      bytesNeeded: 4,
+      authHandlers: null,
+      requestQueue: {fulfillRequest: ({payload}: {payload: Buffer}) => payloads.push(payload)},
+    })
+    return {push: (raw) => c.processData(raw), payloads}
+  }
+
+  it('takes a whole response as it is, without copying it', () => {
+    const conn = connection()
+    const responses = [0, 1, 2].map((i) => frame(Buffer.concat([Buffer.alloc(4, i), Buffer.alloc(50_000 + i, i + 1)])))
+    for (const r of responses) conn.push(r)
+    assert.equal(conn.payloads.length, 3)
+    conn.payloads.forEach((p, i) => {
+      assert.equal(p.buffer, responses[i]!.buffer, `response ${i} is a view of the buffer it arrived in`)
+      assert.ok(p.equals(responses[i]!.subarray(8)))
+    })
+  })
+
+  it('still joins responses cut into chunks anywhere, as before', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({maxLength: 200}), {minLength: 1, maxLength: 10}), fc.array(fc.integer({min: 1, max: 50}), {minLength: 1, maxLength: 10}), (bodies, cuts) => {
+        const conn = connection()
+        // Each body gets a 4-byte correlation id in front, which kafkajs strips.
+        const stream = Buffer.concat(bodies.map((b) => frame(Buffer.concat([Buffer.alloc(4), Buffer.from(b)]))))
+        for (let pos = 0, i = 0; pos < stream.length; i++) {
+          const n = Math.min(cuts[i % cuts.length]!, stream.length - pos)
+          conn.push(Buffer.from(stream.subarray(pos, pos + n)))
+          pos += n
+        }
+        assert.deepEqual(conn.payloads.map((p) => p.toString('hex')), bodies.map((b) => Buffer.from(b).toString('hex')))
+      }),
+      {numRuns: 200},
+    )
   })
 })
 
