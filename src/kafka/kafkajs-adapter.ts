@@ -14,7 +14,7 @@ import {createReadCluster, fetchRanges, type FetchHooks, type FetchLimits, type 
 import {describeLogSizes} from './kafkajs-log-dirs.js'
 import {mapKafkaError, noTopic, type ErrorContext} from './kafkajs-errors.js'
 import {kafkajsLogCreator, stderrLogger, type KafkaLogger} from './kafkajs-logger.js'
-import {pooledSocketFactory} from './kafkajs-socket.js'
+import {pooledSocketFactory, recycleResponse} from './kafkajs-socket.js'
 import type {GroupDescription, GroupOffsets, KafkaPort, PartitionEncoded, PartitionWatermarks, ProduceOptions, ProduceRecord, ReadRange, RecordBatchHandler, RecordCursorHandler, TopicInfo} from './port.js'
 import {RangeProgress} from './range-progress.js'
 import {DirectProducer, produceRecords, type PartitionRecords} from './kafkajs-produce.js'
@@ -405,7 +405,7 @@ class KafkajsAdapter implements KafkaPort {
       }
       await this.#guard(what, topic, () =>
         'onRecords' in handler
-          ? fetchRanges(cluster, topic, progress, handler.onRecords, FETCH_LIMITS, {...hooks, cursor: true})
+          ? fetchRanges(cluster, topic, progress, handler.onRecords, FETCH_LIMITS, {...hooks, cursor: true, recycle: recycleResponse})
           : fetchRanges(cluster, topic, progress, handler.onBatch, FETCH_LIMITS, {...hooks, cursor: false}),
       )
     } finally {

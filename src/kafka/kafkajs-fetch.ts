@@ -120,10 +120,12 @@ class HandlerFailed extends Error {}
 /**
  * Reads every partition in `progress` up to its `to`, delivering records in offset order per
  * partition: as KafkaRecords, or with `cursor: true` as a cursor over each fetch's records. `deliver` calls never overlap (they are chained), so a slow consumer slows the reads.
+ * With cursors, `recycle` gets each response's raw body once every handler of it has resolved
+ * (nothing reads its bytes any more), so its memory can take a later response.
  */
 export async function fetchRanges(cluster: KafkajsCluster, topic: string, progress: RangeProgress, deliver: (partition: number, records: KafkaRecord[], nextOffset: number) => Promise<void>, limits: FetchLimits, hooks: FetchHooks & {cursor?: false}): Promise<void>
-export async function fetchRanges(cluster: KafkajsCluster, topic: string, progress: RangeProgress, deliver: (partition: number, records: RecordCursor, nextOffset: number) => Promise<void>, limits: FetchLimits, hooks: FetchHooks & {cursor: true}): Promise<void>
-export async function fetchRanges(cluster: KafkajsCluster, topic: string, progress: RangeProgress, deliver: Deliver, limits: FetchLimits, hooks: FetchHooks & {cursor?: boolean}): Promise<void> {
+export async function fetchRanges(cluster: KafkajsCluster, topic: string, progress: RangeProgress, deliver: (partition: number, records: RecordCursor, nextOffset: number) => Promise<void>, limits: FetchLimits, hooks: FetchHooks & {cursor: true; recycle?: (raw: Buffer) => void}): Promise<void>
+export async function fetchRanges(cluster: KafkajsCluster, topic: string, progress: RangeProgress, deliver: Deliver, limits: FetchLimits, hooks: FetchHooks & {cursor?: boolean; recycle?: (raw: Buffer) => void}): Promise<void> {
   let chain: Promise<void> = Promise.resolve()
   const serialDeliver: Deliver = (p, records, next) => {
     const run = chain.then(() => deliver(p, records, next))
@@ -203,7 +205,7 @@ async function leaderLoop(
   progress: RangeProgress,
   deliver: Deliver,
   limits: FetchLimits,
-  hooks: FetchHooks & {cursor?: boolean},
+  hooks: FetchHooks & {cursor?: boolean; recycle?: (raw: Buffer) => void},
   stop: {stopped: boolean},
 ): Promise<void> {
   const broker = await cluster.findBroker({nodeId: leader})
@@ -221,7 +223,7 @@ async function leaderLoop(
   // second mismatch at the same offset is not the wire's doing, and the read fails.
   const corrupt = new Map<number, number>()
   let rotation = 0
-  const send = (): Promise<FetchResponse> | undefined => {
+  const send = (): Promise<Fetched> | undefined => {
     const wanted = partitions.filter((p) => ahead.get(p)! < progress.get(p)!.to)
     if (wanted.length === 0 || stop.stopped) return undefined
     // Rotate the order: the broker fills a response from the first partition on, so each gets to lead.
@@ -241,7 +243,7 @@ async function leaderLoop(
   try {
     while (inflight !== undefined) {
       checkAborted(hooks.signal, topic)
-      const response = await inflight
+      const {response, raw} = await inflight
       if (stop.stopped) return
       const parts = (response.topics.find((t) => t.topic === topic)?.partitions ?? []).filter((fp) => ahead.has(fp.partition))
       // Check every partition before anything is delivered or fetched ahead.
@@ -297,6 +299,9 @@ async function leaderLoop(
           }
         }
       }
+      // Every cursor handler has resolved: nothing reads the response's bytes any more (a cursor's
+      // ranges are valid until then), so its memory may take a later response.
+      if (hooks.cursor && hooks.recycle) hooks.recycle(raw)
       // A partition whose data ends before `to` only in aborted/control batches is covered by the
       // batches above; one with no complete batch yet is simply fetched again.
       if (inflight === undefined && !partitions.every((p) => progress.isDone(p))) inflight = send()
@@ -339,13 +344,19 @@ function protocolError(code: number): Error {
   return createErrorFromCode(code)
 }
 
-async function fetchOnce(broker: KafkajsBroker, args: FetchArgs): Promise<FetchResponse> {
+/** A parsed Fetch response and the raw body its partitions' records are views of. */
+interface Fetched {
+  response: FetchResponse
+  raw: Buffer
+}
+
+async function fetchOnce(broker: KafkajsBroker, args: FetchArgs): Promise<Fetched> {
   const request = fetchRequestV11(args)
   const result = await broker.connectionPool.send({
     request,
     // kafkajs hands the raw response body (after the correlation id) to decode, then to parse.
-    response: {decode: async (raw: Buffer) => raw, parse: async (raw: unknown) => parseFetchResponse(raw as Buffer)},
+    response: {decode: async (raw: Buffer) => raw, parse: async (raw: unknown) => ({response: parseFetchResponse(raw as Buffer), raw: raw as Buffer})},
   })
-  return result as FetchResponse
+  return result as Fetched
 }
 

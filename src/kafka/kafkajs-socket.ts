@@ -27,6 +27,40 @@ const KEEP_ALIVE_DELAY = 60_000
  * batch whole, up to the topic's max.message.bytes). A larger size is a broken stream.
  */
 const MAX_RESPONSE_BYTES = 1024 * 1024 * 1024
+/** Response buffers kept for reuse (recycleResponse): a response in flight and one being read, per leader. */
+const MAX_SPARE_RESPONSES = 6
+
+/** The memory of every response buffer a ResponseReader allocated: only those are ever reused. */
+const ours = new WeakSet<ArrayBuffer>()
+const spare: ArrayBuffer[] = []
+
+/**
+ * A buffer for a response of `size` bytes: memory a caller gave back (recycleResponse) when one
+ * is large enough and not more than twice that, else new. Reused memory saves the kernel mapping
+ * fresh pages for every response and V8 collecting ~1 GiB of dead buffers per GiB read.
+ */
+function responseBuffer(size: number): Buffer {
+  for (let i = spare.length - 1; i >= 0; i--) {
+    const ab = spare[i]!
+    if (ab.byteLength >= size && ab.byteLength <= 2 * size + 65_536) {
+      spare.splice(i, 1)
+      return Buffer.from(ab, 0, size)
+    }
+  }
+  const b = Buffer.allocUnsafeSlow(Math.max(size, Buffer.poolSize + 1))
+  ours.add(b.buffer as ArrayBuffer)
+  return b.subarray(0, size)
+}
+
+/**
+ * Gives a response's memory back for a later response, once nothing reads it any more: `view` is
+ * any view of it (the Fetch body kafkajs handed over). Memory a ResponseReader did not allocate
+ * (a TLS or SASL connection's, kafkajs' own joins) is left alone.
+ */
+export function recycleResponse(view: Buffer): void {
+  const ab = view.buffer as ArrayBuffer
+  if (ours.has(ab) && spare.length < MAX_SPARE_RESPONSES && !spare.includes(ab)) spare.push(ab)
+}
 
 /** kafkajs' own factory (TLS, or whenever a connection must not use the pooled reader). */
 export function kafkajsSocketFactory(): SocketFactory {
@@ -92,7 +126,7 @@ export class ResponseReader {
       const size = this.#size.readInt32BE(0)
       if (size < 0 || size > MAX_RESPONSE_BYTES) throw new Error(`a Kafka response announced ${size} bytes: the connection's stream is broken`)
       // Memory of its own (never a shared slab): kafkajs keeps views of it until it is decoded.
-      this.#response = Buffer.allocUnsafeSlow(4 + size)
+      this.#response = responseBuffer(4 + size)
       this.#size.copy(this.#response, 0)
       this.#fill = 4
       this.#sizeFill = 0

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import net from 'node:net'
 import fc from 'fast-check'
 import {createRequire} from 'node:module'
-import {ResponseReader, patchProcessData, pooledSocketFactory} from '../../../src/kafka/kafkajs-socket.js'
+import {ResponseReader, patchProcessData, pooledSocketFactory, recycleResponse} from '../../../src/kafka/kafkajs-socket.js'
 
 function frame(body: Buffer): Buffer {
   const size = Buffer.alloc(4)
@@ -66,11 +66,39 @@ describe('ResponseReader', () => {
             reader.received(n)
           }
           assert.deepEqual(emitted.map((r) => r.toString('hex')), bodies.map((b) => frame(Buffer.from(b)).toString('hex')))
-          for (const r of emitted) assert.ok(r.byteOffset === 0 && r.buffer.byteLength === r.length, 'its own memory')
+          assert.ok(emitted.every((r) => r.byteOffset === 0), 'each at the start of its memory')
+          assert.equal(new Set(emitted.map((r) => r.buffer)).size, emitted.length, 'no two share memory (none was given back)')
         },
       ),
       {numRuns: 300},
     )
+  })
+
+  it('reuses the memory of a response given back, for a later response of about its size; never memory of its own making', () => {
+    const emitted: Buffer[] = []
+    const reader = new ResponseReader((r) => emitted.push(r))
+    const feed = (body: Buffer): void => {
+      const stream = frame(body)
+      for (let pos = 0; pos < stream.length;) {
+        const buf = reader.nextBuffer()
+        const n = Math.min(buf.length, stream.length - pos)
+        stream.copy(buf, 0, pos, pos + n)
+        pos += n
+        reader.received(n)
+      }
+    }
+    feed(Buffer.alloc(100_000, 1))
+    const first = emitted[0]!
+    const memory = first.buffer
+    recycleResponse(first.subarray(8))
+    feed(Buffer.alloc(90_000, 2))
+    assert.equal(emitted[1]!.buffer, memory, 'the same memory took the next response')
+    assert.ok(emitted[1]!.equals(frame(Buffer.alloc(90_000, 2))))
+    feed(Buffer.alloc(90_000, 3))
+    assert.notEqual(emitted[2]!.buffer, memory, 'not given back again: not reused')
+    recycleResponse(Buffer.alloc(200_000))
+    feed(Buffer.alloc(150_000, 4))
+    assert.ok(emitted[3]!.equals(frame(Buffer.alloc(150_000, 4))))
   })
 
   it('refuses an impossible size: the stream is broken', () => {
