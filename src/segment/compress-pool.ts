@@ -147,7 +147,9 @@ export class CompressPool {
    * kept: its memory is reused for a later block).
    */
   recycle(plain: Buffer): void {
-    if (plain.byteOffset === 0 && plain.buffer.byteLength > Buffer.poolSize && this.#sparePlain.length < MAX_SPARE_DECOMPRESS) this.#sparePlain.push(plain.buffer as ArrayBuffer)
+    const ab = plain.buffer as ArrayBuffer
+    // Given back twice, the memory would be handed out twice: never.
+    if (plain.byteOffset === 0 && ab.byteLength > Buffer.poolSize && this.#sparePlain.length < MAX_SPARE_DECOMPRESS && !this.#sparePlain.includes(ab)) this.#sparePlain.push(ab)
   }
 
   /**
