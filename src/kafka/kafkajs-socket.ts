@@ -10,6 +10,7 @@
 // authenticators, so those connections use kafkajs' own socket factory.
 import net from 'node:net'
 import {createRequire} from 'node:module'
+import {keepSpare, takeSpare} from '../spare-memory.js'
 
 const require = createRequire(import.meta.url)
 
@@ -40,16 +41,7 @@ const spare: ArrayBuffer[] = []
  * fresh pages for every response and V8 collecting ~1 GiB of dead buffers per GiB read.
  */
 function responseBuffer(size: number): Buffer {
-  for (let i = spare.length - 1; i >= 0; i--) {
-    const ab = spare[i]!
-    if (ab.byteLength >= size && ab.byteLength <= 2 * size + 65_536) {
-      spare.splice(i, 1)
-      return Buffer.from(ab, 0, size)
-    }
-  }
-  const b = Buffer.allocUnsafeSlow(Math.max(size, Buffer.poolSize + 1))
-  ours.add(b.buffer as ArrayBuffer)
-  return b.subarray(0, size)
+  return takeSpare(spare, size, 65_536, (memory) => ours.add(memory))
 }
 
 /**
@@ -59,7 +51,7 @@ function responseBuffer(size: number): Buffer {
  */
 export function recycleResponse(view: Buffer): void {
   const ab = view.buffer as ArrayBuffer
-  if (ours.has(ab) && spare.length < MAX_SPARE_RESPONSES && !spare.includes(ab)) spare.push(ab)
+  if (ours.has(ab)) keepSpare(spare, ab, MAX_SPARE_RESPONSES)
 }
 
 /** kafkajs' own factory (TLS, or whenever a connection must not use the pooled reader). */

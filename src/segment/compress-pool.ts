@@ -6,6 +6,7 @@ import {availableParallelism} from 'node:os'
 import {createRequire} from 'node:module'
 import {Worker} from 'node:worker_threads'
 import {KbkError} from '../errors.js'
+import {keepSpare, takeSpare} from '../spare-memory.js'
 
 // Inline (eval) so it works from dist/ and from the TypeScript sources under tsx alike.
 const WORKER_SOURCE = `
@@ -129,9 +130,9 @@ export class CompressPool {
   decompress(packed: Buffer, plainLength?: number): Promise<Buffer> {
     const worker = this.#pick()
     const id = this.#next++
-    const own = takeSpare(this.#sparePacked, packed.length)
+    const own = takeSpare(this.#sparePacked, packed.length, 4096)
     packed.copy(own)
-    const dst = plainLength === undefined ? undefined : takeSpare(this.#sparePlain, plainLength)
+    const dst = plainLength === undefined ? undefined : takeSpare(this.#sparePlain, plainLength, 4096)
     return new Promise<Buffer>((resolve, reject) => {
       this.#jobs.set(id, {resolve, reject, op: 'decompress'})
       this.#load.set(worker, (this.#load.get(worker) ?? 0) + 1)
@@ -147,9 +148,7 @@ export class CompressPool {
    * kept: its memory is reused for a later block).
    */
   recycle(plain: Buffer): void {
-    const ab = plain.buffer as ArrayBuffer
-    // Given back twice, the memory would be handed out twice: never.
-    if (plain.byteOffset === 0 && ab.byteLength > Buffer.poolSize && this.#sparePlain.length < MAX_SPARE_DECOMPRESS && !this.#sparePlain.includes(ab)) this.#sparePlain.push(ab)
+    if (plain.byteOffset === 0 && plain.buffer.byteLength > Buffer.poolSize) keepSpare(this.#sparePlain, plain.buffer as ArrayBuffer, MAX_SPARE_DECOMPRESS)
   }
 
   /**
@@ -220,7 +219,7 @@ export class CompressPool {
         if (m.buf && this.#spare.length < MAX_SPARE_BUFFERS) this.#spare.push(m.buf.buffer as ArrayBuffer)
         const job = this.#jobs.get(m.id)
         // A decompression's compressed copy, back for the next one.
-        if (m.back && job?.op === 'decompress' && this.#sparePacked.length < MAX_SPARE_DECOMPRESS) this.#sparePacked.push(m.back.buffer as ArrayBuffer)
+        if (m.back && job?.op === 'decompress') keepSpare(this.#sparePacked, m.back.buffer as ArrayBuffer, MAX_SPARE_DECOMPRESS)
         this.#jobs.delete(m.id)
         const load = (this.#load.get(w) ?? 1) - 1
         this.#load.set(w, load)
@@ -251,23 +250,6 @@ export class CompressPool {
     this.#jobs.clear()
     this.#wake()
   }
-}
-
-/**
- * `size` bytes at offset 0 of memory of their own, from `spares` when one is large enough (and not
- * more than twice the size, so a small block does not pin a large buffer), else new.
- */
-function takeSpare(spares: ArrayBuffer[], size: number): Buffer {
-  for (let i = spares.length - 1; i >= 0; i--) {
-    const ab = spares[i]!
-    if (ab.byteLength >= size && ab.byteLength <= 2 * size + 4096) {
-      spares.splice(i, 1)
-      return Buffer.from(ab, 0, size)
-    }
-  }
-  // At least a slab's size, so it can be transferred (never one of Node's shared slabs).
-  const b = Buffer.allocUnsafeSlow(Math.max(size, Buffer.poolSize + 1))
-  return b.subarray(0, size)
 }
 
 /** Whether `b` is the only view of its memory, so the memory can be transferred whole. */
