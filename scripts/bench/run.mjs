@@ -99,6 +99,62 @@ function machineCpu() {
   }
 }
 
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}).stdout?.trim()) || 100
+/** utime + stime ticks of a process or thread (/proc/.../stat), or undefined. */
+function ticksOf(statPath) {
+  try {
+    const s = readFileSync(statPath, 'utf8')
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
+    return Number(f[11]) + Number(f[12])
+  } catch {
+    return undefined
+  }
+}
+/** The brokers' CPU ticks so far (both clusters), from the pids the env scripts record. */
+function brokerTicks() {
+  let n = 0
+  for (const name of ['kafka-source', 'kafka-target']) {
+    try {
+      const {pid} = JSON.parse(readFileSync(join(root, '.cache/pids', `${name}.json`), 'utf8'))
+      n += ticksOf(`/proc/${pid}/stat`) ?? 0
+    } catch {
+      // not started by the env scripts: no broker CPU in the notes
+    }
+  }
+  return n
+}
+
+/**
+ * Samples the CPU of every thread of the timed process (under /usr/bin/time: its child) until it
+ * exits: where a run's CPU went (main thread, the others, the busiest two of those: zstd workers
+ * in a backup), beside what the brokers spent meanwhile. Linux /proc only; otherwise nothing.
+ */
+function threadSampler(timePid) {
+  const last = new Map()
+  let pid
+  const sample = () => {
+    try {
+      pid ??= Number(readFileSync(`/proc/${timePid}/task/${timePid}/children`, 'utf8').trim().split(' ')[0]) || undefined
+      if (pid === undefined) return
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const t = ticksOf(`/proc/${pid}/task/${tid}/stat`)
+        if (t !== undefined) last.set(Number(tid), t)
+      }
+    } catch {
+      // the process is gone or /proc is not there
+    }
+  }
+  const timer = setInterval(sample, 200)
+  const broker0 = brokerTicks()
+  return () => {
+    clearInterval(timer)
+    if (pid === undefined || last.size === 0) return undefined
+    const main = (last.get(pid) ?? 0) / CLK_TCK
+    const others = [...last].filter(([tid]) => tid !== pid).map(([, t]) => t / CLK_TCK).sort((a, b) => b - a)
+    return {main, other: others.reduce((a, b) => a + b, 0), busiest: others.slice(0, 2), brokers: (brokerTicks() - broker0) / CLK_TCK}
+  }
+}
+
 /**
  * Runs a command; returns wall seconds, peak RSS (MiB, of the child via /usr/bin/time -v), the
  * child's CPU seconds (user + system), the machine's busy share over the run, and output.
@@ -116,6 +172,7 @@ function measure(cmd, cmdArgs, opts = {}) {
     // stdoutFd: the child writes its stdout into that file itself (as a shell redirect would),
     // not through this process: a pipe through Node slowed kcat's dump by half (issue 22).
     const child = spawn(argv[0], argv[1], {cwd: opts.cwd ?? root, env: {...process.env, KBK_IN_AUTOMATION: '1', NO_COLOR: '1', ...opts.env}, stdio: ['ignore', opts.stdoutFd ?? 'pipe', 'pipe']})
+    const threads = timeBin ? threadSampler(child.pid) : () => undefined
     let stdout = ''
     let stderr = ''
     if (opts.stdoutFile) child.stdout.pipe(createWriteStream(opts.stdoutFile))
@@ -124,6 +181,7 @@ function measure(cmd, cmdArgs, opts = {}) {
     child.on('error', reject)
     child.on('close', (code) => {
       const seconds = (performance.now() - t0) / 1000
+      const cpuSplit = threads()
       const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)
       const user = /User time \(seconds\): ([\d.]+)/.exec(stderr)
       const sys = /System time \(seconds\): ([\d.]+)/.exec(stderr)
@@ -131,7 +189,7 @@ function measure(cmd, cmdArgs, opts = {}) {
       const machineBusy = cpu0 && cpu1 && cpu1.total > cpu0.total ? (cpu1.busy - cpu0.busy) / (cpu1.total - cpu0.total) : undefined
       if (code !== 0) return reject(new Error(`${cmd} ${cmdArgs.join(' ')} exited ${code}\n${stdout.slice(-2000)}\n${stderr.slice(-1500)}`))
       const cpuSeconds = user && sys ? Number(user[1]) + Number(sys[1]) : undefined
-      resolve({seconds, rssMiB: rss ? Number(rss[1]) / 1024 : undefined, cpuSeconds, machineBusy, stdout, stderr})
+      resolve({seconds, rssMiB: rss ? Number(rss[1]) / 1024 : undefined, cpuSeconds, machineBusy, cpuSplit, stdout, stderr})
     })
   })
 }
@@ -146,7 +204,13 @@ function cpuNote(r, who = 'kbk') {
   const parts = []
   if (r.cpuSeconds !== undefined) parts.push(`${who} CPU ${r.cpuSeconds.toFixed(1)} s`)
   if (r.machineBusy !== undefined) parts.push(`machine ${(r.machineBusy * 100).toFixed(0)} % busy`)
+  if (r.cpuSplit) parts.push(splitNote(r.cpuSplit))
   return parts.length ? `, ${parts.join(', ')}` : ''
+}
+
+/** "main thread 4.0 s, other threads 8.0 s (busiest 3.4 + 3.2 s), brokers 0.7 s". */
+function splitNote(c) {
+  return `main thread ${c.main.toFixed(1)} s, other threads ${c.other.toFixed(1)} s (busiest ${c.busiest.map((x) => x.toFixed(1)).join(' + ')} s), brokers ${c.brokers.toFixed(1)} s`
 }
 
 /** Notes column: median kbk CPU seconds and machine busy share over a row's runs. */
@@ -156,6 +220,9 @@ function cpuExtra(rs) {
   const parts = []
   if (cpu.length) parts.push(`kbk CPU ${median(cpu).toFixed(1)} s`)
   if (busy.length) parts.push(`machine ${(median(busy) * 100).toFixed(0)} % busy`)
+  // The split of the median run (by wall time), so its parts add up.
+  const mid = [...rs].filter((r) => r.cpuSplit).sort((a, b) => a.seconds - b.seconds)[Math.floor(rs.filter((r) => r.cpuSplit).length / 2)]
+  if (mid) parts.push(splitNote(mid.cpuSplit))
   return parts.join(', ')
 }
 
@@ -728,7 +795,10 @@ them: [docs/performance.md](docs/performance.md).
   itself (\`> file\`), with its default fetch settings. × zstd 1 core: kbk's
   MB/s / zstd-napi's MB/s compressing the same kind of records from memory at level ${LEVEL} on one core.
 - Notes: \`kbk CPU\` is the kbk process's user + system CPU seconds (main thread and compression
-  workers); \`machine % busy\` is how busy both cores were over the run (broker, servers, kbk).
+  workers); \`machine % busy\` is how busy both cores were over the run (broker, servers, kbk);
+  \`main thread\` / \`other threads\` split the process's CPU by thread (sampled from /proc every
+  200 ms; the busiest two others are the compression workers in a backup), and \`brokers\` is what
+  both Kafka brokers spent meanwhile.
 - Shard rows: N \`kbk apply PLAN --shard i/N\` processes on this one machine, timed from the first
   start to the last exit; they share its two cores, so the curve is flat at best. What N machines
   would give (network- vs CPU-bound, the commit limit): docs/performance.md, "Scale-out".
