@@ -44,6 +44,13 @@ export interface BackupRuntime {
 const MAX_BLOCKS_IN_FLIGHT = 4
 
 /**
+ * Full segments on their way to the store at once, over all partitions of a run (each holds its
+ * compressed blocks, up to segment.maxBytes, and their joined copy while it is stored). Two gave
+ * an S3 backup of 1 GiB ~7 % less wall time than sealing in line, at ~30 MiB more peak RSS.
+ */
+const MAX_SEALING = 2
+
+/**
  * What a run committed: records, key+value bytes, stored bytes and segments whose checkpoint is
  * durable in the state, counted only then. The caller may own it (`deps.tally`), so that a run
  * that fails or is interrupted part-way still reports exactly what it committed.
@@ -82,6 +89,8 @@ interface PartitionWriter {
   /** Where the next segment's covered span starts (see SegmentRef.covers_from). */
   coverFrom: number
   done: boolean
+  /** The partition's previous segment, still being sealed and stored (sealInBackground). */
+  sealing?: Promise<void> | undefined
 }
 
 export async function applyBackupRun(
@@ -128,19 +137,45 @@ export async function applyBackupRun(
     writers.set(r.partition, {partition: r.partition, to: r.to, writer: undefined, chunks: [], pendingRecords: 0, pendingBytes: 0, consumedTo: r.from, coverFrom, done: r.from >= r.to})
   }
 
-  const flush = async (pw: PartitionWriter, nextOffset: number): Promise<void> => {
+  /**
+   * Seals the partition's open segment, stores it and moves the checkpoint past it. Everything of
+   * the segment is taken at once, before any wait: the partition may read on into a new writer
+   * meanwhile (sealInBackground). `after`: the partition's previous segment, still being sealed;
+   * nothing of this one is stored or checkpointed before that one is, and nothing at all once a
+   * seal of this run failed.
+   */
+  // Segments on their way to the store (sealInBackground), and the first of them that failed.
+  const sealing = new Set<Promise<void>>()
+  let sealFailure: {error: unknown} | undefined
+  const throwIfSealFailed = (): void => {
+    if (sealFailure) throw sealFailure.error
+  }
+  const flush = async (pw: PartitionWriter, nextOffset: number, after?: Promise<void>): Promise<void> => {
     const w = pw.writer
     pw.writer = undefined
+    const chunks = pw.chunks
+    pw.chunks = []
+    const records = pw.pendingRecords
+    const bytes = pw.pendingBytes
+    pw.pendingRecords = 0
+    pw.pendingBytes = 0
     if (!w || w.recordCount === 0) {
-      // No data records since the last segment (control records, compaction): only the checkpoint moves.
+      // No data records since the last segment (control records, compaction): only the checkpoint
+      // moves, and not past a previous segment that is not durable yet.
+      if (after) await after
+      if (sealFailure) return
       await state.checkpoint(run.policy, run.topic, pw.partition, nextOffset, undefined)
       return
     }
+    const coverFrom = pw.coverFrom
+    pw.coverFrom = nextOffset
     await w.drain()
-    pw.chunks.push(...w.takeOutput())
+    if (after) await after
+    if (sealFailure) return
+    chunks.push(...w.takeOutput())
     const fin = w.finish()
-    const body = Buffer.concat([...pw.chunks, ...fin.tail])
-    pw.chunks = []
+    const body = Buffer.concat([...chunks, ...fin.tail])
+    chunks.length = 0
     const s = fin.summary
     const key = segmentKey(run.policy, run.topic, pw.partition, s.firstOffset, s.lastOffset)
     await store.put(key, body, {ifNoneMatch: '*', contentType: 'application/vnd.kbk.segment', ...(runtime.retainUntil ? {retainUntil: runtime.retainUntil} : {})})
@@ -161,17 +196,12 @@ export async function applyBackupRun(
       written_at: now().toISOString(),
       ...(runtime.retainUntil ? {retain_until: runtime.retainUntil.toISOString()} : {}),
       ...(s.keyId ? {key_id: s.keyId} : {}),
-      covers_from: pw.coverFrom,
+      covers_from: coverFrom,
       covers_to: nextOffset,
     }
-    pw.coverFrom = nextOffset
-    const records = pw.pendingRecords
-    const bytes = pw.pendingBytes
     // Only the length: the callback below lives until the batched commit, and must not keep the
     // segment's whole body alive that long (it held ~140 MiB more at peak on a 1 GiB backup).
     const stored = body.length
-    pw.pendingRecords = 0
-    pw.pendingBytes = 0
     reporter.emit({type: 'segment.written', address, key, partition: pw.partition, first_offset: s.firstOffset, last_offset: s.lastOffset, records: s.recordCount, bytes: body.length})
     // Only now, with the segment durable, may the checkpoint move past its records.
     await state.checkpoint(run.policy, run.topic, pw.partition, nextOffset, ref, () => {
@@ -180,6 +210,34 @@ export async function applyBackupRun(
       result.records += records
       result.bytes += bytes
     })
+  }
+
+  // A full segment is sealed and stored while its partition reads on. Inline, every flush (the
+  // last blocks compressed, the body joined, written and made durable) held up the whole fetch
+  // loop, every partition's records included, and the compression workers ran dry meanwhile.
+  // A partition's segments are stored and checkpointed in order (each waits for the one before),
+  // and at most MAX_SEALING are on their way over the run: each holds its segment's compressed
+  // blocks, and a joined copy of them while it is stored.
+  const sealInBackground = async (pw: PartitionWriter, nextOffset: number): Promise<void> => {
+    while (sealing.size >= MAX_SEALING) await Promise.race(sealing)
+    throwIfSealFailed()
+    const done: Promise<void> = flush(pw, nextOffset, pw.sealing).then(
+      () => undefined,
+      (error: unknown) => {
+        sealFailure ??= {error}
+      },
+    )
+    const tracked = done.finally(() => {
+      sealing.delete(tracked)
+      if (pw.sealing === tracked) pw.sealing = undefined
+    })
+    sealing.add(tracked)
+    pw.sealing = tracked
+  }
+  /** Waits for every segment being sealed; throws the first failure among them. */
+  const sealed = async (): Promise<void> => {
+    while (sealing.size > 0) await Promise.all(sealing)
+    throwIfSealFailed()
   }
 
   let lastProgress = 0
@@ -199,9 +257,23 @@ export async function applyBackupRun(
   const toRead = run.ranges.filter((r) => r.from < r.to).map((r) => ({partition: r.partition, from: r.from, to: r.to}))
   // One limiter for every partition of the run; a chunk is paid for before the next is taken.
   const limiter = runtime.rateLimit ? new RateLimiter(perProcessRateLimit(runtime.rateLimit, runtime.shards)) : undefined
+  /**
+   * The read, then every segment it left sealing, whatever became of the read: nothing of this
+   * run may still be writing once it returns or throws. A failed seal is the run's failure.
+   */
+  const readUntilSealed = async (reading: Promise<void>): Promise<void> => {
+    try {
+      await reading
+    } finally {
+      while (sealing.size > 0) await Promise.all(sealing)
+    }
+    throwIfSealFailed()
+  }
   const writerOf = (partition: number): PartitionWriter => {
     // Interrupted: stop at once. The open segments are dropped, never committed part-way.
     stopIfInterrupted()
+    // A segment of this run failed to store: stop reading; the run fails with that error.
+    throwIfSealFailed()
     const pw = writers.get(partition)
     if (!pw) throw new KbkError('KBK_INTERNAL', `Kafka returned partition ${partition} of "${run.topic}", which this run did not ask for.`, {kind: 'internal'})
     return pw
@@ -228,7 +300,7 @@ export async function applyBackupRun(
     const reached = Math.min(nextOffset, pw.to)
     if (reached > pw.consumedTo) pw.consumedTo = reached
     if (pw.consumedTo >= pw.to && !pw.done) {
-      await flush(pw, pw.to)
+      await sealInBackground(pw, pw.to)
       pw.done = true
     }
     progress(false)
@@ -236,7 +308,7 @@ export async function applyBackupRun(
   const options = signal ? {signal} : undefined
   if (toRead.length > 0 && !runtime.transform && kafka.readRecordRanges) {
     // The hot path: records go from the fetched bytes into the segment block, no object per record.
-    await kafka.readRecordRanges(run.topic, toRead, async (partition, cursor, nextOffset) => {
+    await readUntilSealed(kafka.readRecordRanges(run.topic, toRead, async (partition, cursor, nextOffset) => {
       const pw = writerOf(partition)
       const before = {records: read.records, bytes: read.bytes}
       while (cursor.next()) {
@@ -246,12 +318,12 @@ export async function applyBackupRun(
         const wait = backpressure(w)
         if (wait) await wait
         const kv = (cursor.keyLength > 0 ? cursor.keyLength : 0) + (cursor.valueLength > 0 ? cursor.valueLength : 0)
-        if (accept(pw, w, cursor.offset, kv)) await flush(pw, pw.consumedTo)
+        if (accept(pw, w, cursor.offset, kv)) await sealInBackground(pw, pw.consumedTo)
       }
       await fetched(pw, nextOffset, before)
-    }, options)
+    }, options))
   } else if (toRead.length > 0) {
-    await kafka.readRanges(run.topic, toRead, async (partition, records, nextOffset) => {
+    await readUntilSealed(kafka.readRanges(run.topic, toRead, async (partition, records, nextOffset) => {
       const pw = writerOf(partition)
       const before = {records: read.records, bytes: read.bytes}
       for (const raw of records) {
@@ -262,13 +334,14 @@ export async function applyBackupRun(
         w.add(record)
         const wait = backpressure(w)
         if (wait) await wait
-        if (accept(pw, w, record.offset, (record.key?.length ?? 0) + (record.value?.length ?? 0))) await flush(pw, pw.consumedTo)
+        if (accept(pw, w, record.offset, (record.key?.length ?? 0) + (record.value?.length ?? 0))) await sealInBackground(pw, pw.consumedTo)
       }
       await fetched(pw, nextOffset, before)
-    }, options)
+    }, options))
   }
   // The read may end cut short by the signal (KBK_ABORTED from the adapter) or whole: either way
-  // an interrupted run must not flush the segments it has open.
+  // an interrupted run must not flush the segments it has open (the full ones sealed above are
+  // durable and committed, as they were when sealing held up the read).
   stopIfInterrupted()
   for (const pw of writers.values()) {
     if (pw.done) continue
@@ -282,6 +355,7 @@ export async function applyBackupRun(
     await flush(pw, pw.to)
     pw.done = true
   }
+  await sealed()
   const groups = runtime.groups ? await runtime.groups(kafka, run.topic) : undefined
   await state.update({policy: run.policy, topic: run.topic, lastBackupAt: now().toISOString(), ...(groups ? {groupOffsets: groups} : {})})
   await state.flush()
