@@ -45,8 +45,9 @@ const MAX_BLOCKS_IN_FLIGHT = 4
 
 /**
  * Full segments on their way to the store at once, over all partitions of a run (each holds its
- * compressed blocks, up to segment.maxBytes, and their joined copy while it is stored). Two gave
- * an S3 backup of 1 GiB ~7 % less wall time than sealing in line, at ~30 MiB more peak RSS.
+ * compressed blocks, up to segment.maxBytes, and their joined copy while it is stored). Against
+ * sealing in line, two kept a 1 GiB backup's CPU ~4 % busier per wall second (fs and S3) at 20-30
+ * MiB more peak RSS; twelve, busier still but ~100 MiB more (docs/performance.md, session 7).
  */
 const MAX_SEALING = 2
 
@@ -137,6 +138,12 @@ export async function applyBackupRun(
     writers.set(r.partition, {partition: r.partition, to: r.to, writer: undefined, chunks: [], pendingRecords: 0, pendingBytes: 0, consumedTo: r.from, coverFrom, done: r.from >= r.to})
   }
 
+  // Segments on their way to the store (sealInBackground), and the first of them that failed.
+  const sealing = new Set<Promise<void>>()
+  let sealFailure: {error: unknown} | undefined
+  const throwIfSealFailed = (): void => {
+    if (sealFailure) throw sealFailure.error
+  }
   /**
    * Seals the partition's open segment, stores it and moves the checkpoint past it. Everything of
    * the segment is taken at once, before any wait: the partition may read on into a new writer
@@ -144,12 +151,6 @@ export async function applyBackupRun(
    * nothing of this one is stored or checkpointed before that one is, and nothing at all once a
    * seal of this run failed.
    */
-  // Segments on their way to the store (sealInBackground), and the first of them that failed.
-  const sealing = new Set<Promise<void>>()
-  let sealFailure: {error: unknown} | undefined
-  const throwIfSealFailed = (): void => {
-    if (sealFailure) throw sealFailure.error
-  }
   const flush = async (pw: PartitionWriter, nextOffset: number, after?: Promise<void>): Promise<void> => {
     const w = pw.writer
     pw.writer = undefined
@@ -233,11 +234,6 @@ export async function applyBackupRun(
     })
     sealing.add(tracked)
     pw.sealing = tracked
-  }
-  /** Waits for every segment being sealed; throws the first failure among them. */
-  const sealed = async (): Promise<void> => {
-    while (sealing.size > 0) await Promise.all(sealing)
-    throwIfSealFailed()
   }
 
   let lastProgress = 0
@@ -355,7 +351,6 @@ export async function applyBackupRun(
     await flush(pw, pw.to)
     pw.done = true
   }
-  await sealed()
   const groups = runtime.groups ? await runtime.groups(kafka, run.topic) : undefined
   await state.update({policy: run.policy, topic: run.topic, lastBackupAt: now().toISOString(), ...(groups ? {groupOffsets: groups} : {})})
   await state.flush()

@@ -22,22 +22,28 @@ function seeded(world: World): void {
 const isSegment = (key: string): boolean => key.startsWith('data/') && key.endsWith('.kbs')
 const partitionOf = (key: string): number => Number(key.split('/').at(-2))
 
-/** Wraps the world's store: `hook` runs before each segment put and may hold or fail it. */
-function interceptPuts(world: World, hook: (key: string, n: number) => Promise<void>): {started: string[]; finished: string[]} {
+/**
+ * Wraps the world's store: `hook` runs before each segment put and may hold or fail it. Records
+ * the order in which segment writes started and finished, and both in one log.
+ */
+function interceptPuts(world: World, hook: (key: string) => Promise<void>): {started: string[]; finished: string[]; log: string[]} {
   const put = world.store.put.bind(world.store)
   const started: string[] = []
   const finished: string[] = []
+  const log: string[] = []
   world.store.put = async (key: string, body: Buffer | Readable, options?: PutOptions) => {
     if (!isSegment(key)) return put(key, body, options)
     started.push(key)
+    log.push(`start ${key}`)
     try {
-      await hook(key, started.length)
+      await hook(key)
       return await put(key, body, options)
     } finally {
       finished.push(key)
+      log.push(`finish ${key}`)
     }
   }
-  return {started, finished}
+  return {started, finished, log}
 }
 
 /** Resolves once `predicate` holds, checked on every put; a guard fails the test instead of hanging it. */
@@ -100,15 +106,17 @@ describe('segments sealed while the partitions read on', () => {
   })
 
   it('writes that finish in any order still commit every partition\'s segments in order', async () => {
+    let outOfOrder = 0
     for (const seed of [1, 2, 3, 4, 5]) {
       const world = new World()
       seeded(world)
-      // Each write takes a pseudo-random number of event-loop turns (0-7), so later segments of
-      // other partitions often finish first.
+      // Each write takes a pseudo-random number of event-loop turns, partition 0's more (8-31)
+      // than partition 1's (0-7), so a write of partition 1 that starts while one of partition 0
+      // is running can finish first.
       let x = seed
-      const puts = interceptPuts(world, async () => {
+      const puts = interceptPuts(world, async (key) => {
         x = (x * 1103515245 + 12345) % 2147483648
-        await turns(x % 8)
+        await turns(partitionOf(key) === 0 ? 8 + (x % 24) : x % 8)
       })
       const {outcome} = await world.planAndApply(desired([policy('orders')]))
       assert.equal(outcome.ok, true, JSON.stringify(outcome.changes))
@@ -120,8 +128,15 @@ describe('segments sealed while the partitions read on', () => {
       for (const p of [0, 1]) {
         const mine = puts.started.filter((k) => partitionOf(k) === p)
         assert.deepEqual(mine, [...mine].sort(), `partition ${p} wrote its segments in order`)
+        for (let i = 1; i < mine.length; i++) {
+          assert.ok(puts.log.indexOf(`finish ${mine[i - 1]}`) < puts.log.indexOf(`start ${mine[i]}`), `${mine[i]} started after ${mine[i - 1]} had finished: ${puts.log.join(', ')}`)
+        }
       }
+      if (puts.finished.join() !== puts.started.join()) outOfOrder++
     }
+    // The schedules did what they are for: writes of the two partitions overlapped and finished
+    // in another order than they started.
+    assert.ok(outOfOrder > 0, 'some seed finished writes out of their start order')
   })
 
   it('a segment the store refuses fails the run; nothing of that partition past it is committed, and no write outlives the run', async () => {
