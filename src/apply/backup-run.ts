@@ -8,7 +8,7 @@ import type {BackupRun} from '../plan/types.js'
 import {segmentKey, SegmentWriter} from '../segment/index.js'
 import type {SegmentOptions} from '../segment/index.js'
 import {sharedCompressPool} from '../segment/compress-pool.js'
-import type {ObjectStore} from '../storage/object-store.js'
+import {joinsBufferLists, type ObjectStore} from '../storage/object-store.js'
 import type {Gap, SegmentRef} from '../state/types.js'
 import {topicKey} from '../state/types.js'
 import type {Reporter} from './events.js'
@@ -44,12 +44,14 @@ export interface BackupRuntime {
 const MAX_BLOCKS_IN_FLIGHT = 4
 
 /**
- * Full segments on their way to the store at once, over all partitions of a run (each holds its
- * compressed blocks, up to segment.maxBytes, and their joined copy while it is stored). Against
- * sealing in line, two kept a 1 GiB backup's CPU ~4 % busier per wall second (fs and S3) at 20-30
- * MiB more peak RSS; twelve, busier still but ~100 MiB more (docs/performance.md, session 7).
+ * Memory that full segments on their way to the store may hold at once, over all partitions of a
+ * run: each holds its compressed blocks, and where the store joins them into one body (every
+ * store but fs, joinsBufferLists) that copy too while it is stored. At least one segment is always
+ * let through. 64 MiB: four full 16 MiB segments on fs, two elsewhere. Against two at a time with
+ * a joined copy each (session 7), a 1 GiB backup on fs held 50-70 MiB less at peak and took
+ * 5-15 % less wall time (docs/performance.md, session 8).
  */
-const MAX_SEALING = 2
+const SEALING_MEMORY = 64 * 1024 * 1024
 
 /**
  * What a run committed: records, key+value bytes, stored bytes and segments whose checkpoint is
@@ -140,6 +142,8 @@ export async function applyBackupRun(
 
   // Segments on their way to the store (sealInBackground), and the first of them that failed.
   const sealing = new Set<Promise<void>>()
+  let sealingMemory = 0
+  const joinsLists = joinsBufferLists(store.kind)
   let sealFailure: {error: unknown} | undefined
   const throwIfSealFailed = (): void => {
     if (sealFailure) throw sealFailure.error
@@ -175,7 +179,8 @@ export async function applyBackupRun(
     if (sealFailure) return
     chunks.push(...w.takeOutput())
     const fin = w.finish()
-    const body = Buffer.concat([...chunks, ...fin.tail])
+    // The blocks as they are: the store writes them in order (fs) or joins them itself.
+    const body = [...chunks, ...fin.tail]
     chunks.length = 0
     const s = fin.summary
     const key = segmentKey(run.policy, run.topic, pw.partition, s.firstOffset, s.lastOffset)
@@ -188,7 +193,7 @@ export async function applyBackupRun(
       first_offset: s.firstOffset,
       last_offset: s.lastOffset,
       records: s.recordCount,
-      bytes: body.length,
+      bytes: fin.size,
       uncompressed_bytes: s.uncompressedBytes,
       min_timestamp: s.minTimestamp,
       max_timestamp: s.maxTimestamp,
@@ -202,8 +207,8 @@ export async function applyBackupRun(
     }
     // Only the length: the callback below lives until the batched commit, and must not keep the
     // segment's whole body alive that long (it held ~140 MiB more at peak on a 1 GiB backup).
-    const stored = body.length
-    reporter.emit({type: 'segment.written', address, key, partition: pw.partition, first_offset: s.firstOffset, last_offset: s.lastOffset, records: s.recordCount, bytes: body.length})
+    const stored = fin.size
+    reporter.emit({type: 'segment.written', address, key, partition: pw.partition, first_offset: s.firstOffset, last_offset: s.lastOffset, records: s.recordCount, bytes: stored})
     // Only now, with the segment durable, may the checkpoint move past its records.
     await state.checkpoint(run.policy, run.topic, pw.partition, nextOffset, ref, () => {
       result.segments++
@@ -217,11 +222,12 @@ export async function applyBackupRun(
   // last blocks compressed, the body joined, written and made durable) held up the whole fetch
   // loop, every partition's records included, and the compression workers ran dry meanwhile.
   // A partition's segments are stored and checkpointed in order (each waits for the one before),
-  // and at most MAX_SEALING are on their way over the run: each holds its segment's compressed
-  // blocks, and a joined copy of them while it is stored.
+  // and those on their way over the run hold at most SEALING_MEMORY (at least one always goes).
   const sealInBackground = async (pw: PartitionWriter, nextOffset: number): Promise<void> => {
-    while (sealing.size >= MAX_SEALING) await Promise.race(sealing)
+    const cost = (pw.writer?.bytesWritten ?? 0) * (joinsLists ? 2 : 1)
+    while (sealing.size > 0 && sealingMemory + cost > SEALING_MEMORY) await Promise.race(sealing)
     throwIfSealFailed()
+    sealingMemory += cost
     const done: Promise<void> = flush(pw, nextOffset, pw.sealing).then(
       () => undefined,
       (error: unknown) => {
@@ -229,6 +235,7 @@ export async function applyBackupRun(
       },
     )
     const tracked = done.finally(() => {
+      sealingMemory -= cost
       sealing.delete(tracked)
       if (pw.sealing === tracked) pw.sealing = undefined
     })

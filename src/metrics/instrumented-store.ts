@@ -4,7 +4,7 @@
 // to is carried by AsyncLocalStorage, since the loop runs inside the decorated call.
 import {AsyncLocalStorage} from 'node:async_hooks'
 import type {Readable} from 'node:stream'
-import type {ByteRange, ListOptions, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities} from '../storage/object-store.js'
+import type {ByteRange, ListOptions, ObjectInfo, ObjectStore, PutBody, PutOptions, StoreCapabilities} from '../storage/object-store.js'
 import type {KbkMetrics} from './registry.js'
 
 const current = new AsyncLocalStorage<string>()
@@ -45,7 +45,7 @@ export class InstrumentedStore implements ObjectStore {
     }
   }
 
-  put(key: string, body: Buffer | Readable, options?: PutOptions): Promise<{etag: string}> {
+  put(key: string, body: PutBody, options?: PutOptions): Promise<{etag: string}> {
     return this.timed('put', () => this.inner.put(key, body, options))
   }
 

@@ -8,7 +8,7 @@ import {basename, dirname, join, resolve} from 'node:path'
 import type {Readable} from 'node:stream'
 import {KbkError} from '../errors.js'
 import {assertValidKey, assertValidRange, compareKeys, normalizePrefix} from './keys.js'
-import type {ByteRange, ListOptions, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities} from './object-store.js'
+import {isBufferList, type ByteRange, type ListOptions, type ObjectInfo, type ObjectStore, type PutBody, type PutOptions, type StoreCapabilities} from './object-store.js'
 import {sleep} from '../sleep.js'
 import type {FsStoreConfig, StoreContext} from './store-config.js'
 import {StoreErrors} from './store-errors.js'
@@ -187,7 +187,7 @@ export class FsObjectStore implements ObjectStore {
 
   // --- the port -------------------------------------------------------------------------------
 
-  async put(key: string, body: Buffer | Readable, options: PutOptions = {}): Promise<{etag: string}> {
+  async put(key: string, body: PutBody, options: PutOptions = {}): Promise<{etag: string}> {
     this.checkKey(key)
     if (options.ifNoneMatch !== undefined && options.ifMatch !== undefined) {
       throw new KbkError('KBK_STORE_BAD_CONDITION', 'put: ifNoneMatch and ifMatch cannot be combined.', {kind: 'internal'})
@@ -353,10 +353,12 @@ function etagOf(s: {ino: bigint; size: bigint; mtimeNs: bigint}): string {
 }
 
 /** Write a new file (must not exist), fsync it, and return its version token. */
-async function writeDurably(path: string, body: Buffer | Readable): Promise<string> {
+async function writeDurably(path: string, body: PutBody): Promise<string> {
   const fh = await open(path, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY, 0o644)
   try {
-    if (Buffer.isBuffer(body)) {
+    if (isBufferList(body)) {
+      await writeAll(fh, body)
+    } else if (Buffer.isBuffer(body)) {
       await fh.writeFile(body)
     } else {
       for await (const chunk of body) {
@@ -369,6 +371,24 @@ async function writeDurably(path: string, body: Buffer | Readable): Promise<stri
     return etagOf(await fh.stat({bigint: true}))
   } finally {
     await fh.close()
+  }
+}
+
+/**
+ * Writes the buffers in order, without joining them: one writev call after another (a call may
+ * write part of the list, and libuv splits lists longer than the system's iovec limit).
+ */
+async function writeAll(fh: FileHandle, buffers: readonly Buffer[]): Promise<void> {
+  let rest = buffers.filter((b) => b.length > 0)
+  while (rest.length > 0) {
+    let {bytesWritten} = await fh.writev(rest)
+    const skip = rest.findIndex((b) => {
+      if (bytesWritten < b.length) return true
+      bytesWritten -= b.length
+      return false
+    })
+    if (skip < 0) return
+    rest = [rest[skip]!.subarray(bytesWritten), ...rest.slice(skip + 1)]
   }
 }
 

@@ -8,7 +8,7 @@ import {PassThrough, Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 import {KbkError} from '../errors.js'
 import {assertValidKey, assertValidRange, deletableKeys, mapLimit, parseRetainUntil, RETAIN_META} from './keys.js'
-import type {ByteRange, ListOptions, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities} from './object-store.js'
+import {joinedBody, type ByteRange, type ListOptions, type ObjectInfo, type ObjectStore, type PutBody, type PutOptions, type StoreCapabilities} from './object-store.js'
 import {httpStatusOf, isRetriable, networkErrorCode, withRetry, type RetryOptions} from './retry.js'
 import type {GcsStoreConfig, StoreContext} from './store-config.js'
 import {StoreErrors} from './store-errors.js'
@@ -117,8 +117,9 @@ export class GcsObjectStore implements ObjectStore {
     }
   }
 
-  async put(key: string, body: Buffer | Readable, options: PutOptions = {}): Promise<{etag: string}> {
+  async put(key: string, putBody: PutBody, options: PutOptions = {}): Promise<{etag: string}> {
     assertValidKey(key)
+    const body = joinedBody(putBody)
     if (options.ifNoneMatch !== undefined && options.ifMatch !== undefined) {
       throw new KbkError('KBK_STORE_BAD_CONDITION', 'put: ifNoneMatch and ifMatch cannot be combined.', {kind: 'internal'})
     }

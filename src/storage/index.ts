@@ -11,8 +11,8 @@ import type {RetryOptions} from './retry.js'
 import type {StoreConfig, StoreContext} from './store-config.js'
 import {azureLocation, gcsLocation, s3Location} from './store-location.js'
 
-export type {ObjectStore, ObjectInfo, PutOptions, ListOptions, ByteRange, StoreCapabilities, StoreKind} from './object-store.js'
-export {StoreErrorCode} from './object-store.js'
+export type {ObjectStore, ObjectInfo, PutBody, PutOptions, ListOptions, ByteRange, StoreCapabilities, StoreKind} from './object-store.js'
+export {StoreErrorCode, joinsBufferLists} from './object-store.js'
 export type {StoreConfig, StoreContext, FsStoreConfig, S3StoreConfig, AzureStoreConfig, GcsStoreConfig, SecretValue} from './store-config.js'
 export {withRetry, isRetriable, type RetryOptions} from './retry.js'
 

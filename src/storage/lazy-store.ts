@@ -3,7 +3,7 @@
 // description are known up front (store-location.ts); every method waits for the adapter once,
 // then delegates, so its errors, retries and capabilities are exactly the adapter's.
 import type {Readable} from 'node:stream'
-import type {ByteRange, ListOptions, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities, StoreKind} from './object-store.js'
+import type {ByteRange, ListOptions, ObjectInfo, ObjectStore, PutBody, PutOptions, StoreCapabilities, StoreKind} from './object-store.js'
 
 export class LazyObjectStore implements ObjectStore {
   private loaded: Promise<ObjectStore> | undefined
@@ -19,7 +19,7 @@ export class LazyObjectStore implements ObjectStore {
     return (this.loaded ??= this.load())
   }
 
-  async put(key: string, body: Buffer | Readable, options?: PutOptions): Promise<{etag: string}> {
+  async put(key: string, body: PutBody, options?: PutOptions): Promise<{etag: string}> {
     return (await this.adapter()).put(key, body, options)
   }
 

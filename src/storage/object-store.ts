@@ -5,6 +5,29 @@ import type {Readable} from 'node:stream'
 
 export type StoreKind = 'fs' | 's3' | 'azure' | 'gcs'
 
+/**
+ * An object's bytes: one buffer, a list of buffers (the object is their concatenation, in order),
+ * or a stream. A list spares the caller joining parts it holds anyway (a segment's compressed
+ * blocks): the fs store writes it as it is (writev); the cloud stores join it first, since a
+ * single retriable request needs one body.
+ */
+export type PutBody = Buffer | readonly Buffer[] | Readable
+
+/** A list of buffers (PutBody), as opposed to one buffer or a stream. */
+export function isBufferList(body: PutBody): body is readonly Buffer[] {
+  return Array.isArray(body)
+}
+
+/** One buffer or a stream: a list joined (for backends that send one body per request). */
+export function joinedBody(body: PutBody): Buffer | Readable {
+  return isBufferList(body) ? Buffer.concat(body) : body
+}
+
+/** Whether put() joins a list of buffers into one copy before writing it (every store but fs). */
+export function joinsBufferLists(kind: StoreKind): boolean {
+  return kind !== 'fs'
+}
+
 export interface ObjectInfo {
   /** Key relative to the store's prefix. */
   key: string
@@ -48,7 +71,7 @@ export interface ObjectStore {
   /** Human description for errors, e.g. `store "primary" (s3://bucket/prefix/)`. Never contains secrets. */
   readonly description: string
   /** Write a whole object. Large bodies (streams) are uploaded in parts where the backend needs it. */
-  put(key: string, body: Buffer | Readable, options?: PutOptions): Promise<{etag: string}>
+  put(key: string, body: PutBody, options?: PutOptions): Promise<{etag: string}>
   /** Read a whole object. Throws KbkError KBK_STORE_NOT_FOUND when absent. */
   get(key: string): Promise<Buffer>
   /** Read an object, or a byte range of it, as a stream. */

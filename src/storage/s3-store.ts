@@ -18,7 +18,7 @@ import {Upload} from '@aws-sdk/lib-storage'
 import {Readable} from 'node:stream'
 import {KbkError} from '../errors.js'
 import {assertValidKey, assertValidRange, deletableKeys, parseRetainUntil, RETAIN_META} from './keys.js'
-import type {ByteRange, ListOptions, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities} from './object-store.js'
+import {joinedBody, type ByteRange, type ListOptions, type ObjectInfo, type ObjectStore, type PutBody, type PutOptions, type StoreCapabilities} from './object-store.js'
 import {httpStatusOf, isRetriable, networkErrorCode, withMappedRetry, type RetryOptions} from './retry.js'
 import {revealSecret, type S3StoreConfig, type StoreContext} from './store-config.js'
 import {StoreErrors} from './store-errors.js'
@@ -138,8 +138,9 @@ export class S3ObjectStore implements ObjectStore {
     return withMappedRetry(fn, (e) => this.mapError(e, op, what, key), this.retry)
   }
 
-  async put(key: string, body: Buffer | Readable, options: PutOptions = {}): Promise<{etag: string}> {
+  async put(key: string, putBody: PutBody, options: PutOptions = {}): Promise<{etag: string}> {
     assertValidKey(key)
+    const body = joinedBody(putBody)
     if (options.ifNoneMatch !== undefined && options.ifMatch !== undefined) {
       throw new KbkError('KBK_STORE_BAD_CONDITION', 'put: ifNoneMatch and ifMatch cannot be combined.', {kind: 'internal'})
     }

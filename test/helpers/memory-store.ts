@@ -4,7 +4,7 @@
 // test/unit/storage/memory-store-conformance.test.ts), so what a unit test learns from it holds
 // for them: create-only and if-match writes, byte-order listings, retainUntil, the error codes.
 import {Readable} from 'node:stream'
-import type {ByteRange, ListOptions, ObjectInfo, ObjectStore, PutOptions, StoreCapabilities} from '../../src/storage/object-store.js'
+import {isBufferList, type ByteRange, type ListOptions, type ObjectInfo, type ObjectStore, type PutBody, type PutOptions, type StoreCapabilities} from '../../src/storage/object-store.js'
 import type {StoreContext} from '../../src/storage/store-config.js'
 import {StoreErrors} from '../../src/storage/store-errors.js'
 
@@ -42,11 +42,11 @@ export class MemoryStore implements ObjectStore {
     this.now = options.now ?? (() => new Date())
   }
 
-  async put(key: string, body: Buffer | Readable, options: PutOptions = {}): Promise<{etag: string}> {
+  async put(key: string, body: PutBody, options: PutOptions = {}): Promise<{etag: string}> {
     this.calls.put++
     // A stream is read whole first: the condition is decided when the upload completes, as the
     // cloud stores decide a multipart upload's.
-    const data = Buffer.isBuffer(body) ? Buffer.from(body) : await collect(body)
+    const data = isBufferList(body) ? Buffer.concat(body) : Buffer.isBuffer(body) ? Buffer.from(body) : await collect(body)
     const existing = this.objects.get(key)
     if (options.ifNoneMatch === '*' && existing) throw this.errors.precondition(key, 'the object exists')
     if (options.ifMatch !== undefined && existing?.etag !== options.ifMatch) throw this.errors.precondition(key, existing ? 'the object changed' : 'the object is absent')

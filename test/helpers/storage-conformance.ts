@@ -146,6 +146,24 @@ export function storageConformanceSuite(h: Harness): void {
       assert.equal(sha(await store.get('dir/small-stream.bin')), small.digest)
     })
 
+    it('a list of buffers is stored as their concatenation: empty parts, many parts, create-only', async () => {
+      const {store} = fresh()
+      // 3,000 parts: more than a writev takes at once (IOV_MAX, 1024 on Linux), with empty ones
+      // between; 12 MiB in all, larger than one part of the cloud adapters' multipart uploads.
+      const parts: Buffer[] = []
+      for (let i = 0; i < 3000; i++) parts.push(i % 7 === 0 ? Buffer.alloc(0) : randomBytes(i % 3 === 0 ? 12 : 5000 + (i % 11)))
+      parts.push(randomBytes(12 * 1024 * 1024 - parts.reduce((n, b) => n + b.length, 0)))
+      const whole = Buffer.concat(parts)
+      const {etag} = await store.put('seg/list.bin', parts, {ifNoneMatch: '*'})
+      assert.equal((await store.head('seg/list.bin'))?.size, whole.length)
+      assert.equal((await store.head('seg/list.bin'))?.etag, etag)
+      assert.equal(sha(await store.get('seg/list.bin')), sha(whole))
+      assert.equal(parts.length, 3001, 'the caller\'s list is left as it was')
+      await rejectsWith(store.put('seg/list.bin', [Buffer.from('again')], {ifNoneMatch: '*'}), 'KBK_STORE_PRECONDITION')
+      await store.put('seg/empty-list.bin', [])
+      assert.equal((await store.get('seg/empty-list.bin')).length, 0)
+    })
+
     it('create-only succeeds once, then fails with KBK_STORE_PRECONDITION naming the store', async () => {
       const {store} = fresh()
       await store.put('lock', Buffer.from('first'), {ifNoneMatch: '*'})

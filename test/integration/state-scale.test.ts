@@ -14,7 +14,7 @@ import {performance} from 'node:perf_hooks'
 import {StateStore, mapLimit, type StateRead} from '../../src/state/state-store.js'
 import {HEAD_KEY} from '../../src/state/layout.js'
 import type {SegmentRef} from '../../src/state/types.js'
-import type {ObjectStore} from '../../src/storage/object-store.js'
+import {isBufferList, type ObjectStore} from '../../src/storage/object-store.js'
 import {FsObjectStore} from '../../src/storage/fs-store.js'
 
 const scale = Number(process.env.KBK_STATE_SCALE ?? '0.1')
@@ -35,6 +35,7 @@ function counting(store: ObjectStore): {store: ObjectStore; counts: {get: number
   wrapped.put = (key, body, options) => {
     counts.put++
     if (Buffer.isBuffer(body)) counts.putBytes += body.length
+    else if (isBufferList(body)) counts.putBytes += body.reduce((n, b) => n + b.length, 0)
     return store.put(key, body, options)
   }
   return {store: wrapped, counts}

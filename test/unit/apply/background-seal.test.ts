@@ -3,10 +3,9 @@
 // committed in order, a segment is committed only once stored, a store failure fails the run with
 // nothing of that partition committed past it, and nothing is still writing when the run ends.
 import assert from 'node:assert/strict'
-import type {Readable} from 'node:stream'
 import {describe, it} from 'node:test'
 import {topicKey, type SegmentRef} from '../../../src/state/types.js'
-import type {PutOptions} from '../../../src/storage/object-store.js'
+import type {PutBody, PutOptions} from '../../../src/storage/object-store.js'
 import {World, records} from '../../helpers/executor-world.js'
 import {desired, policy} from '../plan/fixtures.js'
 
@@ -31,7 +30,7 @@ function interceptPuts(world: World, hook: (key: string) => Promise<void>): {sta
   const started: string[] = []
   const finished: string[] = []
   const log: string[] = []
-  world.store.put = async (key: string, body: Buffer | Readable, options?: PutOptions) => {
+  world.store.put = async (key: string, body: PutBody, options?: PutOptions) => {
     if (!isSegment(key)) return put(key, body, options)
     started.push(key)
     log.push(`start ${key}`)

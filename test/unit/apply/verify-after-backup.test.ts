@@ -1,10 +1,9 @@
 // policies.X.verify: apply reads back what a backup run just wrote before the change counts as
 // done; the result is recorded on the topic, and a damaged segment fails the change by name.
 import assert from 'node:assert/strict'
-import type {Readable} from 'node:stream'
 import {describe, it} from 'node:test'
 import {topicKey} from '../../../src/state/types.js'
-import type {PutOptions} from '../../../src/storage/object-store.js'
+import {isBufferList, type PutBody, type PutOptions} from '../../../src/storage/object-store.js'
 import {World, records} from '../../helpers/executor-world.js'
 import {desired, policy} from '../plan/fixtures.js'
 
@@ -35,10 +34,10 @@ describe('verification after every backup', () => {
       seeded(world)
       const put = world.store.put.bind(world.store)
       let damaged: string | undefined
-      world.store.put = async (key: string, body: Buffer | Readable, options?: PutOptions) => {
-        if (!damaged && key.startsWith('data/') && key.endsWith('.kbs') && Buffer.isBuffer(body)) {
+      world.store.put = async (key: string, body: PutBody, options?: PutOptions) => {
+        if (!damaged && key.startsWith('data/') && key.endsWith('.kbs') && (Buffer.isBuffer(body) || isBufferList(body))) {
           damaged = key
-          const copy = Buffer.from(body)
+          const copy = Buffer.concat(Buffer.isBuffer(body) ? [body] : body)
           copy[Math.floor(copy.length / 2)]! ^= 0xff // same size, different bytes
           return put(key, copy, options)
         }
