@@ -224,7 +224,8 @@ export async function applyBackupRun(
   // A partition's segments are stored and checkpointed in order (each waits for the one before),
   // and those on their way over the run hold at most SEALING_MEMORY (at least one always goes).
   const sealInBackground = async (pw: PartitionWriter, nextOffset: number): Promise<void> => {
-    const cost = (pw.writer?.bytesWritten ?? 0) * (joinsLists ? 2 : 1)
+    const w = pw.writer
+    const cost = (w ? w.bytesWritten + w.unwrittenBytes : 0) * (joinsLists ? 2 : 1)
     while (sealing.size > 0 && sealingMemory + cost > SEALING_MEMORY) await Promise.race(sealing)
     throwIfSealFailed()
     sealingMemory += cost

@@ -208,7 +208,16 @@ export class SegmentWriter {
     return this.pending.length
   }
 
-  /** Waits for the blocks being compressed and writes them, in order. */
+  /**
+   * What the object may still grow by before finish() adds its index and footer, at most: the
+   * blocks not yet written and the block being filled, at their uncompressed size.
+   */
+  get unwrittenBytes(): number {
+    let n = this.fill
+    for (const e of this.pending) n += e.meta.fill
+    return n
+  }
+
   /** Writes the blocks whose compression already finished, in order, without waiting for others. */
   collect(): void {
     while (this.pending[0]?.done) {
@@ -217,6 +226,7 @@ export class SegmentWriter {
     }
   }
 
+  /** Waits for the blocks being compressed and writes them, in order. */
   async drain(): Promise<void> {
     while (this.pending.length > 0) {
       const next = this.pending[0]!
