@@ -46,12 +46,14 @@ const MAX_BLOCKS_IN_FLIGHT = 4
 /**
  * Memory that full segments on their way to the store may hold at once, over all partitions of a
  * run: each holds its compressed blocks, and where the store joins them into one body (every
- * store but fs, joinsBufferLists) that copy too while it is stored. At least one segment is always
- * let through. 64 MiB: four full 16 MiB segments on fs, two elsewhere. Against two at a time with
- * a joined copy each (session 7), a 1 GiB backup on fs held 50-70 MiB less at peak and took
- * 5-15 % less wall time (docs/performance.md, session 8).
+ * store but fs, joinsBufferLists) that copy too while it is stored. A segment counts as what it
+ * wrote plus its blocks not yet written at their uncompressed size (up to ~20 MiB for a full
+ * 16 MiB one), so 96 MiB lets four full segments through on fs and two elsewhere, with room to
+ * spare either way; at least one always goes. Against two at a time, each with a joined copy
+ * (session 7), a 1 GiB backup on fs held 50-70 MiB less at peak, wall time within the noise
+ * (docs/performance.md, session 8).
  */
-const SEALING_MEMORY = 64 * 1024 * 1024
+const SEALING_MEMORY = 96 * 1024 * 1024
 
 /**
  * What a run committed: records, key+value bytes, stored bytes and segments whose checkpoint is

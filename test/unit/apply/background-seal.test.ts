@@ -171,14 +171,14 @@ describe('segments sealed while the partitions read on', () => {
     assert.deepEqual([...puts.finished].sort(), [...puts.started].sort(), 'every write had finished when the apply returned')
   })
 
-  it('segments on their way to the store hold at most 64 MiB: two of 24 MiB at once on fs, one where the store joins them', async () => {
+  it('segments on their way to the store hold at most 96 MiB: two of 40 MiB at once on fs, one where the store joins them', async () => {
     for (const [kind, most] of [['fs', 2], ['s3', 1]] as const) {
-      // One 24 MiB record per partition, uncompressed (World's codec): each is a segment of ~24 MiB.
+      // One 40 MiB record per partition, uncompressed (World's codec): each is a segment of ~40 MiB.
       const world = new World({runtime: {segmentMaxBytes: 64 * 1024 * 1024, segmentMaxRecords: 1}})
       // The memory double says 'fs'; as 's3', put() is taken to join a list into a copy of it.
       if (kind !== 'fs') Object.defineProperty(world.store, 'kind', {value: kind})
       world.cluster('prod').addTopic('orders.eu', 3)
-      const big = 'x'.repeat(24 * 1024 * 1024)
+      const big = 'x'.repeat(40 * 1024 * 1024)
       for (const p of [0, 1, 2]) world.cluster('prod').seed('orders.eu', p, [{key: 'k', value: big, timestamp: T0, headers: []}])
       const checks: Array<() => void> = []
       let inFlight = 0
