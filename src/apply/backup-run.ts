@@ -47,11 +47,10 @@ const MAX_BLOCKS_IN_FLIGHT = 4
  * Memory that full segments on their way to the store may hold at once, over all partitions of a
  * run: each holds its compressed blocks, and where the store joins them into one body (every
  * store but fs, joinsBufferLists) that copy too while it is stored. A segment counts as what it
- * wrote plus its blocks not yet written at their uncompressed size (up to ~20 MiB for a full
- * 16 MiB one), so 96 MiB lets four full segments through on fs and two elsewhere, with room to
- * spare either way; at least one always goes. Against two at a time, each with a joined copy
- * (session 7), a 1 GiB backup on fs held 50-70 MiB less at peak, wall time within the noise
- * (docs/performance.md, session 8).
+ * wrote plus its blocks not yet written at their uncompressed size (17-20 MiB for a full 16 MiB
+ * one), so 96 MiB lets four or five full segments through on fs and two elsewhere; at least one
+ * always goes. Against two at a time, each with a joined copy (session 7), a 1 GiB backup on fs
+ * held 50-70 MiB less at peak, wall time within the noise (docs/performance.md, session 8).
  */
 const SEALING_MEMORY = 96 * 1024 * 1024
 
