@@ -50,7 +50,7 @@ const MAX_BLOCKS_IN_FLIGHT = 4
  * wrote plus its blocks not yet written at their uncompressed size (17-20 MiB for a full 16 MiB
  * one), so 96 MiB lets four or five full segments through on fs and two elsewhere; at least one
  * always goes. Against two at a time, each with a joined copy (session 7), a 1 GiB backup on fs
- * held 50-70 MiB less at peak, wall time within the noise (docs/performance.md, session 8).
+ * held 47-66 MiB less at peak, wall time within the noise (docs/performance.md, session 8).
  */
 const SEALING_MEMORY = 96 * 1024 * 1024
 
