@@ -154,6 +154,28 @@ export async function waitForFirstRecords(admin: ReturnType<InstanceType<typeof 
 }
 
 /**
+ * Waits until the topic's last stable offsets reach `ends` (index = partition; a hole is not checked).
+ * A transaction's commit or abort returns once the coordinator has logged it; the markers reach the
+ * partitions after that, and until then the stable end stays where the transaction began. Returns
+ * after `attempts` polls 20 ms apart even if the ends were not reached: the caller's assertion names them.
+ */
+export async function waitForStableEnds(bootstrap: string, topic: string, ends: ReadonlyArray<number | undefined>, attempts = 3000): Promise<void> {
+  const admin = testKafka(bootstrap).admin()
+  await admin.connect()
+  try {
+    for (let i = 0; i < attempts; i++) {
+      // The admin client lists offsets read_committed: `high` is the last stable offset.
+      const offsets = await admin.fetchTopicOffsets(topic).catch(() => [])
+      const high = new Map(offsets.map((o) => [o.partition, Number(o.high)]))
+      if (ends.every((e, p) => e === undefined || high.get(p) === e)) return
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+/**
  * Asserts that every consumed record is the one produced at its partition and offset: key, value,
  * headers (order, duplicates, nulls) and timestamp. `sent[p][o]` is what went to partition p at offset o.
  */

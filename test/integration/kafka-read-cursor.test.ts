@@ -10,7 +10,7 @@ import {openKafka} from '../../src/kafka/kafkajs-adapter.js'
 import type {KafkaPort, ReadRange, RecordHeader} from '../../src/kafka/port.js'
 import {SegmentWriter} from '../../src/segment/index.js'
 import {testEnv} from '../helpers/env.js'
-import {createTestTopic, deleteTestTopic, produceTestRecords, testKafka, type TestCompression, type TestRecord} from '../helpers/kafka.js'
+import {createTestTopic, deleteTestTopic, produceTestRecords, testKafka, waitForStableEnds, type TestCompression, type TestRecord} from '../helpers/kafka.js'
 
 const silent = {warn: () => undefined, error: () => undefined}
 const h = (key: string, value: string | null): RecordHeader => ({key, value: value === null ? null : Buffer.from(value)})
@@ -53,6 +53,8 @@ describe('readRecordRanges (the backup fast path) on a real broker', () => {
     } finally {
       await producer.disconnect()
     }
+    // The last transaction's marker lands after commit() returns; wait for it so ranges end where this says.
+    await waitForStableEnds(env.kafka.bootstrap, topic, [...CODECS.map(() => 240), [4, 5, 6, 7, 8, 9].reduce((a, b) => a + b + 1, 0)])
   })
   after(async () => {
     await deleteTestTopic(env.kafka.bootstrap, topic).catch(() => undefined)

@@ -10,7 +10,7 @@ import {batchesOf, batchCrcMatches, parseFetchResponse, type FetchResponse} from
 import type {KafkaPort, KafkaRecord, RecordHeader} from '../../src/kafka/port.js'
 import {KbkError} from '../../src/errors.js'
 import {testEnv} from '../helpers/env.js'
-import {createTestTopic, produceTestRecords, consumeAll, deleteTestTopic, testKafka, type TestCompression, type TestRecord} from '../helpers/kafka.js'
+import {createTestTopic, produceTestRecords, consumeAll, deleteTestTopic, testKafka, waitForStableEnds, type TestCompression, type TestRecord} from '../helpers/kafka.js'
 
 const require = createRequire(import.meta.url)
 const silent = {warn: () => undefined, error: () => undefined}
@@ -124,6 +124,7 @@ describe('kafka adapter: reading', () => {
     await send(['c3'], true) // offset 7 + marker 8
     await send(['a4'], false) // offset 9 + marker 10: the range ends in control records
     await producer.disconnect()
+    await waitForStableEnds(env.kafka.bootstrap, topic, [11]) // the last abort's marker lands after abort() returns
     const [marks] = await kafka.watermarks(topic)
     assert.equal(marks?.high, 11)
     const values: string[] = []
@@ -159,6 +160,8 @@ describe('kafka adapter: reading', () => {
 
         if (outcome === 'commits') await tx.commit()
         else await tx.abort()
+        // The markers reach the partitions after commit() or abort() returns.
+        await waitForStableEnds(env.kafka.bootstrap, topic, [9, 4])
 
         // The next plan and apply: from where the last stopped to the new stable end, past the marker.
         const next = await kafka.watermarks(topic)

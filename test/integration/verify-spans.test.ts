@@ -6,6 +6,7 @@ import {after, before, describe, it} from 'node:test'
 import kafkajs from 'kafkajs'
 import {openWorkspaceStore} from '../../src/cli/context.js'
 import {randomName, testEnv} from '../helpers/env.js'
+import {waitForStableEnds} from '../helpers/kafka.js'
 import {createTestStore, kafkaWorkspace, runKbk, tempDir, writeWorkspace} from '../helpers/workspace.js'
 
 const {Kafka, logLevel} = kafkajs
@@ -19,11 +20,15 @@ describe('verify --deep: covered spans on a transactional topic (fs store)', () 
   const dir = tempDir()
   let configFile = ''
 
+  let end = 0
   const txn = async (n: number, commit: boolean): Promise<void> => {
     const t = await producer.transaction()
     await t.send({topic, messages: Array.from({length: n}, (_, i) => ({partition: 0, key: `k${i}`, value: `v${i}`}))})
     if (commit) await t.commit()
     else await t.abort()
+    // The marker reaches the partition after commit() or abort() returns: the next run's plan must see it.
+    end += n + 1
+    await waitForStableEnds(env.kafka.bootstrap, topic, [end])
   }
 
   before(async () => {
