@@ -58,11 +58,16 @@ export async function createTestTopic(bootstrap: string, options: {partitions?: 
   return name
 }
 
+/**
+ * Deletes a topic and waits (up to ~60 s) until the broker's metadata no longer lists it: the
+ * deletion is acknowledged once the controller has committed it, and reaches the broker after.
+ */
 export async function deleteTestTopic(bootstrap: string, topic: string): Promise<void> {
   const admin = testKafka(bootstrap).admin()
   await admin.connect()
   try {
     await admin.deleteTopics({topics: [topic]})
+    for (let i = 0; i < 3000 && (await admin.listTopics()).includes(topic); i++) await new Promise((r) => setTimeout(r, 20))
   } finally {
     await admin.disconnect()
   }
@@ -130,27 +135,25 @@ export async function consumeAll(bootstrap: string, topic: string): Promise<Cons
   }
 }
 
-/**
- * Waits until `topic` exists and holds at least one record (sum of high watermarks), polling every
- * 10 ms, at most `attempts` times. A just-created topic may have no leader yet: that is "not yet".
- */
 /** Records a topic holds now (sum of high watermarks); 0 while it does not exist yet. */
 export async function recordsOnTopic(admin: ReturnType<InstanceType<typeof Kafka>['admin']>, topic: string): Promise<number> {
   if (!(await admin.listTopics()).includes(topic)) return 0
   return (await admin.fetchTopicOffsets(topic).catch(() => [])).reduce((n, o) => n + Number(o.high), 0)
 }
 
-export async function waitForFirstRecords(admin: ReturnType<InstanceType<typeof Kafka>["admin"]>, topic: string, attempts = 1000): Promise<void> {
-  for (let i = 0; i < attempts; i++) {
-    if ((await admin.listTopics()).includes(topic)) {
-      const n = await admin
-        .fetchTopicOffsets(topic)
-        .then((o) => o.reduce((s, p) => s + Number(p.high), 0))
-        .catch(() => 0)
-      if (n > 0) return
-    }
+/**
+ * Waits until `topic` exists and holds at least one record, polling every 10 ms for at most `ms`
+ * of wall time (a bound by time, not by attempts: a loaded machine makes each poll slower, not the
+ * process under test faster). A just-created topic may have no leader yet: that is "not yet".
+ * Returns whether records appeared.
+ */
+export async function waitForFirstRecords(admin: ReturnType<InstanceType<typeof Kafka>['admin']>, topic: string, ms = 60_000): Promise<boolean> {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    if ((await recordsOnTopic(admin, topic)) > 0) return true
     await new Promise((r) => setTimeout(r, 10))
   }
+  return false
 }
 
 /**

@@ -63,7 +63,7 @@ describe('restore lanes', () => {
     const admin = testKafka(env.kafka.targetBootstrap).admin()
     await admin.connect()
     try {
-      await waitForFirstRecords(admin, target)
+      assert.ok(await waitForFirstRecords(admin, target), 'the restore produced nothing within 60 s')
       process.kill(pid, 'SIGKILL')
       await run
       const partial = (await admin.fetchTopicOffsets(target)).reduce((s, p) => s + Number(p.high), 0)

@@ -195,7 +195,7 @@ restores:
     const admin = target.admin()
     await admin.connect()
     // Kill once some, but not all, records reached the target.
-    await waitForFirstRecords(admin, `${topic}-resume`, 500)
+    assert.ok(await waitForFirstRecords(admin, `${topic}-resume`), 'the restore produced nothing within 60 s')
     try {
       process.kill(pid, 'SIGKILL')
     } catch (error) {
