@@ -148,7 +148,13 @@ restores:
     assert.equal(ev.cleanup, 'deleted')
     const ta = target.admin()
     await ta.connect()
-    const left = (await ta.listTopics()).filter((t) => t.startsWith(prefix) && t.includes('-drill-'))
+    // Deletion reaches the broker's metadata after it is acknowledged: poll (bounded).
+    const scratch = async (): Promise<string[]> => (await ta.listTopics()).filter((t) => t.startsWith(prefix) && t.includes('-drill-'))
+    let left = await scratch()
+    for (let i = 0; i < 300 && left.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      left = await scratch()
+    }
     await ta.disconnect()
     assert.deepEqual(left, [], 'the scratch topics were deleted')
 

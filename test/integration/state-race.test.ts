@@ -222,11 +222,15 @@ function raceSuite(label: string, makeConfig: () => Promise<{config: RaceTarget;
     })
 
     it('a heartbeat keeps the lock alive past its TTL; a released lock is free again', async () => {
-      const ttlMs = 1500
+      // A TTL of 20 heartbeats: a heartbeat held up for a few seconds on a loaded machine is no expiry.
+      const ttlMs = 4000
       const got = await a.send({cmd: 'lock', ttlMs, heartbeatMs: 200})
       assert.ok(got.ok, JSON.stringify(got))
-      // Wait (real time) three TTLs: without the heartbeat the lock would be breakable by now.
-      await new Promise((r) => setTimeout(r, 3 * ttlMs))
+      const firstExpiry = Date.parse((await readLocks(store))[0]!.expires)
+      // Wait (real time) until the first lease has run out: without the heartbeat the lock would be
+      // breakable by now.
+      await new Promise((r) => setTimeout(r, Math.max(0, firstExpiry + 200 - Date.now())))
+      assert.ok(Date.parse((await readLocks(store))[0]!.expires) > firstExpiry, 'a heartbeat renewed the lease')
       const other = await b.send({cmd: 'lock', ttlMs})
       assert.equal(other.code, 'KBK_LOCKED', JSON.stringify(other))
       assert.ok(other.message!.includes(got.id!))
