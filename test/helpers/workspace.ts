@@ -1,7 +1,7 @@
 // End-to-end helpers: a fresh bucket/container per test on the real servers, a temp workspace
 // around it, and a way to run the real CLI (node bin/run.js) in it.
 import {spawn} from 'node:child_process'
-import {mkdtempSync, readdirSync, statSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, writeFileSync, type Dirent} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -120,16 +120,17 @@ export async function recordedSegments(config: string): Promise<SegmentRef[]> {
 export function countSegmentFiles(dir: string): number {
   let n = 0
   const walk = (d: string): void => {
-    let entries: string[] = []
+    // kbk writes and removes files (lock heads, temporaries) while this walks: an entry may be gone
+    // by the time it is looked at, and the directory entry's own type needs no second look.
+    let entries: Dirent[] = []
     try {
-      entries = readdirSync(d)
+      entries = readdirSync(d, {withFileTypes: true})
     } catch {
       return
     }
     for (const e of entries) {
-      const p = join(d, e)
-      if (statSync(p).isDirectory()) walk(p)
-      else if (e.endsWith('.kbs')) n++
+      if (e.isDirectory()) walk(join(d, e.name))
+      else if (e.name.endsWith('.kbs')) n++
     }
   }
   walk(dir)
