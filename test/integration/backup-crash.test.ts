@@ -20,15 +20,28 @@ async function killAfterSegments(dir: string, backups: string, atLeast: number):
   let pid = 0
   const run = runKbk(['apply', '--auto-approve'], {cwd: dir, onSpawn: (p) => (pid = p)})
   let killed = false
-  for (;;) {
-    const done = await Promise.race([run.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 20))])
-    if (done) break
-    if (countSegmentFiles(backups) >= atLeast) {
-      process.kill(pid, 'SIGKILL')
-      killed = true
-      await run
-      break
+  try {
+    for (;;) {
+      const done = await Promise.race([run.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 20))])
+      if (done) break
+      if (countSegmentFiles(backups) >= atLeast) {
+        process.kill(pid, 'SIGKILL')
+        killed = true
+        await run
+        break
+      }
     }
+  } catch (error) {
+    // Never leave the apply running into the next test.
+    if (!killed && pid) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // It had exited already.
+      }
+    }
+    await run
+    throw error
   }
   return {killed}
 }
