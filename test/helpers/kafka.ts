@@ -9,6 +9,7 @@ import {openKafka} from '../../src/kafka/kafkajs-adapter.js'
 import {registerKafkaCodecs} from '../../src/kafka/kafkajs-codecs.js'
 import {installRecordPatches, toKafkajsHeaders} from './kafkajs-records.js'
 import {randomName} from './env.js'
+import {pollUntil} from './poll.js'
 
 // Tests produce with kafkajs, independently of kbk's own produce path: give it snappy, lz4 and
 // zstd, and the ordered-header record encoder (duplicates, nulls, order).
@@ -59,7 +60,7 @@ export async function createTestTopic(bootstrap: string, options: {partitions?: 
 }
 
 /**
- * Deletes a topic and waits (up to ~60 s) until the broker's metadata no longer lists it: the
+ * Deletes a topic and waits (up to 60 s) until the broker's metadata no longer lists it: the
  * deletion is acknowledged once the controller has committed it, and reaches the broker after.
  */
 export async function deleteTestTopic(bootstrap: string, topic: string): Promise<void> {
@@ -67,7 +68,7 @@ export async function deleteTestTopic(bootstrap: string, topic: string): Promise
   await admin.connect()
   try {
     await admin.deleteTopics({topics: [topic]})
-    for (let i = 0; i < 3000 && (await admin.listTopics()).includes(topic); i++) await new Promise((r) => setTimeout(r, 20))
+    await pollUntil(() => admin.listTopics(), (topics) => !topics.includes(topic))
   } finally {
     await admin.disconnect()
   }
@@ -148,31 +149,26 @@ export async function recordsOnTopic(admin: ReturnType<InstanceType<typeof Kafka
  * Returns whether records appeared.
  */
 export async function waitForFirstRecords(admin: ReturnType<InstanceType<typeof Kafka>['admin']>, topic: string, ms = 60_000): Promise<boolean> {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    if ((await recordsOnTopic(admin, topic)) > 0) return true
-    await new Promise((r) => setTimeout(r, 10))
-  }
-  return false
+  return (await pollUntil(() => recordsOnTopic(admin, topic), (n) => n > 0, {ms, every: 10})) > 0
 }
 
 /**
- * Waits until the topic's last stable offsets reach `ends` (index = partition; a hole is not checked).
- * A transaction's commit or abort returns once the coordinator has logged it; the markers reach the
- * partitions after that, and until then the stable end stays where the transaction began. Returns
- * after `attempts` polls 20 ms apart even if the ends were not reached: the caller's assertion names them.
+ * Waits (up to 60 s) until the topic's last stable offsets are `ends` (index = partition), and fails
+ * naming what it last saw if they never are. A transaction's commit or abort returns once the
+ * coordinator has logged it; the markers reach the partitions after that, and until then the
+ * stable end stays where the transaction began.
  */
-export async function waitForStableEnds(bootstrap: string, topic: string, ends: ReadonlyArray<number | undefined>, attempts = 3000): Promise<void> {
+export async function waitForStableEnds(bootstrap: string, topic: string, ends: readonly number[]): Promise<void> {
   const admin = testKafka(bootstrap).admin()
   await admin.connect()
   try {
-    for (let i = 0; i < attempts; i++) {
-      // The admin client lists offsets read_committed: `high` is the last stable offset.
+    // The admin client lists offsets read_committed: `high` is the last stable offset.
+    const read = async (): Promise<number[]> => {
       const offsets = await admin.fetchTopicOffsets(topic).catch(() => [])
-      const high = new Map(offsets.map((o) => [o.partition, Number(o.high)]))
-      if (ends.every((e, p) => e === undefined || high.get(p) === e)) return
-      await new Promise((r) => setTimeout(r, 20))
+      return ends.map((_, p) => Number(offsets.find((o) => o.partition === p)?.high ?? -1))
     }
+    const seen = await pollUntil(read, (highs) => highs.every((h, p) => h === ends[p]))
+    assert.deepEqual(seen, [...ends], `the stable ends of ${topic} after its transactions' markers`)
   } finally {
     await admin.disconnect()
   }

@@ -15,6 +15,7 @@ import {registerKafkaCodecs} from '../../src/kafka/kafkajs-codecs.js'
 import type {KafkaPort} from '../../src/kafka/port.js'
 import {randomName, testEnv} from '../helpers/env.js'
 import {createTestStore, runKbk, tempDir, writeWorkspace} from '../helpers/workspace.js'
+import {pollUntil} from '../helpers/poll.js'
 
 const {Kafka, logLevel} = kafkajs
 registerKafkaCodecs()
@@ -150,11 +151,7 @@ restores:
     await ta.connect()
     // Deletion reaches the broker's metadata after it is acknowledged: poll (bounded).
     const scratch = async (): Promise<string[]> => (await ta.listTopics()).filter((t) => t.startsWith(prefix) && t.includes('-drill-'))
-    let left = await scratch()
-    for (let i = 0; i < 300 && left.length > 0; i++) {
-      await new Promise((r) => setTimeout(r, 100))
-      left = await scratch()
-    }
+    const left = await pollUntil(scratch, (l) => l.length === 0, {ms: 30_000, every: 100})
     await ta.disconnect()
     assert.deepEqual(left, [], 'the scratch topics were deleted')
 

@@ -13,6 +13,7 @@ import {openKafka} from '../../src/kafka/kafkajs-adapter.js'
 import type {Plan} from '../../src/plan/types.js'
 import {testEnv} from '../helpers/env.js'
 import {createTestTopic, deleteTestTopic, produceTestRecords, testKafka} from '../helpers/kafka.js'
+import {pollUntil} from '../helpers/poll.js'
 import {createTestStore, kafkaWorkspace, runKbk, tempDir, writeWorkspace} from '../helpers/workspace.js'
 import type {TestStore} from '../helpers/workspace.js'
 
@@ -61,16 +62,6 @@ async function topicExists(bootstrap: string, topic: string): Promise<boolean> {
   } finally {
     await admin.disconnect()
   }
-}
-
-/** Polls until `check` holds, for at most `ms`; returns whether it did. */
-async function eventually(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    if (await check()) return true
-    await new Promise((r) => setTimeout(r, 250))
-  }
-  return check()
 }
 
 describe('restored records survive the target topic\'s retention, or the plan refuses', () => {
@@ -141,11 +132,8 @@ ${o.body ?? ''}`
     await admin.createTopics({waitForLeaders: true, topics: [{topic: control, numPartitions: 1, replicationFactor: 1, configEntries: [{name: 'retention.ms', value: String(7 * DAY)}]}]})
     await admin.disconnect()
     await produceTestRecords(env.kafka.targetBootstrap, control, Array.from({length: 10}, (_, i) => ({key: `c${i}`, value: 'x', timestamp: OLD + i})))
-    const deleted = await eventually(async () => {
-      const o = await offsets(env.kafka.targetBootstrap, control)
-      return o.high === 10 && o.low === 10
-    }, 120_000)
-    assert.ok(deleted, 'the broker never ran a retention check on the control topic')
+    const control10 = await pollUntil(() => offsets(env.kafka.targetBootstrap, control), (o) => o.high === 10 && o.low === 10, {ms: 120_000, every: 250})
+    assert.deepEqual(control10, {low: 10, high: 10}, 'the broker never ran a retention check on the control topic')
     assert.deepEqual(await offsets(env.kafka.targetBootstrap, topic), {low: 0, high: N}, 'the restored records were deleted by retention')
   })
 

@@ -5,6 +5,7 @@ import type {LockInfo} from '../../../src/state/lock.js'
 import {LOCK_KEY} from '../../../src/state/layout.js'
 import {isKbkError, KbkError} from '../../../src/errors.js'
 import {MemoryStore} from '../../helpers/memory-store.js'
+import {pollUntil} from '../../helpers/poll.js'
 
 function clock(start = '2026-03-22T10:00:00.000Z') {
   let t = Date.parse(start)
@@ -22,11 +23,7 @@ function codeOf(fn: () => unknown): string | undefined {
 
 /** Polls until cond holds (the heartbeat runs on a timer); fails only if it never does. */
 async function eventually(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (await cond()) return
-    await new Promise((r) => setTimeout(r, 10))
-  }
-  assert.fail(`never happened: ${what}`)
+  assert.ok(await pollUntil(cond, (held) => held, {ms: 30_000, every: 10}), `never happened: ${what}`)
 }
 
 async function rejection(p: Promise<unknown>): Promise<KbkError> {
